@@ -1,0 +1,14 @@
+//! Schema migrations. One file a migration; a landed migration is never edited.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_units_and_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_units_and_accounts::Migration)]
+    }
+}

@@ -1,0 +1,8 @@
+//! Password hashing, tokens and the logged-in-user extractor.
+
+mod extractor;
+pub mod password;
+pub mod tokens;
+
+pub use extractor::AuthUser;
+pub use tokens::{Claims, JwtKeys};

@@ -1,0 +1,192 @@
+//! Settings from the environment (and a `.env` file if present), with defaults that make the
+//! embedded mode work with no configuration at all.
+
+use std::{
+    fmt,
+    io::Write,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use rand::RngCore;
+
+/// A value that must never reach a log.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    pub database_max_connections: u32,
+    /// `None`: in-memory leaderboard and limiter (one process only).
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key this instance writes (tests give each test its own).
+    pub redis_prefix: String,
+    pub bind: String,
+    pub jwt_secret: Secret,
+    /// Set when the JWT secret was read from (or written to) this file, not the environment.
+    pub jwt_secret_file: Option<PathBuf>,
+    /// Base URL people reach the service at; used in links and QR codes.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Largest JSON body accepted, in bytes.
+    pub json_limit: usize,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_proxy: bool,
+    /// Failed logins allowed per account, and per client address, in one window.
+    pub login_failures_per_account: u64,
+    pub login_failures_per_address: u64,
+    pub login_failure_window: Duration,
+    /// Load the demo units (and later demo content) into an empty database at start.
+    pub seed_demo_if_empty: bool,
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+impl Settings {
+    /// Defaults of the embedded mode, rooted at `data_dir`, with the given JWT secret.
+    pub fn embedded(data_dir: PathBuf, jwt_secret: Secret) -> Self {
+        Self {
+            database_url: sqlite_url(&data_dir.join("soiduong.db")),
+            database_max_connections: 8,
+            redis_url: None,
+            redis_prefix: "sd:".into(),
+            bind: DEFAULT_BIND.into(),
+            jwt_secret,
+            jwt_secret_file: None,
+            public_url: format!("http://{DEFAULT_BIND}"),
+            data_dir,
+            log_filter: "info".into(),
+            log_format: LogFormat::Text,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            json_limit: 256 * 1024,
+            trust_proxy: false,
+            login_failures_per_account: 5,
+            login_failures_per_address: 50,
+            login_failure_window: Duration::from_secs(15 * 60),
+            seed_demo_if_empty: true,
+        }
+    }
+
+    /// Reads the environment (after loading `.env` if present).
+    ///
+    /// Fails when a variable is set but unreadable (a port that is not a number, a JWT secret
+    /// shorter than 32 bytes) or when the data folder or the generated secret cannot be written.
+    pub fn from_env() -> anyhow::Result<Self> {
+        // A missing .env is the normal case.
+        let _ = dotenvy::dotenv();
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+
+        let data_dir = PathBuf::from(var("SOIDUONG_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
+
+        let secret_file = data_dir.join("jwt-secret");
+        let (jwt_secret, jwt_secret_file) = match var("SOIDUONG_JWT_SECRET") {
+            Some(s) if s.len() >= 32 => (Secret::new(s), None),
+            Some(_) => bail!("SOIDUONG_JWT_SECRET must be at least 32 characters"),
+            None => (load_or_create_secret(&secret_file)?, Some(secret_file)),
+        };
+
+        let mut s = Self::embedded(data_dir, jwt_secret);
+        s.jwt_secret_file = jwt_secret_file;
+        if let Some(url) = var("DATABASE_URL") {
+            s.database_url = url;
+            s.seed_demo_if_empty = false;
+        }
+        if let Some(n) = var("DATABASE_MAX_CONNECTIONS") {
+            s.database_max_connections = n
+                .parse()
+                .context("DATABASE_MAX_CONNECTIONS must be a number")?;
+        }
+        s.redis_url = var("REDIS_URL");
+        if let Some(p) = var("REDIS_KEY_PREFIX") {
+            s.redis_prefix = p;
+        }
+        if let Some(bind) = var("SOIDUONG_BIND") {
+            s.public_url = format!("http://{bind}");
+            s.bind = bind;
+        }
+        if let Some(url) = var("SOIDUONG_PUBLIC_URL") {
+            s.public_url = url.trim_end_matches('/').to_owned();
+        }
+        if let Some(f) = var("SOIDUONG_LOG").or_else(|| var("RUST_LOG")) {
+            s.log_filter = f;
+        }
+        s.log_format = match var("SOIDUONG_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("SOIDUONG_LOG_FORMAT must be text or json, not {other}"),
+        };
+        if let Some(v) = var("SOIDUONG_TRUST_PROXY") {
+            s.trust_proxy = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = var("SOIDUONG_SEED_DEMO") {
+            s.seed_demo_if_empty = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        Ok(s)
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// Reads the JWT secret kept in the data folder, or makes one (readable by the owner only).
+/// Several instances behind a load balancer must share `SOIDUONG_JWT_SECRET` instead.
+fn load_or_create_secret(path: &Path) -> anyhow::Result<Secret> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim();
+        if existing.len() >= 32 {
+            return Ok(Secret::new(existing));
+        }
+    }
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(secret.as_bytes())?;
+    Ok(Secret::new(secret))
+}

@@ -1,0 +1,9 @@
+//! Pure domain logic: parsing at the edge, rules, arithmetic. No I/O here.
+
+pub mod collation;
+pub mod login;
+pub mod person;
+pub mod phone;
+pub mod text;
+pub mod time;
+pub mod unit;

@@ -1,0 +1,248 @@
+//! Member categories, age rules and the password policy.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::time::age_on;
+
+/// Who a person is in the Union's counting (design.md, People).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Cán bộ Đoàn, Hội, Đội.
+    Cadre,
+    /// Đoàn viên.
+    Member,
+    /// Đoàn viên mới kết nạp (with `admitted_on`).
+    NewMember,
+    /// Hội viên.
+    AssociationMember,
+    /// Thanh niên, 16–30.
+    Youth,
+    /// Thiếu niên, nhi đồng, under 16.
+    Child,
+}
+
+impl Category {
+    pub const ALL: [Category; 6] = [
+        Category::Cadre,
+        Category::Member,
+        Category::NewMember,
+        Category::AssociationMember,
+        Category::Youth,
+        Category::Child,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Cadre => "cadre",
+            Category::Member => "member",
+            Category::NewMember => "new_member",
+            Category::AssociationMember => "association_member",
+            Category::Youth => "youth",
+            Category::Child => "child",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// Below this age, personal data is collected only with a guardian's consent.
+pub const CONSENT_AGE: i32 = 16;
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// A broken registration or profile rule, with the field it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    pub code: &'static str,
+    pub field: &'static str,
+    pub message: &'static str,
+}
+
+const fn rule(code: &'static str, field: &'static str, message: &'static str) -> RuleError {
+    RuleError {
+        code,
+        field,
+        message,
+    }
+}
+
+/// Fails for fewer than 8 or more than 128 characters, or a password made of one repeated
+/// character.
+pub fn check_password(password: &str) -> Result<(), RuleError> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        return Err(rule(
+            "weak_password",
+            "password",
+            "Mật khẩu phải có ít nhất 8 ký tự",
+        ));
+    }
+    if n > MAX_PASSWORD_CHARS {
+        return Err(rule(
+            "weak_password",
+            "password",
+            "Mật khẩu không được dài quá 128 ký tự",
+        ));
+    }
+    let mut chars = password.chars();
+    let first = chars.next();
+    if chars.all(|c| Some(c) == first) {
+        return Err(rule(
+            "weak_password",
+            "password",
+            "Mật khẩu không được chỉ gồm một ký tự lặp lại",
+        ));
+    }
+    Ok(())
+}
+
+/// The profile facts that decide what may be stored.
+pub struct Profile<'a> {
+    pub birth_date: NaiveDate,
+    pub categories: &'a [Category],
+    pub admitted_on: Option<NaiveDate>,
+    pub guardian_consent: bool,
+}
+
+/// Checks a profile against the rules on `today` (Viet Nam's date): a plausible birth date,
+/// at least one category, `admitted_on` for new members (not before birth, not in the
+/// future), and a guardian's consent under 16.
+pub fn check_profile(p: &Profile<'_>, today: NaiveDate) -> Result<(), RuleError> {
+    if p.birth_date > today {
+        return Err(rule(
+            "invalid_birth_date",
+            "birth_date",
+            "Ngày sinh không được ở tương lai",
+        ));
+    }
+    let age = age_on(p.birth_date, today);
+    if age > 120 {
+        return Err(rule(
+            "invalid_birth_date",
+            "birth_date",
+            "Ngày sinh không hợp lệ",
+        ));
+    }
+    if p.categories.is_empty() {
+        return Err(rule(
+            "categories_required",
+            "categories",
+            "Cần chọn ít nhất một đối tượng",
+        ));
+    }
+    match (p.categories.contains(&Category::NewMember), p.admitted_on) {
+        (true, None) => {
+            return Err(rule(
+                "admitted_on_required",
+                "admitted_on",
+                "Đoàn viên mới cần có ngày kết nạp (admitted_on)",
+            ));
+        }
+        (_, Some(d)) if d > today || d < p.birth_date => {
+            return Err(rule(
+                "invalid_admitted_on",
+                "admitted_on",
+                "Ngày kết nạp không hợp lệ",
+            ));
+        }
+        _ => {}
+    }
+    if age < CONSENT_AGE && !p.guardian_consent {
+        return Err(rule(
+            "guardian_consent_required",
+            "guardian_consent",
+            "Người dưới 16 tuổi cần có sự đồng ý của cha mẹ hoặc người giám hộ",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn profile(
+        birth: &str,
+        cats: &[Category],
+        admitted: Option<&str>,
+        consent: bool,
+    ) -> Result<(), RuleError> {
+        check_profile(
+            &Profile {
+                birth_date: d(birth),
+                categories: cats,
+                admitted_on: admitted.map(d),
+                guardian_consent: consent,
+            },
+            d("2026-11-28"),
+        )
+    }
+
+    #[test]
+    fn under_sixteen_needs_consent_and_sixteen_does_not() {
+        assert_eq!(
+            profile("2010-11-29", &[Category::Child], None, false)
+                .unwrap_err()
+                .code,
+            "guardian_consent_required"
+        );
+        assert!(profile("2010-11-29", &[Category::Child], None, true).is_ok());
+        assert!(profile("2010-11-28", &[Category::Youth], None, false).is_ok());
+    }
+
+    #[test]
+    fn new_members_need_an_admission_date() {
+        assert_eq!(
+            profile("2005-01-01", &[Category::NewMember], None, false)
+                .unwrap_err()
+                .field,
+            "admitted_on"
+        );
+        assert!(
+            profile(
+                "2005-01-01",
+                &[Category::NewMember],
+                Some("2026-03-26"),
+                false
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            profile(
+                "2005-01-01",
+                &[Category::NewMember],
+                Some("2027-01-01"),
+                false
+            )
+            .unwrap_err()
+            .code,
+            "invalid_admitted_on"
+        );
+    }
+
+    #[test]
+    fn passwords_under_eight_characters_are_weak() {
+        assert!(check_password("1234567").is_err());
+        assert!(check_password("aaaaaaaaaa").is_err());
+        assert!(check_password("mậtkhẩu8").is_ok());
+    }
+
+    #[test]
+    fn categories_parse_from_their_wire_names() {
+        for c in Category::ALL {
+            assert_eq!(Category::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(Category::parse("admin"), None);
+    }
+}

@@ -1,0 +1,73 @@
+//! Text that people type: stored NFC, trimmed, inner whitespace collapsed.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// NFC-normalises, trims and collapses runs of whitespace to one space.
+pub fn clean(input: &str) -> String {
+    let nfc: String = input.nfc().collect();
+    nfc.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A person's full name, e.g. "Nguyễn Thị Ánh Dương".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FullName(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("Họ và tên phải có từ 2 đến 100 ký tự")]
+    Length,
+    #[error("Họ và tên chỉ được chứa chữ cái, dấu cách, dấu gạch ngang, dấu chấm hoặc dấu nháy")]
+    Character,
+}
+
+impl FullName {
+    /// Fails when the cleaned name is shorter than 2 or longer than 100 characters, or holds
+    /// anything but letters (any script, any diacritic), spaces and `-`, `.`, `'`.
+    pub fn parse(input: &str) -> Result<Self, NameError> {
+        let name = clean(input);
+        let len = name.chars().count();
+        if !(2..=100).contains(&len) {
+            return Err(NameError::Length);
+        }
+        let allowed = |c: char| {
+            c.is_alphabetic() || matches!(c, ' ' | '-' | '.' | '\'' | '\u{300}'..='\u{36f}')
+        };
+        if !name.chars().all(allowed) {
+            return Err(NameError::Character);
+        }
+        Ok(FullName(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decomposed_input_is_stored_composed() {
+        // "Nguyễn" typed with combining marks (NFD), as some Android keyboards send it.
+        let nfd = "Nguye\u{302}\u{303}n  Thi\u{323}   A\u{301}nh";
+        let name = FullName::parse(nfd).unwrap();
+        assert_eq!(name.as_str(), "Nguyễn Thị Ánh");
+        assert_eq!(name.as_str().chars().count(), 14);
+    }
+
+    #[test]
+    fn bad_names_are_refused() {
+        assert_eq!(FullName::parse(" A "), Err(NameError::Length));
+        assert_eq!(FullName::parse(&"a".repeat(101)), Err(NameError::Length));
+        assert_eq!(
+            FullName::parse("Lê Văn <script>"),
+            Err(NameError::Character)
+        );
+        assert_eq!(FullName::parse("Trần 123"), Err(NameError::Character));
+    }
+}

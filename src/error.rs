@@ -1,0 +1,211 @@
+//! The one error type of the HTTP API.
+//!
+//! Every error leaves as `{"error":{"code":"…","message":"…"}}`: `code` is a stable English
+//! identifier clients switch on, `message` is Vietnamese for people. A 5xx never echoes its
+//! cause; the cause is logged with the request id instead.
+
+use std::borrow::Cow;
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub type Msg = Cow<'static, str>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request cannot be read (malformed JSON, wrong types, bad query string).
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: Msg },
+    /// 401: no valid credentials.
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: Msg },
+    /// 403: authenticated, but this user may not do this to this object.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: Msg },
+    /// 404: no such object (or the caller may not know it exists).
+    #[error("{message}")]
+    NotFound { code: &'static str, message: Msg },
+    /// 409: the request conflicts with the current state (duplicate, already done, closed).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: Msg },
+    /// 413: the body is larger than the configured limit.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// 415: the body is not JSON.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 422: the request is well-formed but breaks a rule; `field` names the culprit.
+    #[error("{message}")]
+    Validation {
+        code: &'static str,
+        message: Msg,
+        field: Option<&'static str>,
+    },
+    /// 429: throttled; retry after the given number of seconds.
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// 503: a dependency (database, Redis) does not answer.
+    #[error("service unavailable: {0}")]
+    Unavailable(#[source] anyhow::Error),
+    /// 500: anything unexpected; the cause is logged, never sent.
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<Msg>) -> Self {
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn unauthorized(code: &'static str, message: impl Into<Msg>) -> Self {
+        Self::Unauthorized {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn forbidden() -> Self {
+        Self::Forbidden {
+            code: "forbidden",
+            message: "Bạn không có quyền thực hiện thao tác này".into(),
+        }
+    }
+    pub fn not_found(code: &'static str, message: impl Into<Msg>) -> Self {
+        Self::NotFound {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn conflict(code: &'static str, message: impl Into<Msg>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn invalid(code: &'static str, field: &'static str, message: impl Into<Msg>) -> Self {
+        Self::Validation {
+            code,
+            message: message.into(),
+            field: Some(field),
+        }
+    }
+    pub fn rule(code: &'static str, message: impl Into<Msg>) -> Self {
+        Self::Validation {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. }
+            | Self::Unauthorized { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::NotFound { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Validation { code, .. } => code,
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    fn message(&self) -> Msg {
+        match self {
+            Self::BadRequest { message, .. }
+            | Self::Unauthorized { message, .. }
+            | Self::Forbidden { message, .. }
+            | Self::NotFound { message, .. }
+            | Self::Conflict { message, .. }
+            | Self::Validation { message, .. } => message.clone(),
+            Self::PayloadTooLarge => "Dữ liệu gửi lên vượt quá dung lượng cho phép".into(),
+            Self::UnsupportedMediaType => {
+                "Dữ liệu phải ở dạng JSON (Content-Type: application/json)".into()
+            }
+            Self::TooManyRequests { retry_after_secs } => {
+                format!("Bạn đã thử quá nhiều lần, vui lòng thử lại sau {retry_after_secs} giây")
+                    .into()
+            }
+            Self::Unavailable(_) => {
+                "Hệ thống tạm thời không phục vụ được, vui lòng thử lại sau".into()
+            }
+            Self::Internal(_) => "Đã có lỗi xảy ra ở máy chủ, vui lòng thử lại sau".into(),
+        }
+    }
+}
+
+/// The error body every endpoint returns.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable English identifier, e.g. `attempt_closed`.
+    pub code: String,
+    /// Vietnamese message for people.
+    pub message: String,
+    /// The request field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            Self::Unavailable(cause) => tracing::warn!(error = %cause, "dependency unavailable"),
+            _ => {}
+        }
+        let field = match self {
+            Self::Validation { field, .. } => field.map(str::to_owned),
+            _ => None,
+        };
+        let mut builder = HttpResponse::build(self.status_code());
+        if let Self::TooManyRequests { retry_after_secs } = self {
+            builder.insert_header(("Retry-After", retry_after_secs.to_string()));
+        }
+        builder.json(ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.message().into_owned(),
+                field,
+            },
+        })
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        match err {
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
+                Self::Unavailable(err.into())
+            }
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

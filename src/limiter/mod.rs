@@ -1,0 +1,24 @@
+//! A small fixed-window counter for throttling (failed logins today). Two drivers behind one
+//! trait: Redis, shared by every instance, and process memory for the embedded mode.
+
+mod memory;
+mod redis;
+
+use std::time::Duration;
+
+pub use memory::MemoryLimiter;
+pub use redis::RedisLimiter;
+
+#[async_trait::async_trait]
+pub trait Limiter: Send + Sync + 'static {
+    /// Counts one event under `key`; the window starts with the first event. Returns the count
+    /// so far in the current window. Fails when the backend does not answer.
+    async fn hit(&self, key: &str, window: Duration) -> anyhow::Result<u64>;
+
+    /// The count in the current window and the time until it ends, or `None` when no window
+    /// is open. Fails when the backend does not answer.
+    async fn peek(&self, key: &str) -> anyhow::Result<Option<(u64, Duration)>>;
+
+    /// Forgets `key`. Fails when the backend does not answer.
+    async fn reset(&self, key: &str) -> anyhow::Result<()>;
+}

@@ -1,0 +1,95 @@
+use std::{io::BufRead, sync::Arc};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use soiduong::{
+    clock::SystemClock,
+    config::Settings,
+    services::{accounts, seed},
+    startup::{AppState, Application},
+    store, telemetry,
+};
+
+/// Soi Đường: học lý luận chính trị, thi trực tuyến và chứng nhận cho Đoàn TNCS Hồ Chí Minh.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create the first admin (or make an existing account an admin), reading the password
+    /// from standard input.
+    CreateAdmin {
+        /// Phone number or e-mail to log in with.
+        #[arg(long)]
+        login: String,
+        /// Read the password from standard input (the only way: never from the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Load the demo units (idempotent).
+    SeedDemo,
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::from_env()?;
+    telemetry::init(&settings.log_filter, settings.log_format);
+    if let Some(path) = &settings.jwt_secret_file {
+        tracing::warn!(
+            path = %path.display(),
+            "SOIDUONG_JWT_SECRET is not set: using the secret kept in the data folder; \
+             set SOIDUONG_JWT_SECRET when running more than one instance"
+        );
+    }
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            tracing::info!(
+                database = %store::redact(&settings.database_url),
+                redis = settings.redis_url.as_deref().map(store::redact).unwrap_or_else(|| "in-memory".into()),
+                "starting"
+            );
+            let app = Application::build(settings).await?;
+            tracing::info!(port = app.port(), "serving");
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            AppState::connect(settings, Arc::new(SystemClock)).await?;
+            println!("Đã áp dụng các migration.");
+        }
+        Command::CreateAdmin { login, .. } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .context("cannot read the password from stdin")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let state = AppState::connect(settings, Arc::new(SystemClock)).await?;
+            let (id, created) = accounts::create_admin(&state, &login, password).await?;
+            if created {
+                println!("Đã tạo quản trị viên {id}.");
+            } else {
+                println!("Tài khoản {id} đã có, nay là quản trị viên (mật khẩu đã đặt lại).");
+            }
+        }
+        Command::SeedDemo => {
+            let state = AppState::connect(settings, Arc::new(SystemClock)).await?;
+            let report = seed::seed_demo(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Dữ liệu mẫu: thêm {} đơn vị, {} đơn vị đã có.",
+                report.units_added, report.units_present
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,536 @@
+//! Accounts: registration, login with throttling, token refresh and logout, the profile, data
+//! export and erasure.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::users;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::units::{Unit, find_active};
+use crate::{
+    auth::{password, tokens},
+    domain::{
+        login::{Login, parse_email},
+        person::{self, Category, Profile},
+        phone::Phone,
+        text::FullName,
+        time::vn_today,
+    },
+    error::{ApiError, ApiResult},
+    startup::AppState,
+    store,
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    pub full_name: String,
+    /// Any common Vietnamese form: `0912 345 678`, `+84912345678`, `84912345678`.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    #[schema(format = Password)]
+    pub password: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: NaiveDate,
+    pub unit_id: i32,
+    pub categories: Vec<Category>,
+    /// Admission date, required for `new_member`.
+    pub admitted_on: Option<NaiveDate>,
+    /// Required (true) under 16.
+    #[serde(default)]
+    pub guardian_consent: bool,
+}
+
+/// The account as its owner sees it. Never carries the password hash.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    pub id: Uuid,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub unit: Option<Unit>,
+    pub categories: Vec<Category>,
+    pub admitted_on: Option<NaiveDate>,
+    pub guardian_consent: bool,
+    pub roles: Roles,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Roles {
+    pub admin: bool,
+    /// Units this person organizes (each with its subtree).
+    pub organizer_of: Vec<Unit>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    /// Phone number (any common form) or e-mail.
+    pub login: String,
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Lifetime of the access token, in seconds.
+    pub expires_in: u64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileChange {
+    pub full_name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub unit_id: Option<i32>,
+    pub categories: Option<Vec<Category>>,
+    pub admitted_on: Option<NaiveDate>,
+    pub guardian_consent: Option<bool>,
+    /// Required with `new_password`.
+    pub current_password: Option<String>,
+    pub new_password: Option<String>,
+}
+
+/// Everything the platform keeps about a person, for `GET /me/export`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PersonalExport {
+    pub exported_at: DateTime<Utc>,
+    pub profile: Me,
+    pub sessions: Vec<SessionRecord>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SessionRecord {
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+fn rule(e: person::RuleError) -> ApiError {
+    ApiError::invalid(e.code, e.field, e.message)
+}
+
+fn parse_phone(input: &str) -> ApiResult<String> {
+    Phone::parse(input)
+        .map(Phone::into_string)
+        .map_err(|e| ApiError::invalid("invalid_phone", "phone", e.to_string()))
+}
+
+fn parse_mail(input: &str) -> ApiResult<String> {
+    parse_email(input).map_err(|e| ApiError::invalid("invalid_email", "email", e.to_string()))
+}
+
+fn parse_name(input: &str) -> ApiResult<String> {
+    FullName::parse(input)
+        .map(FullName::into_string)
+        .map_err(|e| ApiError::invalid("invalid_full_name", "full_name", e.to_string()))
+}
+
+pub async fn register(state: &AppState, reg: Registration) -> ApiResult<Me> {
+    let full_name = parse_name(&reg.full_name)?;
+    let phone = reg
+        .phone
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(parse_phone)
+        .transpose()?;
+    let email = reg
+        .email
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(parse_mail)
+        .transpose()?;
+    if phone.is_none() && email.is_none() {
+        return Err(ApiError::invalid(
+            "login_required",
+            "phone",
+            "Cần có số điện thoại hoặc e-mail để đăng nhập",
+        ));
+    }
+    person::check_password(&reg.password).map_err(rule)?;
+    let today = vn_today(state.clock.now());
+    person::check_profile(
+        &Profile {
+            birth_date: reg.birth_date,
+            categories: &reg.categories,
+            admitted_on: reg.admitted_on,
+            guardian_consent: reg.guardian_consent,
+        },
+        today,
+    )
+    .map_err(rule)?;
+    let unit = find_active(state, reg.unit_id, "unit_id").await?;
+    let password_hash = password::hash(reg.password).await?;
+    let user = store::users::insert(
+        &state.db,
+        store::users::NewUser {
+            id: Uuid::new_v4(),
+            full_name,
+            phone,
+            email,
+            password_hash,
+            birth_date: Some(reg.birth_date),
+            unit_id: Some(unit.id),
+            admitted_on: reg.admitted_on,
+            guardian_consent: reg.guardian_consent,
+            is_admin: false,
+            categories: reg.categories,
+        },
+        state.clock.now(),
+    )
+    .await?;
+    tracing::info!(user_id = %user.id, unit_id = unit.id, "account registered");
+    me_from(state, user).await
+}
+
+/// Throttle keys hold a hash of the login, not the phone number or e-mail itself.
+fn throttle_keys(login: &str, address: &str) -> (String, String) {
+    let digest = Sha256::digest(login.as_bytes());
+    let short: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    (
+        format!("login:acct:{short}"),
+        format!("login:addr:{address}"),
+    )
+}
+
+async fn throttled(state: &AppState, key: &str, limit: u64) -> ApiResult<()> {
+    match state.limiter.peek(key).await {
+        Ok(Some((count, left))) if count >= limit => Err(ApiError::TooManyRequests {
+            retry_after_secs: left.as_secs().max(1),
+        }),
+        Ok(_) => Ok(()),
+        Err(e) => Err(ApiError::Unavailable(e)),
+    }
+}
+
+pub async fn login(
+    state: &AppState,
+    creds: Credentials,
+    client_address: &str,
+) -> ApiResult<TokenPair> {
+    let bad = || {
+        ApiError::unauthorized(
+            "invalid_credentials",
+            "Tên đăng nhập hoặc mật khẩu không đúng",
+        )
+    };
+    let login = Login::parse(&creds.login).map_err(|_| bad())?;
+    let (account_key, address_key) = throttle_keys(login.as_str(), client_address);
+    let s = &state.settings;
+    throttled(state, &account_key, s.login_failures_per_account).await?;
+    throttled(state, &address_key, s.login_failures_per_address).await?;
+
+    let user = store::users::find_by_login(&state.db, &login)
+        .await?
+        .filter(|u| u.deleted_at.is_none());
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    if !password::verify(creds.password, stored).await? {
+        let window = s.login_failure_window;
+        state
+            .limiter
+            .hit(&account_key, window)
+            .await
+            .map_err(ApiError::Unavailable)?;
+        state
+            .limiter
+            .hit(&address_key, window)
+            .await
+            .map_err(ApiError::Unavailable)?;
+        tracing::info!("login failed");
+        return Err(bad());
+    }
+    let Some(user) = user else { return Err(bad()) };
+    state
+        .limiter
+        .reset(&account_key)
+        .await
+        .map_err(ApiError::Unavailable)?;
+    tracing::info!(user_id = %user.id, "logged in");
+    issue_pair(state, user.id, user.is_admin, Uuid::new_v4()).await
+}
+
+async fn issue_pair(
+    state: &AppState,
+    user: Uuid,
+    admin: bool,
+    family: Uuid,
+) -> ApiResult<TokenPair> {
+    let now = state.clock.now();
+    let ttl = state.settings.access_token_ttl;
+    let access_token = state.jwt.issue(user, admin, now, ttl)?;
+    let refresh_token = tokens::new_refresh_token();
+    let refresh_ttl = chrono::Duration::from_std(state.settings.refresh_token_ttl)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    store::tokens::insert(
+        &state.db,
+        user,
+        family,
+        tokens::refresh_token_hash(&refresh_token),
+        now,
+        now + refresh_ttl,
+    )
+    .await?;
+    Ok(TokenPair {
+        access_token,
+        refresh_token,
+        token_type: "Bearer".into(),
+        expires_in: ttl.as_secs(),
+    })
+}
+
+pub async fn refresh(state: &AppState, req: RefreshRequest) -> ApiResult<TokenPair> {
+    let now = state.clock.now();
+    let hash = tokens::refresh_token_hash(req.refresh_token.trim());
+    let invalid = || {
+        ApiError::unauthorized(
+            "invalid_refresh_token",
+            "Phiên đăng nhập không hợp lệ, vui lòng đăng nhập lại",
+        )
+    };
+    match store::tokens::consume(&state.db, &hash, now).await? {
+        store::tokens::Consumed::Fresh(token) => {
+            let user = store::users::find(&state.db, token.user_id)
+                .await?
+                .filter(|u| u.deleted_at.is_none())
+                .ok_or_else(invalid)?;
+            issue_pair(state, user.id, user.is_admin, token.family_id).await
+        }
+        store::tokens::Consumed::Replayed => {
+            tracing::warn!("refresh token replayed; its family is revoked");
+            Err(invalid())
+        }
+        store::tokens::Consumed::Expired => Err(ApiError::unauthorized(
+            "refresh_token_expired",
+            "Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại",
+        )),
+        store::tokens::Consumed::Unknown => Err(invalid()),
+    }
+}
+
+/// Revokes the session (the refresh token's whole family). Unknown tokens are accepted
+/// silently: logging out twice is not an error.
+pub async fn logout(state: &AppState, req: RefreshRequest) -> ApiResult<()> {
+    let hash = tokens::refresh_token_hash(req.refresh_token.trim());
+    if let Some(token) = store::tokens::find_by_hash(&state.db, &hash).await? {
+        store::tokens::revoke_family(&state.db, token.family_id, state.clock.now()).await?;
+        tracing::info!(user_id = %token.user_id, "logged out");
+    }
+    Ok(())
+}
+
+async fn current(state: &AppState, id: Uuid) -> ApiResult<users::Model> {
+    store::users::find(&state.db, id)
+        .await?
+        .filter(|u| u.deleted_at.is_none())
+        .ok_or_else(|| ApiError::unauthorized("account_not_found", "Tài khoản không còn tồn tại"))
+}
+
+async fn me_from(state: &AppState, user: users::Model) -> ApiResult<Me> {
+    let unit = match user.unit_id {
+        Some(id) => store::units::find(&state.db, id).await?.map(Unit::from),
+        None => None,
+    };
+    let categories = store::users::categories(&state.db, user.id).await?;
+    let organizer_of = store::users::organized_units(&state.db, user.id)
+        .await?
+        .into_iter()
+        .map(Unit::from)
+        .collect();
+    Ok(Me {
+        id: user.id,
+        full_name: user.full_name,
+        phone: user.phone,
+        email: user.email,
+        birth_date: user.birth_date,
+        unit,
+        categories,
+        admitted_on: user.admitted_on,
+        guardian_consent: user.guardian_consent,
+        roles: Roles {
+            admin: user.is_admin,
+            organizer_of,
+        },
+        created_at: user.created_at,
+    })
+}
+
+pub async fn me(state: &AppState, id: Uuid) -> ApiResult<Me> {
+    let user = current(state, id).await?;
+    me_from(state, user).await
+}
+
+pub async fn update_me(state: &AppState, id: Uuid, change: ProfileChange) -> ApiResult<Me> {
+    use sea_orm::ActiveValue::Set;
+
+    let user = current(state, id).await?;
+    let old_categories = store::users::categories(&state.db, id).await?;
+    let categories = change
+        .categories
+        .clone()
+        .unwrap_or_else(|| old_categories.clone());
+    let birth_date = change.birth_date.or(user.birth_date);
+    let admitted_on = change.admitted_on.or(user.admitted_on);
+    let consent = change.guardian_consent.unwrap_or(user.guardian_consent);
+    if let Some(birth_date) = birth_date {
+        person::check_profile(
+            &Profile {
+                birth_date,
+                categories: &categories,
+                admitted_on,
+                guardian_consent: consent,
+            },
+            vn_today(state.clock.now()),
+        )
+        .map_err(rule)?;
+    }
+
+    let mut active: users::ActiveModel = user.clone().into();
+    if let Some(name) = &change.full_name {
+        active.full_name = Set(parse_name(name)?);
+    }
+    if let Some(phone) = &change.phone {
+        active.phone = Set(Some(phone)
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| parse_phone(p))
+            .transpose()?);
+    }
+    if let Some(email) = &change.email {
+        active.email = Set(Some(email)
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| parse_mail(e))
+            .transpose()?);
+    }
+    let phone_left = change
+        .phone
+        .as_ref()
+        .map_or(user.phone.is_some(), |p| !p.trim().is_empty());
+    let email_left = change
+        .email
+        .as_ref()
+        .map_or(user.email.is_some(), |e| !e.trim().is_empty());
+    if !phone_left && !email_left {
+        return Err(ApiError::invalid(
+            "login_required",
+            "phone",
+            "Cần giữ lại số điện thoại hoặc e-mail để đăng nhập",
+        ));
+    }
+    if let Some(unit_id) = change.unit_id {
+        active.unit_id = Set(Some(find_active(state, unit_id, "unit_id").await?.id));
+    }
+    active.birth_date = Set(birth_date);
+    active.admitted_on = Set(admitted_on);
+    active.guardian_consent = Set(consent);
+
+    let mut password_changed = false;
+    if let Some(new_password) = change.new_password {
+        let current_password = change.current_password.unwrap_or_default();
+        if !password::verify(current_password, user.password_hash.clone()).await? {
+            return Err(ApiError::invalid(
+                "wrong_password",
+                "current_password",
+                "Mật khẩu hiện tại không đúng",
+            ));
+        }
+        person::check_password(&new_password).map_err(rule)?;
+        active.password_hash = Set(Some(password::hash(new_password).await?));
+        password_changed = true;
+    }
+    let now = state.clock.now();
+    active.updated_at = Set(now);
+    let cats = change.categories.as_deref();
+    let saved = store::users::update(&state.db, active, cats).await?;
+    if password_changed {
+        // A new password ends every other session.
+        store::tokens::revoke_all(&state.db, id, now).await?;
+    }
+    tracing::info!(user_id = %id, password_changed, "profile updated");
+    me_from(state, saved).await
+}
+
+pub async fn export(state: &AppState, id: Uuid) -> ApiResult<PersonalExport> {
+    let profile = me(state, id).await?;
+    let sessions = store::tokens::list_for_user(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|t| SessionRecord {
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            used_at: t.used_at,
+            revoked_at: t.revoked_at,
+        })
+        .collect();
+    Ok(PersonalExport {
+        exported_at: state.clock.now(),
+        profile,
+        sessions,
+    })
+}
+
+pub async fn erase(state: &AppState, id: Uuid) -> ApiResult<()> {
+    let user = current(state, id).await?;
+    store::users::erase(&state.db, user, state.clock.now()).await?;
+    tracing::info!(user_id = %id, "personal data erased");
+    Ok(())
+}
+
+/// Creates the first admin, or makes an existing account an admin with this password.
+/// Fails when the login or password is unusable or the database refuses.
+pub async fn create_admin(
+    state: &AppState,
+    login: &str,
+    password_text: String,
+) -> anyhow::Result<(Uuid, bool)> {
+    let login = Login::parse(login).map_err(|e| anyhow::anyhow!("{e}"))?;
+    person::check_password(&password_text).map_err(|e| anyhow::anyhow!(e.message))?;
+    let hash = password::hash(password_text).await?;
+    let now = state.clock.now();
+    if let Some(existing) = store::users::find_by_login(&state.db, &login).await? {
+        store::users::promote_to_admin(&state.db, existing.id, hash, now).await?;
+        return Ok((existing.id, false));
+    }
+    let root = store::units::list(&state.db, false)
+        .await?
+        .into_iter()
+        .next();
+    let (phone, email) = match login {
+        Login::Phone(p) => (Some(p.into_string()), None),
+        Login::Email(e) => (None, Some(e)),
+    };
+    let user = store::users::insert(
+        &state.db,
+        store::users::NewUser {
+            id: Uuid::new_v4(),
+            full_name: "Quản trị viên".into(),
+            phone,
+            email,
+            password_hash: hash,
+            birth_date: None,
+            unit_id: root.map(|u| u.id),
+            admitted_on: None,
+            guardian_consent: false,
+            is_admin: true,
+            categories: vec![Category::Cadre],
+        },
+        now,
+    )
+    .await?;
+    Ok((user.id, true))
+}

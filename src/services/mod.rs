@@ -1,0 +1,6 @@
+//! Use cases: transactions, authorisation decisions, calls into domain and store.
+
+pub mod access;
+pub mod accounts;
+pub mod seed;
+pub mod units;

@@ -1,0 +1,179 @@
+//! Wiring: the shared state, the HTTP server on a bound listener (port 0 in tests).
+
+use std::{net::TcpListener, sync::Arc};
+
+use actix_web::{
+    App, Error, HttpMessage, HttpServer,
+    body::MessageBody,
+    dev::{Server, ServiceRequest, ServiceResponse},
+    http::header::{HeaderName, HeaderValue},
+    middleware::{Next, from_fn},
+    web,
+};
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use redis::aio::ConnectionManager;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::{
+    auth::JwtKeys,
+    clock::{SharedClock, SystemClock},
+    config::Settings,
+    limiter::{Limiter, MemoryLimiter, RedisLimiter},
+    metrics::{self, Metrics},
+    routes,
+    services::seed,
+    store::{self, Db},
+};
+
+/// What every request handler may use. Nothing here is needed by another process: several
+/// instances can serve behind a load balancer when Redis is configured.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub clock: SharedClock,
+    pub jwt: JwtKeys,
+    pub limiter: Arc<dyn Limiter>,
+    pub redis: Option<ConnectionManager>,
+}
+
+impl AppState {
+    /// Opens the database (and Redis when configured) and applies pending migrations.
+    ///
+    /// Fails when either cannot be reached or a migration fails.
+    pub async fn connect(settings: Settings, clock: SharedClock) -> anyhow::Result<AppState> {
+        let db = store::connect(&settings).await?;
+        Migrator::up(&db, None)
+            .await
+            .context("database migration failed")?;
+        let redis = match &settings.redis_url {
+            Some(url) => {
+                let client = redis::Client::open(url.as_str())
+                    .context("REDIS_URL is not a valid Redis URL")?;
+                let conn = ConnectionManager::new(client)
+                    .await
+                    .context("cannot connect to Redis")?;
+                Some(conn)
+            }
+            None => None,
+        };
+        let limiter: Arc<dyn Limiter> = match &redis {
+            Some(conn) => Arc::new(RedisLimiter::new(
+                conn.clone(),
+                settings.redis_prefix.clone(),
+            )),
+            None => Arc::new(MemoryLimiter::new()),
+        };
+        Ok(AppState {
+            db,
+            jwt: JwtKeys::new(&settings.jwt_secret),
+            settings: Arc::new(settings),
+            clock,
+            limiter,
+            redis,
+        })
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Builds the service on the system clock.
+    ///
+    /// Fails when the address cannot be bound or a dependency cannot be reached.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Self::build_with_clock(settings, Arc::new(SystemClock), None).await
+    }
+
+    /// Builds the service with a given clock and worker count (tests use a manual clock and
+    /// one worker).
+    ///
+    /// Fails when the address cannot be bound or a dependency cannot be reached.
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: SharedClock,
+        workers: Option<usize>,
+    ) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let seed = settings.seed_demo_if_empty;
+        let state = web::Data::new(AppState::connect(settings, clock).await?);
+        if seed {
+            if let Some(report) = seed::seed_if_empty(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                tracing::info!(
+                    units = report.units_added,
+                    "empty database: demo data loaded"
+                );
+            }
+        }
+        let server = serve(listener, state.clone(), workers)?;
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until the process is told to stop (SIGINT/SIGTERM: in-flight requests finish).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    workers: Option<usize>,
+) -> anyhow::Result<Server> {
+    let metrics = web::Data::new(Metrics::new());
+    let json_limit = state.settings.json_limit;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(metrics::track))
+            .wrap(from_fn(request_id_header))
+            .wrap(TracingLogger::default())
+            .app_data(state.clone())
+            .app_data(metrics.clone())
+            .app_data(routes::json_config(json_limit))
+            .app_data(routes::path_config())
+            .app_data(routes::query_config())
+            .configure(routes::configure)
+            .default_service(web::route().to(routes::not_found))
+    })
+    .listen(listener)?;
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    Ok(server.run())
+}
+
+/// Echoes the request id of the log span as `x-request-id`, so a user's report can be matched
+/// to the logs.
+async fn request_id_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let mut res = next.call(req).await?;
+    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(res)
+}

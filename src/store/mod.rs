@@ -1,0 +1,93 @@
+//! The only place that speaks sea-orm.
+
+pub mod tokens;
+pub mod units;
+pub mod users;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+
+use crate::{
+    config::Settings,
+    error::{ApiError, Msg},
+};
+
+pub type Db = DatabaseConnection;
+
+/// Opens the database named by the settings.
+///
+/// SQLite gets exactly one connection: SQLite has one writer anyway, and one connection rules
+/// out `SQLITE_BUSY` on transactions that read before they write (and keeps a `:memory:`
+/// database alive for the life of the pool). PostgreSQL gets a pool sized for the machine.
+///
+/// Fails when the database cannot be reached or opened.
+pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+    let mut opts = ConnectOptions::new(settings.database_url.clone());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10));
+    if settings.is_sqlite() {
+        opts.max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None::<Duration>)
+            .max_lifetime(None::<Duration>)
+            .map_sqlx_sqlite_opts(|o| {
+                let memory = o.get_filename().as_os_str().is_empty()
+                    || o.get_filename().to_string_lossy().contains(":memory:");
+                let o = o.foreign_keys(true).busy_timeout(Duration::from_secs(5));
+                if memory {
+                    o
+                } else {
+                    o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                        .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                }
+            });
+    } else {
+        opts.max_connections(settings.database_max_connections)
+            .min_connections(1);
+    }
+    Database::connect(opts).await.with_context(|| {
+        format!(
+            "cannot open the database ({})",
+            redact(&settings.database_url)
+        )
+    })
+}
+
+/// The URL without its password, for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Turns a unique-constraint violation into a 409 with `code` and `message`; any other error
+/// stays what it was.
+pub fn conflict_on_unique(err: DbErr, code: &'static str, message: impl Into<Msg>) -> ApiError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(code, message),
+        _ => err.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            super::redact("postgres://app:hunter2@db:5432/sd"),
+            "postgres://app:***@db:5432/sd"
+        );
+        assert_eq!(
+            super::redact("sqlite://./data/soiduong.db"),
+            "sqlite://./data/soiduong.db"
+        );
+    }
+}

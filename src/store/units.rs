@@ -1,0 +1,212 @@
+//! Units: the organisation tree.
+
+use chrono::{DateTime, Utc};
+use entity::{unit_organizers, units, users};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, TransactionTrait, sea_query::Expr,
+};
+
+use super::Db;
+use crate::{
+    domain::unit::{UnitKind, child_path, path_ids, rebase},
+    error::ApiResult,
+};
+
+pub async fn list(db: &Db, include_merged: bool) -> ApiResult<Vec<units::Model>> {
+    let mut q = units::Entity::find().order_by_asc(units::Column::Path);
+    if !include_merged {
+        q = q.filter(units::Column::MergedIntoId.is_null());
+    }
+    Ok(q.all(db).await?)
+}
+
+pub async fn count(db: &impl ConnectionTrait) -> ApiResult<u64> {
+    Ok(units::Entity::find().count(db).await?)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: i32) -> ApiResult<Option<units::Model>> {
+    Ok(units::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn find_by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> ApiResult<Vec<units::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(units::Entity::find()
+        .filter(units::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// The ancestors of `unit`, root first.
+pub async fn ancestors(
+    db: &impl ConnectionTrait,
+    unit: &units::Model,
+) -> ApiResult<Vec<units::Model>> {
+    let ids = path_ids(&unit.path);
+    let ancestor_ids = &ids[..ids.len().saturating_sub(1)];
+    let mut found = find_by_ids(db, ancestor_ids).await?;
+    found.sort_by_key(|u| u.path.len());
+    Ok(found)
+}
+
+pub async fn children(db: &impl ConnectionTrait, id: i32) -> ApiResult<Vec<units::Model>> {
+    Ok(units::Entity::find()
+        .filter(units::Column::ParentId.eq(id))
+        .filter(units::Column::MergedIntoId.is_null())
+        .all(db)
+        .await?)
+}
+
+/// Finds the unit named `name` directly under `parent` (used to keep seeding idempotent).
+pub async fn find_child_by_name(
+    db: &impl ConnectionTrait,
+    parent: Option<i32>,
+    name: &str,
+) -> ApiResult<Option<units::Model>> {
+    let q = units::Entity::find().filter(units::Column::Name.eq(name));
+    let q = match parent {
+        Some(p) => q.filter(units::Column::ParentId.eq(p)),
+        None => q.filter(units::Column::ParentId.is_null()),
+    };
+    Ok(q.one(db).await?)
+}
+
+/// Inserts a unit under `parent` (a root when `None`). Its path needs its id, so the row is
+/// inserted and then given its path, in one transaction.
+pub async fn insert(
+    db: &Db,
+    parent: Option<&units::Model>,
+    name: &str,
+    kind: UnitKind,
+    now: DateTime<Utc>,
+) -> ApiResult<units::Model> {
+    let txn = db.begin().await?;
+    let row = units::ActiveModel {
+        parent_id: Set(parent.map(|p| p.id)),
+        name: Set(name.to_owned()),
+        kind: Set(kind.as_str().to_owned()),
+        path: Set(String::new()),
+        merged_into_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let path = child_path(parent.map(|p| p.path.as_str()), row.id);
+    let mut active: units::ActiveModel = row.into();
+    active.path = Set(path);
+    let row = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Renames, re-kinds and/or moves `unit`. A move rewrites the path of every unit in its
+/// subtree in the same transaction. The caller has already ruled out cycles.
+pub async fn update(
+    db: &Db,
+    unit: units::Model,
+    name: Option<String>,
+    kind: Option<UnitKind>,
+    new_parent: Option<&units::Model>,
+    now: DateTime<Utc>,
+) -> ApiResult<units::Model> {
+    let txn = db.begin().await?;
+    if let Some(parent) = new_parent {
+        move_subtree(&txn, &unit, parent, now).await?;
+    }
+    let mut active: units::ActiveModel = find(&txn, unit.id).await?.unwrap_or(unit).into();
+    if let Some(name) = name {
+        active.name = Set(name);
+    }
+    if let Some(kind) = kind {
+        active.kind = Set(kind.as_str().to_owned());
+    }
+    active.updated_at = Set(now);
+    let row = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+async fn move_subtree(
+    txn: &impl ConnectionTrait,
+    unit: &units::Model,
+    parent: &units::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let old_prefix = unit.path.clone();
+    let new_prefix = child_path(Some(&parent.path), unit.id);
+    let subtree = units::Entity::find()
+        .filter(units::Column::Path.starts_with(&old_prefix))
+        .all(txn)
+        .await?;
+    for member in subtree {
+        let Some(path) = rebase(&member.path, &old_prefix, &new_prefix) else {
+            continue;
+        };
+        let is_root = member.id == unit.id;
+        let mut active: units::ActiveModel = member.into();
+        active.path = Set(path);
+        if is_root {
+            active.parent_id = Set(Some(parent.id));
+        }
+        active.updated_at = Set(now);
+        active.update(txn).await?;
+    }
+    Ok(())
+}
+
+/// Merges `source` into `target`: members, children and organizer grants move to the target;
+/// the source stays, marked merged, so history keeps its name. The caller has already checked
+/// that the target is not inside the source's subtree.
+pub async fn merge(
+    db: &Db,
+    source: &units::Model,
+    target: &units::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<units::Model> {
+    let txn = db.begin().await?;
+    users::Entity::update_many()
+        .col_expr(users::Column::UnitId, Expr::value(target.id))
+        .filter(users::Column::UnitId.eq(source.id))
+        .exec(&txn)
+        .await?;
+    for child in children(&txn, source.id).await? {
+        move_subtree(&txn, &child, target, now).await?;
+    }
+    let grants = unit_organizers::Entity::find()
+        .filter(unit_organizers::Column::UnitId.eq(source.id))
+        .all(&txn)
+        .await?;
+    let target_grants: Vec<_> = unit_organizers::Entity::find()
+        .filter(unit_organizers::Column::UnitId.eq(target.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|g| g.user_id)
+        .collect();
+    for grant in grants {
+        if !target_grants.contains(&grant.user_id) {
+            unit_organizers::ActiveModel {
+                unit_id: Set(target.id),
+                user_id: Set(grant.user_id),
+                granted_by: Set(grant.granted_by),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    unit_organizers::Entity::delete_many()
+        .filter(unit_organizers::Column::UnitId.eq(source.id))
+        .exec(&txn)
+        .await?;
+    let mut active: units::ActiveModel = source.clone().into();
+    active.merged_into_id = Set(Some(target.id));
+    active.updated_at = Set(now);
+    let merged = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(merged)
+}

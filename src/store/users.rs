@@ -1,0 +1,255 @@
+//! Accounts, their member categories and organizer grants.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{refresh_tokens, unit_organizers, units, user_categories, users};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::{Db, conflict_on_unique};
+use crate::{
+    domain::{login::Login, person::Category},
+    error::ApiResult,
+};
+
+pub struct NewUser {
+    pub id: Uuid,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub birth_date: Option<NaiveDate>,
+    pub unit_id: Option<i32>,
+    pub admitted_on: Option<NaiveDate>,
+    pub guardian_consent: bool,
+    pub is_admin: bool,
+    pub categories: Vec<Category>,
+}
+
+const DUPLICATE_LOGIN: &str = "Số điện thoại hoặc e-mail này đã được đăng ký";
+
+/// Inserts a user with their categories. A phone or e-mail already taken is a 409
+/// `duplicate_login`.
+pub async fn insert(db: &Db, new: NewUser, now: DateTime<Utc>) -> ApiResult<users::Model> {
+    let txn = db.begin().await?;
+    let user = users::ActiveModel {
+        id: Set(new.id),
+        full_name: Set(new.full_name),
+        phone: Set(new.phone),
+        email: Set(new.email),
+        password_hash: Set(Some(new.password_hash)),
+        birth_date: Set(new.birth_date),
+        unit_id: Set(new.unit_id),
+        admitted_on: Set(new.admitted_on),
+        guardian_consent: Set(new.guardian_consent),
+        is_admin: Set(new.is_admin),
+        deleted_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| conflict_on_unique(e, "duplicate_login", DUPLICATE_LOGIN))?;
+    set_categories(&txn, user.id, &new.categories).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<Option<users::Model>> {
+    Ok(users::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn find_by_login(db: &Db, login: &Login) -> ApiResult<Option<users::Model>> {
+    let q = match login {
+        Login::Phone(p) => users::Entity::find().filter(users::Column::Phone.eq(p.as_str())),
+        Login::Email(e) => users::Entity::find().filter(users::Column::Email.eq(e.as_str())),
+    };
+    Ok(q.one(db).await?)
+}
+
+pub async fn categories(db: &impl ConnectionTrait, user: Uuid) -> ApiResult<Vec<Category>> {
+    let rows = user_categories::Entity::find()
+        .filter(user_categories::Column::UserId.eq(user))
+        .all(db)
+        .await?;
+    let mut cats: Vec<Category> = rows
+        .iter()
+        .filter_map(|r| Category::parse(&r.category))
+        .collect();
+    cats.sort();
+    Ok(cats)
+}
+
+async fn set_categories(
+    txn: &impl ConnectionTrait,
+    user: Uuid,
+    cats: &[Category],
+) -> ApiResult<()> {
+    user_categories::Entity::delete_many()
+        .filter(user_categories::Column::UserId.eq(user))
+        .exec(txn)
+        .await?;
+    let mut cats = cats.to_vec();
+    cats.sort();
+    cats.dedup();
+    if cats.is_empty() {
+        return Ok(());
+    }
+    user_categories::Entity::insert_many(cats.into_iter().map(|c| user_categories::ActiveModel {
+        user_id: Set(user),
+        category: Set(c.as_str().to_owned()),
+    }))
+    .exec(txn)
+    .await?;
+    Ok(())
+}
+
+/// Saves a changed profile (and, when given, the new category list) in one transaction.
+/// A phone or e-mail already taken is a 409 `duplicate_login`.
+pub async fn update(
+    db: &Db,
+    user: users::ActiveModel,
+    categories: Option<&[Category]>,
+) -> ApiResult<users::Model> {
+    let txn = db.begin().await?;
+    let saved = user
+        .update(&txn)
+        .await
+        .map_err(|e| conflict_on_unique(e, "duplicate_login", DUPLICATE_LOGIN))?;
+    if let Some(cats) = categories {
+        set_categories(&txn, saved.id, cats).await?;
+    }
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Erases a user's personal data and keeps an anonymised stub (unit, categories, admission
+/// date) so that statistics stay true. Sessions and organizer grants go with the data.
+pub async fn erase(db: &Db, user: users::Model, now: DateTime<Utc>) -> ApiResult<()> {
+    let txn = db.begin().await?;
+    let id = user.id;
+    let mut active: users::ActiveModel = user.into();
+    active.full_name = Set("Người dùng đã xóa".to_owned());
+    active.phone = Set(None);
+    active.email = Set(None);
+    active.password_hash = Set(None);
+    active.birth_date = Set(None);
+    active.guardian_consent = Set(false);
+    active.is_admin = Set(false);
+    active.deleted_at = Set(Some(now));
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    refresh_tokens::Entity::delete_many()
+        .filter(refresh_tokens::Column::UserId.eq(id))
+        .exec(&txn)
+        .await?;
+    unit_organizers::Entity::delete_many()
+        .filter(unit_organizers::Column::UserId.eq(id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Makes an existing account an admin and sets its password (used by `create-admin`).
+pub async fn promote_to_admin(
+    db: &Db,
+    id: Uuid,
+    password_hash: String,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    users::Entity::update_many()
+        .col_expr(users::Column::IsAdmin, Expr::value(true))
+        .col_expr(users::Column::PasswordHash, Expr::value(password_hash))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The units `user` organizes (not merged ones: their grants moved at the merge).
+pub async fn organized_units(
+    db: &impl ConnectionTrait,
+    user: Uuid,
+) -> ApiResult<Vec<units::Model>> {
+    let unit_ids: Vec<i32> = unit_organizers::Entity::find()
+        .filter(unit_organizers::Column::UserId.eq(user))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| g.unit_id)
+        .collect();
+    super::units::find_by_ids(db, &unit_ids).await
+}
+
+/// Grants `user` the organizer role on `unit`. Returns false when they already had it.
+pub async fn grant_organizer(
+    db: &Db,
+    unit: i32,
+    user: Uuid,
+    granted_by: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    let existing = unit_organizers::Entity::find_by_id((unit, user))
+        .one(db)
+        .await?;
+    if existing.is_some() {
+        return Ok(false);
+    }
+    let inserted = unit_organizers::ActiveModel {
+        unit_id: Set(unit),
+        user_id: Set(user),
+        granted_by: Set(Some(granted_by)),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await;
+    match inserted {
+        Ok(_) => Ok(true),
+        // A concurrent grant of the same pair won the race: the outcome is the same.
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Removes a grant. Returns false when there was none.
+pub async fn revoke_organizer(db: &Db, unit: i32, user: Uuid) -> ApiResult<bool> {
+    let res = unit_organizers::Entity::delete_by_id((unit, user))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// The organizers of `unit`, oldest grant first.
+pub async fn organizers_of(
+    db: &Db,
+    unit: i32,
+) -> ApiResult<Vec<(unit_organizers::Model, users::Model)>> {
+    let grants = unit_organizers::Entity::find()
+        .filter(unit_organizers::Column::UnitId.eq(unit))
+        .order_by_asc(unit_organizers::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = grants.iter().map(|g| g.user_id).collect();
+    let people = users::Entity::find()
+        .filter(users::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    Ok(grants
+        .into_iter()
+        .filter_map(|g| {
+            let person = people.iter().find(|p| p.id == g.user_id)?.clone();
+            Some((g, person))
+        })
+        .collect())
+}
