@@ -15,6 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Create an account.
 #[utoipa::path(
+    context_path = "/api/v1",
     tag = "auth",
     request_body = Registration,
     responses(
@@ -35,6 +36,7 @@ async fn register(
 
 /// Log in with a phone number or e-mail and a password.
 #[utoipa::path(
+    context_path = "/api/v1",
     tag = "auth",
     request_body = Credentials,
     responses(
@@ -58,6 +60,7 @@ async fn login(
 /// Exchange a refresh token for a new pair. Each refresh token works once; replaying a spent
 /// one ends the whole session.
 #[utoipa::path(
+    context_path = "/api/v1",
     tag = "auth",
     request_body = RefreshRequest,
     responses(
@@ -77,6 +80,7 @@ async fn refresh(
 
 /// End the session of this refresh token.
 #[utoipa::path(
+    context_path = "/api/v1",
     tag = "auth",
     request_body = RefreshRequest,
     responses((status = 204, description = "Logged out"))

@@ -16,6 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The logged-in user's account.
 #[utoipa::path(
+    context_path = "/api/v1",
     tag = "me",
     security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = ErrorBody))
@@ -27,6 +28,7 @@ async fn get_me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Js
 
 /// Change the profile; a password change needs `current_password` and ends other sessions.
 #[utoipa::path(
+    context_path = "/api/v1",
     tag = "me",
     security(("bearer" = [])),
     request_body = ProfileChange,
@@ -45,6 +47,7 @@ async fn patch_me(
 
 /// Everything the platform keeps about the logged-in user, as JSON.
 #[utoipa::path(
+    context_path = "/api/v1",
     tag = "me",
     security(("bearer" = [])),
     responses((status = 200, body = PersonalExport), (status = 401, body = ErrorBody))
@@ -62,6 +65,7 @@ async fn export_me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<Http
 
 /// Erase the logged-in user's personal data. An anonymised stub stays so statistics stay true.
 #[utoipa::path(
+    context_path = "/api/v1",
     tag = "me",
     security(("bearer" = [])),
     responses((status = 204, description = "Erased"), (status = 401, body = ErrorBody))

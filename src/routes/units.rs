@@ -34,7 +34,7 @@ struct ListQuery {
 }
 
 /// Every unit as a flat list in tree order (public: people pick their unit when registering).
-#[utoipa::path(tag = "units", params(ListQuery), responses((status = 200, body = [Unit])))]
+#[utoipa::path(context_path = "/api/v1", tag = "units", params(ListQuery), responses((status = 200, body = [Unit])))]
 #[get("/units")]
 async fn list_units(
     state: web::Data<AppState>,
@@ -45,6 +45,7 @@ async fn list_units(
 
 /// One unit with its ancestors (root first) and children.
 #[utoipa::path(
+    context_path = "/api/v1",
     tag = "units",
     params(("id" = i32, Path, description = "Unit id")),
     responses((status = 200, body = UnitDetail), (status = 404, body = ErrorBody))
@@ -59,6 +60,7 @@ async fn get_unit(
 
 /// Create a unit under `parent_id` (admin, or an organizer of that unit or above).
 #[utoipa::path(
+    context_path = "/api/v1",
     tag = "units",
     security(("bearer" = [])),
     request_body = NewUnit,
@@ -78,6 +80,7 @@ async fn create_unit(
 /// Rename, re-kind or move a unit with its subtree (admin, or an organizer of a unit above
 /// it). A move under itself or its own subtree is refused (`unit_cycle`).
 #[utoipa::path(
+    context_path = "/api/v1",
     tag = "units",
     security(("bearer" = [])),
     params(("id" = i32, Path, description = "Unit id")),
@@ -100,6 +103,7 @@ async fn change_unit(
 /// Merge a unit into another: members, children and organizers move to `into`; the merged
 /// unit stays, marked merged, so history keeps its name.
 #[utoipa::path(
+    context_path = "/api/v1",
     tag = "units",
     security(("bearer" = [])),
     params(("id" = i32, Path, description = "Unit id")),
@@ -121,6 +125,7 @@ async fn merge_unit(
 
 /// The organizers of a unit (admin, or an organizer of the unit or above).
 #[utoipa::path(
+    context_path = "/api/v1",
     tag = "units",
     security(("bearer" = [])),
     params(("id" = i32, Path, description = "Unit id")),
@@ -140,6 +145,7 @@ async fn list_organizers(
 
 /// Make a user an organizer of the unit (admin, or an organizer of a unit above it).
 #[utoipa::path(
+    context_path = "/api/v1",
     tag = "units",
     security(("bearer" = [])),
     params(("id" = i32, Path, description = "Unit id")),
@@ -165,6 +171,7 @@ async fn appoint_organizer(
 
 /// Remove a user's organizer role on the unit.
 #[utoipa::path(
+    context_path = "/api/v1",
     tag = "units",
     security(("bearer" = [])),
     params(("id" = i32, Path, description = "Unit id"), ("user_id" = Uuid, Path, description = "User id")),

@@ -1,1 +1,12 @@
-fn main() {}
+//! One integration-test binary: the real app on a random port, a fresh database per test
+//! (in-memory SQLite, or a new PostgreSQL database with `TEST_DATABASE_URL`), and Redis with a
+//! key prefix per test when `TEST_REDIS_URL` is set.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod health;
+mod helpers;
+mod limiter;
+mod me;
+mod units;

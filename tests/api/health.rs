@@ -1,0 +1,129 @@
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{error_code, spawn_app};
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let app = spawn_app().await;
+    let res = app.get("/healthz", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "ok");
+}
+
+#[tokio::test]
+async fn readyz_checks_database_and_redis() {
+    let app = spawn_app().await;
+    let res = app.get("/readyz", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["database"], "ok");
+    let expected = if std::env::var("TEST_REDIS_URL").is_ok() {
+        "ok"
+    } else {
+        "memory"
+    };
+    assert_eq!(body["redis"], expected);
+}
+
+#[tokio::test]
+async fn readyz_is_503_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.state.db.clone().close().await.unwrap();
+    let res = app.get("/readyz", None).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["database"],
+        "unavailable"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = spawn_app().await;
+    app.get("/api/v1/units", None).await;
+    app.get("/api/v1/units/999999", None).await;
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/api/v1/units",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"http_requests_total{method="GET",route="/api/v1/units/{id}",status="404"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE http_request_duration_seconds histogram"));
+    assert!(
+        text.contains(
+            r#"http_request_duration_seconds_count{method="GET",route="/api/v1/units"} 1"#
+        )
+    );
+}
+
+#[tokio::test]
+async fn openapi_document_lists_every_endpoint() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .get("/api-docs/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/me",
+        "/api/v1/me/export",
+        "/api/v1/units",
+        "/api/v1/units/{id}",
+        "/api/v1/units/{id}/merge",
+        "/api/v1/units/{id}/organizers",
+        "/api/v1/units/{id}/organizers/{user_id}",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn docs_page_is_served_without_internet() {
+    let app = spawn_app().await;
+    let res = app.get("/docs", None).await;
+    assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT);
+    let res = app.get("/docs/", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("swagger-ui"));
+    assert!(!html.contains("cdn"), "the page must not load from a CDN");
+    let bundle = app.get("/docs/swagger-ui-bundle.js", None).await;
+    assert_eq!(bundle.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_routes_get_the_json_error_body() {
+    let app = spawn_app().await;
+    let res = app.get("/api/v1/nowhere", None).await;
+    assert_eq!(error_code(res, StatusCode::NOT_FOUND).await, "not_found");
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    let res = app.get("/healthz", None).await;
+    let id = res
+        .headers()
+        .get("x-request-id")
+        .expect("x-request-id header");
+    assert_eq!(id.to_str().unwrap().len(), 36);
+}

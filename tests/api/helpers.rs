@@ -1,0 +1,303 @@
+use std::sync::Arc;
+
+use actix_web::web;
+use chrono::Utc;
+use reqwest::{Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use soiduong::{
+    clock::ManualClock,
+    config::{Secret, Settings},
+    services::accounts,
+    startup::{AppState, Application},
+};
+use uuid::Uuid;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub state: web::Data<AppState>,
+    cleanup: Cleanup,
+}
+
+/// What to drop when a test ends: its PostgreSQL database and its Redis keys.
+#[derive(Default)]
+struct Cleanup {
+    postgres: Option<(String, String)>,
+    redis: Option<(String, String)>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let cleanup = std::mem::take(&mut self.cleanup);
+        if cleanup.postgres.is_none() && cleanup.redis.is_none() {
+            return;
+        }
+        // Drop runs inside the test's runtime; do the async cleanup on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Some((admin_url, name)) = cleanup.postgres {
+                    if let Ok(db) = Database::connect(admin_url).await {
+                        let _ = db
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                    }
+                }
+                if let Some((url, prefix)) = cleanup.redis {
+                    if let Ok(client) = redis::Client::open(url) {
+                        if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
+                            let keys: Vec<String> = redis::cmd("KEYS")
+                                .arg(format!("{prefix}*"))
+                                .query_async(&mut conn)
+                                .await
+                                .unwrap_or_default();
+                            if !keys.is_empty() {
+                                let _: Result<i64, _> =
+                                    redis::cmd("DEL").arg(keys).query_async(&mut conn).await;
+                            }
+                        }
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the real app on port 0 with `adjust` applied to the settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings::embedded(
+        std::env::temp_dir().join("soiduong-tests"),
+        Secret::new(format!("test-secret-{}", Uuid::new_v4())),
+    );
+    settings.bind = "127.0.0.1:0".into();
+    settings.database_url = "sqlite::memory:".into();
+    settings.database_max_connections = 4;
+    settings.seed_demo_if_empty = true;
+    let mut cleanup = Cleanup::default();
+
+    if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") {
+        let name = format!("soiduong_test_{}", Uuid::new_v4().simple());
+        let admin = Database::connect(&admin_url)
+            .await
+            .expect("TEST_DATABASE_URL does not answer");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("cannot create the test database");
+        admin.close().await.ok();
+        settings.database_url = replace_database(&admin_url, &name);
+        cleanup.postgres = Some((admin_url, name));
+    }
+    if let Ok(redis_url) = std::env::var("TEST_REDIS_URL") {
+        let prefix = format!("test:{}:", Uuid::new_v4().simple());
+        settings.redis_url = Some(redis_url.clone());
+        settings.redis_prefix = prefix.clone();
+        cleanup.redis = Some((redis_url, prefix));
+    }
+    adjust(&mut settings);
+
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = Application::build_with_clock(settings, clock.clone(), Some(1))
+        .await
+        .expect("the app does not start");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        clock,
+        state,
+        cleanup,
+    }
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+pub struct Account {
+    pub id: Uuid,
+    pub login: String,
+    pub password: String,
+    pub token: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Response {
+        let mut req = self.client.request(method, self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.send(reqwest::Method::POST, path, token, body).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.send(reqwest::Method::PATCH, path, token, body).await
+    }
+
+    pub async fn register(&self, body: &Value) -> Response {
+        self.post("/api/v1/auth/register", None, body).await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Response {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({ "login": login, "password": password }),
+        )
+        .await
+    }
+
+    /// The id of the demo unit called `name`.
+    pub async fn unit_id(&self, name: &str) -> i64 {
+        let units: Vec<Value> = self.get("/api/v1/units", None).await.json().await.unwrap();
+        units
+            .iter()
+            .find(|u| u["name"] == name)
+            .unwrap_or_else(|| panic!("no unit named {name}"))["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// Registers an adult member of `unit_id` and logs them in.
+    pub async fn member(&self, unit_id: i64) -> Account {
+        let login = format!("{}@example.vn", Uuid::new_v4().simple());
+        let password = "mật-khẩu-đủ-dài".to_owned();
+        let res = self
+            .register(&json!({
+                "full_name": "Trần Thị Bích Ngọc",
+                "email": login,
+                "password": password,
+                "birth_date": "2000-05-19",
+                "unit_id": unit_id,
+                "categories": ["member", "youth"],
+            }))
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        let id = res.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        self.logged_in(id, login, password).await
+    }
+
+    /// Creates an admin through the same code path as `soiduong create-admin` and logs in.
+    pub async fn admin(&self) -> Account {
+        let login = format!("admin-{}@example.vn", Uuid::new_v4().simple());
+        let password = "quan-tri-vien-2026".to_owned();
+        let (id, _) = accounts::create_admin(&self.state, &login, password.clone())
+            .await
+            .unwrap();
+        self.logged_in(id, login, password).await
+    }
+
+    /// A member of `unit_id` made organizer of `organizes` by an admin, over the API.
+    pub async fn organizer(&self, unit_id: i64, organizes: i64) -> Account {
+        let admin = self.admin().await;
+        let person = self.member(unit_id).await;
+        let res = self
+            .post(
+                &format!("/api/v1/units/{organizes}/organizers"),
+                Some(&admin.token),
+                &json!({ "user_id": person.id }),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        person
+    }
+
+    async fn logged_in(&self, id: Uuid, login: String, password: String) -> Account {
+        let res = self.login(&login, &password).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let tokens: Value = res.json().await.unwrap();
+        Account {
+            id,
+            login,
+            password,
+            token: tokens["access_token"].as_str().unwrap().to_owned(),
+            refresh: tokens["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// Asserts the common error body and returns its `code`.
+pub async fn error_code(res: Response, status: StatusCode) -> String {
+    assert_eq!(res.status(), status);
+    let body: Value = res.json().await.unwrap();
+    let message = body["error"]["message"].as_str().expect("error.message");
+    assert!(!message.is_empty());
+    body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_owned()
+}
+
+#[test]
+fn database_name_is_replaced_in_urls() {
+    assert_eq!(
+        replace_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        replace_database("postgres://u:p@h/test?sslmode=disable", "x"),
+        "postgres://u:p@h/x?sslmode=disable"
+    );
+}

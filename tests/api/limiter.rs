@@ -1,0 +1,58 @@
+//! One suite, run on both limiter drivers (Redis only when `TEST_REDIS_URL` is set).
+
+use std::{sync::Arc, time::Duration};
+
+use soiduong::limiter::{Limiter, MemoryLimiter, RedisLimiter};
+use uuid::Uuid;
+
+async fn drivers() -> Vec<(&'static str, Arc<dyn Limiter>)> {
+    let mut drivers: Vec<(&'static str, Arc<dyn Limiter>)> =
+        vec![("memory", Arc::new(MemoryLimiter::new()))];
+    if let Ok(url) = std::env::var("TEST_REDIS_URL") {
+        let client = redis::Client::open(url).unwrap();
+        let conn = redis::aio::ConnectionManager::new(client)
+            .await
+            .expect("TEST_REDIS_URL does not answer");
+        drivers.push((
+            "redis",
+            Arc::new(RedisLimiter::new(
+                conn,
+                format!("test:{}:", Uuid::new_v4().simple()),
+            )),
+        ));
+    }
+    drivers
+}
+
+#[tokio::test]
+async fn hits_count_up_within_a_window_and_reset_clears() {
+    for (name, limiter) in drivers().await {
+        let window = Duration::from_secs(60);
+        assert_eq!(limiter.peek("k").await.unwrap(), None, "{name}");
+        assert_eq!(limiter.hit("k", window).await.unwrap(), 1, "{name}");
+        assert_eq!(limiter.hit("k", window).await.unwrap(), 2, "{name}");
+        assert_eq!(limiter.hit("other", window).await.unwrap(), 1, "{name}");
+        let (count, left) = limiter.peek("k").await.unwrap().unwrap();
+        assert_eq!(count, 2, "{name}");
+        assert!(
+            left <= window && left > Duration::from_secs(50),
+            "{name}: {left:?}"
+        );
+        limiter.reset("k").await.unwrap();
+        assert_eq!(limiter.peek("k").await.unwrap(), None, "{name}");
+        limiter.reset("other").await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_window_ends_and_counting_starts_again() {
+    for (name, limiter) in drivers().await {
+        let window = Duration::from_secs(1);
+        limiter.hit("w", window).await.unwrap();
+        limiter.hit("w", window).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert_eq!(limiter.peek("w").await.unwrap(), None, "{name}");
+        assert_eq!(limiter.hit("w", window).await.unwrap(), 1, "{name}");
+        limiter.reset("w").await.unwrap();
+    }
+}

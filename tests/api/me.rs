@@ -1,0 +1,222 @@
+use entity::{user_categories, users};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::helpers::{error_code, spawn_app};
+
+#[tokio::test]
+async fn me_shows_the_profile_with_unit_and_roles() {
+    let app = spawn_app().await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let member = app.member(unit).await;
+    let me: Value = app
+        .get("/api/v1/me", Some(&member.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["id"], member.id.to_string());
+    assert_eq!(me["email"], member.login);
+    assert_eq!(me["unit"]["name"], "Đoàn xã Vĩnh Tế");
+    assert_eq!(me["roles"]["organizer_of"], json!([]));
+}
+
+#[tokio::test]
+async fn patch_me_changes_name_unit_and_categories() {
+    let app = spawn_app().await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let new_unit = app.unit_id("Đoàn phường Núi Sam").await;
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&member.token),
+            &json!({
+                "full_name": "Trần Thi\u{323} Bích  Ngọc",
+                "unit_id": new_unit,
+                "categories": ["new_member"],
+                "admitted_on": "2026-09-02",
+                "phone": "0398 765 432",
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let me: Value = res.json().await.unwrap();
+    assert_eq!(me["full_name"], "Trần Thị Bích Ngọc");
+    assert_eq!(me["unit"]["id"], new_unit);
+    assert_eq!(me["categories"], json!(["new_member"]));
+    assert_eq!(me["phone"], "+84398765432");
+}
+
+#[tokio::test]
+async fn patch_me_keeps_the_rules_of_registration() {
+    let app = spawn_app().await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let other = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&member.token),
+            &json!({ "categories": ["new_member"] }),
+        )
+        .await;
+    assert_eq!(
+        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "admitted_on_required"
+    );
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&member.token),
+            &json!({ "email": other.login }),
+        )
+        .await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "duplicate_login"
+    );
+    let res = app
+        .patch("/api/v1/me", Some(&member.token), &json!({ "email": "" }))
+        .await;
+    assert_eq!(
+        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "login_required"
+    );
+    // Nothing changed.
+    let me: Value = app
+        .get("/api/v1/me", Some(&member.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], member.login);
+    assert_eq!(me["categories"], json!(["member", "youth"]));
+}
+
+#[tokio::test]
+async fn a_password_change_needs_the_current_one_and_ends_other_sessions() {
+    let app = spawn_app().await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&member.token),
+            &json!({ "current_password": "doan-sai", "new_password": "mat-khau-moi-2026" }),
+        )
+        .await;
+    assert_eq!(
+        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "wrong_password"
+    );
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&member.token),
+            &json!({ "current_password": member.password, "new_password": "mat-khau-moi-2026" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({ "refresh_token": member.refresh }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.login(&member.login, &member.password).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login(&member.login, "mat-khau-moi-2026").await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn export_holds_all_personal_data_and_no_secret() {
+    let app = spawn_app().await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let res = app.get("/api/v1/me/export", Some(&member.token)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let text = res.text().await.unwrap();
+    assert!(
+        !text.contains("argon2") && !text.contains("token_hash") && !text.contains(&member.refresh)
+    );
+    let export: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(export["profile"]["email"], member.login);
+    assert_eq!(export["profile"]["birth_date"], "2000-05-19");
+    assert_eq!(export["sessions"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn delete_me_erases_personal_data_and_keeps_an_anonymous_stub() {
+    let app = spawn_app().await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let member = app.member(unit).await;
+    let res = app
+        .client
+        .delete(app.url("/api/v1/me"))
+        .bearer_auth(&member.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    assert_eq!(
+        app.login(&member.login, &member.password).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let res = app.get("/api/v1/me", Some(&member.token)).await;
+    assert_eq!(
+        error_code(res, StatusCode::UNAUTHORIZED).await,
+        "account_not_found"
+    );
+    let res = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({ "refresh_token": member.refresh }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    let stub = users::Entity::find_by_id(member.id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stub.full_name, "Người dùng đã xóa");
+    assert_eq!(
+        (stub.phone, stub.email, stub.birth_date, stub.password_hash),
+        (None, None, None, None)
+    );
+    assert!(stub.deleted_at.is_some());
+    assert_eq!(
+        stub.unit_id,
+        Some(unit as i32),
+        "the stub still counts for its unit"
+    );
+    let cats = user_categories::Entity::find()
+        .filter(user_categories::Column::UserId.eq(member.id))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(cats.len(), 2, "the stub still counts in its categories");
+
+    // The login is free again.
+    let res = app
+        .register(&json!({
+            "full_name": "Người Mới", "email": member.login, "password": "mat-khau-moi-2026",
+            "birth_date": "2001-01-01", "unit_id": unit, "categories": ["member"],
+        }))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
