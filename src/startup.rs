@@ -103,16 +103,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let seed = settings.seed_demo_if_empty;
         let state = web::Data::new(AppState::connect(settings, clock).await?);
-        if seed {
-            if let Some(report) = seed::seed_if_empty(&state)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-            {
-                tracing::info!(
-                    units = report.units_added,
-                    "empty database: demo data loaded"
-                );
-            }
+        if seed && let Some(report) = seed::seed_if_empty(&state).await? {
+            tracing::info!(
+                units = report.units_added,
+                "empty database: demo data loaded"
+            );
         }
         let server = serve(listener, state.clone(), workers)?;
         Ok(Application {

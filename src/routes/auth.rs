@@ -97,10 +97,8 @@ async fn logout(
 /// The client's address: the socket peer, or the first `X-Forwarded-For` hop when the
 /// service runs behind a trusted proxy (a header anyone can set must not be trusted otherwise).
 fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
-    if trust_proxy {
-        if let Some(ip) = req.connection_info().realip_remote_addr() {
-            return ip.to_owned();
-        }
+    if trust_proxy && let Some(ip) = req.connection_info().realip_remote_addr() {
+        return ip.to_owned();
     }
     req.peer_addr()
         .map(|a| a.ip().to_string())

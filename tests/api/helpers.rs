@@ -43,28 +43,24 @@ impl Drop for TestApp {
                 return;
             };
             rt.block_on(async move {
-                if let Some((admin_url, name)) = cleanup.postgres {
-                    if let Ok(db) = Database::connect(admin_url).await {
-                        let _ = db
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                            ))
-                            .await;
-                    }
+                if let Some((admin_url, name)) = cleanup.postgres
+                    && let Ok(db) = Database::connect(admin_url).await
+                {
+                    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    let _ = db.execute_unprepared(&sql).await;
                 }
-                if let Some((url, prefix)) = cleanup.redis {
-                    if let Ok(client) = redis::Client::open(url) {
-                        if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
-                            let keys: Vec<String> = redis::cmd("KEYS")
-                                .arg(format!("{prefix}*"))
-                                .query_async(&mut conn)
-                                .await
-                                .unwrap_or_default();
-                            if !keys.is_empty() {
-                                let _: Result<i64, _> =
-                                    redis::cmd("DEL").arg(keys).query_async(&mut conn).await;
-                            }
-                        }
+                if let Some((url, prefix)) = cleanup.redis
+                    && let Ok(client) = redis::Client::open(url)
+                    && let Ok(mut conn) = client.get_multiplexed_async_connection().await
+                {
+                    let keys: Vec<String> = redis::cmd("KEYS")
+                        .arg(format!("{prefix}*"))
+                        .query_async(&mut conn)
+                        .await
+                        .unwrap_or_default();
+                    if !keys.is_empty() {
+                        let _: Result<i64, _> =
+                            redis::cmd("DEL").arg(keys).query_async(&mut conn).await;
                     }
                 }
             });
