@@ -1,7 +1,9 @@
 //! Pure domain logic: parsing at the edge, rules, arithmetic. No I/O here.
 
+pub mod banks;
 pub mod collation;
 pub mod login;
+pub mod paper;
 pub mod person;
 pub mod phone;
 pub mod text;

@@ -1,0 +1,429 @@
+//! The native YAML format (see `question-banks/README.md`). Every error names its line and
+//! column: parse errors from the loader, unknown fields and wrong types from the deserializer,
+//! rule violations from the spans kept on each question.
+
+use std::collections::HashSet;
+
+use marked_yaml::{LoadError, Spanned};
+use serde::Deserialize;
+
+use super::{
+    BankDef, FileError, OptionDef, Problems, QuestionDef, QuestionKind, check_question, letter_id,
+    nfc, true_false_options, valid_slug,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    bank: Spanned<Meta>,
+    questions: Vec<Spanned<Question>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Meta {
+    id: Spanned<String>,
+    title: Spanned<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Question {
+    id: Spanned<String>,
+    #[serde(rename = "type")]
+    kind: Spanned<String>,
+    stem: Spanned<String>,
+    #[serde(default)]
+    options: Option<Spanned<Vec<Spanned<Choice>>>>,
+    #[serde(default)]
+    answer: Option<Spanned<bool>>,
+    explanation: Spanned<String>,
+    source: Spanned<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    difficulty: Option<Spanned<u8>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Choice {
+    #[serde(default)]
+    id: Option<String>,
+    text: Spanned<String>,
+    #[serde(default)]
+    correct: bool,
+}
+
+fn pos<T>(s: &Spanned<T>) -> (usize, usize) {
+    s.span().start().map_or((0, 0), |m| (m.line(), m.column()))
+}
+
+/// Parses and validates a YAML bank. Fails with every problem found, each with file, line,
+/// column and a Vietnamese message.
+pub fn parse(file: &str, text: &str) -> Result<BankDef, Vec<FileError>> {
+    let mut p = Problems::new(file);
+    let doc: File = match marked_yaml::from_yaml(0, text) {
+        Ok(doc) => doc,
+        Err(marked_yaml::FromYamlError::ParseYaml(e)) => {
+            let (line, column, message) = load_error(&e);
+            p.at(line, column, message);
+            return p.into_result(unreachable_bank());
+        }
+        Err(marked_yaml::FromYamlError::FromNode(e)) => {
+            let (line, column) = match (e.start_mark(), &*e) {
+                (Some(m), _) if m.line() > 0 => (m.line(), m.column()),
+                // The loader does not mark unknown keys; find the key in the text instead.
+                (_, marked_yaml::Error::UnknownFieldError(field, _, _)) => find_key(text, field),
+                _ => (0, 0),
+            };
+            p.at(line, column, translate(&e.to_string()));
+            return p.into_result(unreachable_bank());
+        }
+    };
+
+    let meta = &*doc.bank;
+    let slug = nfc(&meta.id);
+    if !valid_slug(&slug) {
+        let (l, c) = pos(&meta.id);
+        p.at(
+            l,
+            c,
+            format!("Mã ngân hàng \"{slug}\" không hợp lệ (chữ thường không dấu, số, '-')"),
+        );
+    }
+    let title = nfc(&meta.title);
+    if title.is_empty() {
+        let (l, c) = pos(&meta.title);
+        p.at(l, c, "Tên ngân hàng câu hỏi (title) đang để trống");
+    }
+    if doc.questions.is_empty() {
+        let (l, c) = pos(&doc.bank);
+        p.at(l, c, "Ngân hàng chưa có câu hỏi nào");
+    }
+
+    let mut seen = HashSet::new();
+    let mut questions = Vec::with_capacity(doc.questions.len());
+    for sq in &doc.questions {
+        if let Some(q) = question(sq, &mut p) {
+            let (_, column) = pos(&sq.id);
+            check_question(&q, column, &mut seen, &mut p);
+            questions.push(q);
+        }
+    }
+    p.into_result(BankDef {
+        slug,
+        title,
+        description: meta.description.as_deref().map(nfc).unwrap_or_default(),
+        questions,
+    })
+}
+
+fn question(sq: &Spanned<Question>, p: &mut Problems) -> Option<QuestionDef> {
+    let q = &**sq;
+    let key = nfc(&q.id);
+    let (line, column) = pos(&q.id);
+    let Some(kind) = QuestionKind::parse(q.kind.trim()) else {
+        let (l, c) = pos(&q.kind);
+        p.at(
+            l,
+            c,
+            format!(
+                "Câu hỏi \"{key}\": loại \"{}\" không hợp lệ (single, multiple, true_false)",
+                *q.kind
+            ),
+        );
+        return None;
+    };
+    for (field, value) in [("explanation", &q.explanation), ("source", &q.source)] {
+        if nfc(value).is_empty() {
+            let (l, c) = pos(value);
+            p.at(
+                l,
+                c,
+                format!("Câu hỏi \"{key}\": trường {field} đang để trống"),
+            );
+        }
+    }
+    let options = match (kind, &q.options, &q.answer) {
+        (QuestionKind::TrueFalse, None, Some(answer)) => true_false_options(**answer),
+        (QuestionKind::TrueFalse, Some(opts), _) => {
+            let (l, c) = pos(opts);
+            p.at(l, c, format!("Câu hỏi \"{key}\" loại true_false không dùng options, hãy dùng answer: true hoặc false"));
+            return None;
+        }
+        (QuestionKind::TrueFalse, None, None) => {
+            p.at(
+                line,
+                column,
+                format!("Câu hỏi \"{key}\" loại true_false cần trường answer: true hoặc false"),
+            );
+            return None;
+        }
+        (_, _, Some(answer)) => {
+            let (l, c) = pos(answer);
+            p.at(
+                l,
+                c,
+                format!("Câu hỏi \"{key}\": trường answer chỉ dùng cho loại true_false"),
+            );
+            return None;
+        }
+        (_, None, None) => {
+            p.at(
+                line,
+                column,
+                format!("Câu hỏi \"{key}\" cần danh sách phương án (options)"),
+            );
+            return None;
+        }
+        (_, Some(opts), None) => {
+            for o in opts.iter() {
+                if nfc(&o.text).is_empty() {
+                    let (l, c) = pos(&o.text);
+                    p.at(l, c, format!("Câu hỏi \"{key}\": có phương án để trống"));
+                }
+            }
+            opts.iter()
+                .enumerate()
+                .map(|(i, o)| OptionDef {
+                    id: o.id.as_deref().map(nfc).unwrap_or_else(|| letter_id(i)),
+                    text: nfc(&o.text),
+                    correct: o.correct,
+                })
+                .collect()
+        }
+    };
+    let difficulty = match &q.difficulty {
+        Some(d) if !(1..=3).contains(&**d) => {
+            let (l, c) = pos(d);
+            p.at(
+                l,
+                c,
+                format!("Câu hỏi \"{key}\": độ khó phải là 1, 2 hoặc 3"),
+            );
+            return None;
+        }
+        Some(d) => **d,
+        None => 1,
+    };
+    Some(QuestionDef {
+        key,
+        kind,
+        stem: nfc(&q.stem),
+        options,
+        explanation: nfc(&q.explanation),
+        source: nfc(&q.source),
+        tags: q.tags.iter().map(|t| nfc(t)).collect(),
+        difficulty,
+        line,
+    })
+}
+
+/// The first line holding `key:` as a mapping key, with its column (1-based).
+fn find_key(text: &str, key: &str) -> (usize, usize) {
+    let needle = format!("{key}:");
+    text.lines()
+        .enumerate()
+        .find_map(|(i, line)| {
+            let body = line.trim_start().trim_start_matches("- ").trim_start();
+            body.starts_with(&needle)
+                .then(|| (i + 1, line.len() - body.len() + 1))
+        })
+        .unwrap_or((0, 0))
+}
+
+fn unreachable_bank() -> BankDef {
+    BankDef {
+        slug: String::new(),
+        title: String::new(),
+        description: String::new(),
+        questions: Vec::new(),
+    }
+}
+
+fn load_error(e: &LoadError) -> (usize, usize, String) {
+    let at = |m: &marked_yaml::Marker| (m.line(), m.column());
+    let ((line, column), message) = match e {
+        LoadError::TopLevelMustBeMapping(m) => (
+            at(m),
+            "Tệp phải là một bảng khóa–giá trị (bank, questions)".to_owned(),
+        ),
+        LoadError::TopLevelMustBeSequence(m) => (at(m), "Tệp phải là một danh sách".to_owned()),
+        LoadError::UnexpectedAnchor(m) => (
+            at(m),
+            "Không hỗ trợ anchor (&) và alias (*) của YAML".to_owned(),
+        ),
+        LoadError::MappingKeyMustBeScalar(m) => (at(m), "Khóa phải là một giá trị đơn".to_owned()),
+        LoadError::UnexpectedTag(m) => (at(m), "Không hỗ trợ tag (!) của YAML".to_owned()),
+        LoadError::ScanError(m, err) => (at(m), format!("Lỗi cú pháp YAML: {err}")),
+        LoadError::DuplicateKey(inner) => (
+            inner.key.span().start().map_or((0, 0), at),
+            format!("Khóa \"{}\" xuất hiện hai lần", inner.key.as_str()),
+        ),
+        #[allow(unreachable_patterns)]
+        _ => ((0, 0), format!("Lỗi cú pháp YAML: {e}")),
+    };
+    (line, column, message)
+}
+
+/// The deserializer speaks English; people reading our errors speak Vietnamese.
+fn translate(msg: &str) -> String {
+    if let Some(rest) = msg.strip_prefix("Unknown field `") {
+        let field = rest.split('`').next().unwrap_or(rest);
+        return format!("Trường \"{field}\" không được hỗ trợ ({msg})");
+    }
+    if let Some(rest) = msg.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or(rest);
+        return format!("Thiếu trường bắt buộc \"{field}\"");
+    }
+    if msg.contains("not a boolean") {
+        return "Giá trị phải là true hoặc false".to_owned();
+    }
+    if msg.contains("invalid digit")
+        || msg.contains("number too large")
+        || msg.contains("empty string")
+    {
+        return format!("Giá trị phải là một số ({msg})");
+    }
+    format!("Dữ liệu không đúng cấu trúc: {msg}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"bank:
+  id: thu-nghiem
+  title: Ngân hàng thử nghiệm
+questions:
+  - id: q1
+    type: single
+    difficulty: 2
+    tags: [mot, hai]
+    stem: Thủ đô của Việt Nam là thành phố nào?
+    options:
+      - text: Hà Nội
+        correct: true
+      - text: Huế
+    explanation: Hà Nội là thủ đô.
+    source: Hiến pháp năm 2013, Điều 13
+  - id: q2
+    type: true_false
+    stem: Việt Nam nằm ở Đông Nam Á.
+    answer: true
+    explanation: Đúng vậy.
+    source: Sách giáo khoa Địa lý
+  - id: q3
+    type: multiple
+    stem: Chọn các số chẵn.
+    options:
+      - { text: "2", correct: true }
+      - { text: "3" }
+      - { text: "4", correct: true }
+    explanation: 2 và 4 chia hết cho 2.
+    source: Toán lớp 2
+"#;
+
+    fn errors(text: &str) -> Vec<FileError> {
+        parse("bank.yaml", text).unwrap_err()
+    }
+
+    #[test]
+    fn a_good_file_parses() {
+        let bank = parse("bank.yaml", GOOD).unwrap();
+        assert_eq!(bank.slug, "thu-nghiem");
+        assert_eq!(bank.questions.len(), 3);
+        let q1 = &bank.questions[0];
+        assert_eq!(
+            (q1.kind, q1.difficulty, q1.line),
+            (QuestionKind::Single, 2, 5)
+        );
+        assert_eq!(
+            q1.options[0],
+            OptionDef {
+                id: "a".into(),
+                text: "Hà Nội".into(),
+                correct: true
+            }
+        );
+        assert_eq!(bank.questions[1].options, true_false_options(true));
+        assert_eq!(
+            bank.questions[2]
+                .options
+                .iter()
+                .filter(|o| o.correct)
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_named_with_their_line() {
+        let text = GOOD.replace("    difficulty: 2\n", "    difficulty: 2\n    hint: no\n");
+        let e = errors(&text);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].line, 8);
+        assert!(e[0].message.contains("hint"), "{}", e[0].message);
+    }
+
+    #[test]
+    fn rule_violations_name_the_question_line() {
+        let text = GOOD.replace(
+            "      - text: Huế\n",
+            "      - text: Huế\n        correct: true\n",
+        );
+        let e = errors(&text);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!((e[0].line, e[0].file.as_str()), (5, "bank.yaml"));
+        assert!(e[0].message.contains("single"), "{}", e[0].message);
+
+        let text = GOOD.replace("id: q2", "id: q1");
+        let e = errors(&text);
+        assert!(
+            e.iter()
+                .any(|e| e.line == 16 && e.message.contains("trùng")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn missing_correct_option_and_too_few_options_are_refused() {
+        let text = GOOD.replace(
+            "        correct: true\n      - text: Huế\n",
+            "      - text: Huế\n",
+        );
+        let e = errors(&text);
+        assert!(
+            e.iter()
+                .any(|e| e.message.contains("không có phương án đúng")),
+            "{e:?}"
+        );
+        let e = errors(&text.replace("      - text: Huế\n", ""));
+        assert!(e.iter().any(|e| e.message.contains("ít nhất hai")), "{e:?}");
+    }
+
+    #[test]
+    fn empty_text_is_refused_where_it_stands() {
+        let e = errors(&GOOD.replace("explanation: Đúng vậy.", "explanation: \"\""));
+        assert_eq!(e[0].line, 20);
+        assert!(e[0].message.contains("explanation"));
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        let e = errors("bank:\n  id: x\n  title: [unclosed\nquestions: []\n");
+        assert_eq!(e.len(), 1);
+        assert!(e[0].line >= 3, "{e:?}");
+    }
+
+    #[test]
+    fn wrong_types_are_reported() {
+        let e = errors(&GOOD.replace("difficulty: 2", "difficulty: hai"));
+        assert_eq!(e[0].line, 7, "{e:?}");
+        let e = errors(&GOOD.replace("difficulty: 2", "difficulty: 5"));
+        assert!(e[0].message.contains("độ khó"), "{e:?}");
+    }
+}
