@@ -65,8 +65,14 @@ pub struct Settings {
     pub login_failures_per_account: u64,
     pub login_failures_per_address: u64,
     pub login_failure_window: Duration,
-    /// Load the demo units (and later demo content) into an empty database at start.
+    /// Load the demo units into an empty database at start.
     pub seed_demo_if_empty: bool,
+    /// Import the shipped question banks and courses when the database has no bank.
+    pub import_shipped_banks: bool,
+    /// How long after the deadline saves and submits are still accepted.
+    pub attempt_grace: Duration,
+    /// How often expired attempts nobody submitted are closed.
+    pub sweep_interval: Duration,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -78,7 +84,7 @@ impl Settings {
             database_url: sqlite_url(&data_dir.join("soiduong.db")),
             database_max_connections: 8,
             redis_url: None,
-            redis_prefix: "sd:".into(),
+            redis_prefix: "soiduong:".into(),
             bind: DEFAULT_BIND.into(),
             jwt_secret,
             jwt_secret_file: None,
@@ -94,6 +100,9 @@ impl Settings {
             login_failures_per_address: 50,
             login_failure_window: Duration::from_secs(15 * 60),
             seed_demo_if_empty: true,
+            import_shipped_banks: true,
+            attempt_grace: Duration::from_secs(5),
+            sweep_interval: Duration::from_secs(30),
         }
     }
 
@@ -122,6 +131,7 @@ impl Settings {
         if let Some(url) = var("DATABASE_URL") {
             s.database_url = url;
             s.seed_demo_if_empty = false;
+            s.import_shipped_banks = false;
         }
         if let Some(n) = var("DATABASE_MAX_CONNECTIONS") {
             s.database_max_connections = n
@@ -129,7 +139,7 @@ impl Settings {
                 .context("DATABASE_MAX_CONNECTIONS must be a number")?;
         }
         s.redis_url = var("REDIS_URL");
-        if let Some(p) = var("REDIS_KEY_PREFIX") {
+        if let Some(p) = var("SOIDUONG_REDIS_PREFIX") {
             s.redis_prefix = p;
         }
         if let Some(bind) = var("SOIDUONG_BIND") {
@@ -152,6 +162,13 @@ impl Settings {
         }
         if let Some(v) = var("SOIDUONG_SEED_DEMO") {
             s.seed_demo_if_empty = matches!(v.as_str(), "1" | "true" | "yes");
+            s.import_shipped_banks = s.seed_demo_if_empty;
+        }
+        if let Some(v) = var("SOIDUONG_ATTEMPT_GRACE_SECS") {
+            s.attempt_grace = Duration::from_secs(
+                v.parse()
+                    .context("SOIDUONG_ATTEMPT_GRACE_SECS must be a number")?,
+            );
         }
         Ok(s)
     }

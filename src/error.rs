@@ -42,6 +42,13 @@ pub enum ApiError {
         message: Msg,
         field: Option<&'static str>,
     },
+    /// 422: a file or definition is refused whole; `details` lists every problem.
+    #[error("{message}")]
+    Rejected {
+        code: &'static str,
+        message: Msg,
+        details: serde_json::Value,
+    },
     /// 429: throttled; retry after the given number of seconds.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
@@ -91,6 +98,17 @@ impl ApiError {
             field: Some(field),
         }
     }
+    pub fn rejected(
+        code: &'static str,
+        message: impl Into<Msg>,
+        details: serde_json::Value,
+    ) -> Self {
+        Self::Rejected {
+            code,
+            message: message.into(),
+            details,
+        }
+    }
     pub fn rule(code: &'static str, message: impl Into<Msg>) -> Self {
         Self::Validation {
             code,
@@ -106,7 +124,8 @@ impl ApiError {
             | Self::Forbidden { code, .. }
             | Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
-            | Self::Validation { code, .. } => code,
+            | Self::Validation { code, .. }
+            | Self::Rejected { code, .. } => code,
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyRequests { .. } => "too_many_requests",
@@ -122,7 +141,8 @@ impl ApiError {
             | Self::Forbidden { message, .. }
             | Self::NotFound { message, .. }
             | Self::Conflict { message, .. }
-            | Self::Validation { message, .. } => message.clone(),
+            | Self::Validation { message, .. }
+            | Self::Rejected { message, .. } => message.clone(),
             Self::PayloadTooLarge => "Dữ liệu gửi lên vượt quá dung lượng cho phép".into(),
             Self::UnsupportedMediaType => {
                 "Dữ liệu phải ở dạng JSON (Content-Type: application/json)".into()
@@ -154,6 +174,10 @@ pub struct ErrorDetail {
     /// The request field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every problem, for refused files and definitions (file, line, column, message).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
 }
 
 impl ResponseError for ApiError {
@@ -166,7 +190,7 @@ impl ResponseError for ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation { .. } | Self::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -192,6 +216,10 @@ impl ResponseError for ApiError {
                 code: self.code().to_owned(),
                 message: self.message().into_owned(),
                 field,
+                details: match self {
+                    Self::Rejected { details, .. } => Some(details.clone()),
+                    _ => None,
+                },
             },
         })
     }

@@ -6,6 +6,8 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod export;
+pub mod leaderboard;
 pub mod limiter;
 pub mod metrics;
 pub mod openapi;

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use soiduong::{
     clock::SystemClock,
     config::Settings,
-    services::{accounts, seed},
+    services::{accounts, banks, seed},
     startup::{AppState, Application},
     store, telemetry,
 };
@@ -34,9 +34,26 @@ enum Command {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
-    /// Load the demo units (idempotent).
+    /// Load the demo units, the shipped question banks and courses (idempotent).
     SeedDemo,
+    /// Rebuild contest leaderboards from the attempts table (all rounds, or one).
+    RebuildLeaderboards {
+        /// Only this round.
+        #[arg(long)]
+        round: Option<i32>,
+    },
+    /// Import question banks (YAML, GIFT, Aiken .txt, Excel) and course files from files or
+    /// folders. A file with any error imports nothing; the others still import.
+    ImportBanks {
+        /// Files or folders (a folder's `courses/` subfolder holds course definitions).
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+    },
 }
+
+mod import;
+
+use import::print_summaries;
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
@@ -82,13 +99,29 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::SeedDemo => {
             let state = AppState::connect(settings, Arc::new(SystemClock)).await?;
-            let report = seed::seed_demo(&state)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let report = seed::seed_demo(&state).await?;
             println!(
                 "Dữ liệu mẫu: thêm {} đơn vị, {} đơn vị đã có.",
                 report.units_added, report.units_present
             );
+            let summaries = banks::import_shipped(&state).await?;
+            print_summaries(&summaries);
+            if let Some(c) = seed::seed_contest(&state).await? {
+                println!("Cuộc thi mẫu: {c}.");
+            }
+        }
+        Command::RebuildLeaderboards { round } => {
+            let state = AppState::connect(settings, Arc::new(SystemClock)).await?;
+            let rounds: Vec<i32> = round.into_iter().collect();
+            for (id, n) in soiduong::services::boards::rebuild(&state, &rounds).await? {
+                println!("Vòng {id}: dựng lại {n} mục.");
+            }
+        }
+        Command::ImportBanks { paths } => {
+            let state = AppState::connect(settings, Arc::new(SystemClock)).await?;
+            if !import::run(&state, &paths).await? {
+                std::process::exit(1);
+            }
         }
     }
     Ok(())

@@ -19,10 +19,11 @@ use crate::{
     auth::JwtKeys,
     clock::{SharedClock, SystemClock},
     config::Settings,
+    leaderboard::{Leaderboard, MemoryBoards, RedisBoards},
     limiter::{Limiter, MemoryLimiter, RedisLimiter},
     metrics::{self, Metrics},
     routes,
-    services::seed,
+    services::{attempts, banks, boards::NameCache, contests, pool::QuestionCache, seed},
     store::{self, Db},
 };
 
@@ -35,6 +36,12 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub limiter: Arc<dyn Limiter>,
     pub redis: Option<ConnectionManager>,
+    /// Question versions and bank pools held in memory (they are immutable).
+    pub questions: QuestionCache,
+    /// Live leaderboards: Redis when configured, else process memory.
+    pub boards: Arc<dyn Leaderboard>,
+    /// Masked names shown on boards.
+    pub names: NameCache,
 }
 
 impl AppState {
@@ -57,6 +64,13 @@ impl AppState {
             }
             None => None,
         };
+        let boards: Arc<dyn Leaderboard> = match &redis {
+            Some(conn) => Arc::new(RedisBoards::new(
+                conn.clone(),
+                settings.redis_prefix.clone(),
+            )),
+            None => Arc::new(MemoryBoards::new()),
+        };
         let limiter: Arc<dyn Limiter> = match &redis {
             Some(conn) => Arc::new(RedisLimiter::new(
                 conn.clone(),
@@ -71,6 +85,9 @@ impl AppState {
             clock,
             limiter,
             redis,
+            questions: QuestionCache::new(),
+            boards,
+            names: NameCache::new(),
         })
     }
 }
@@ -109,6 +126,21 @@ impl Application {
                 "empty database: demo data loaded"
             );
         }
+        if state.settings.import_shipped_banks && store::banks::list(&state.db).await?.is_empty() {
+            let summaries = banks::import_shipped(&state).await?;
+            let questions: u32 = summaries.iter().map(|s| s.added).sum();
+            tracing::info!(
+                banks = summaries.len(),
+                questions,
+                "no question bank yet: shipped banks imported"
+            );
+        }
+        if state.settings.import_shipped_banks
+            && let Some(title) = seed::seed_contest(&state).await?
+        {
+            tracing::info!(contest = %title, "demo contest created");
+        }
+        spawn_sweeper(state.clone());
         let server = serve(listener, state.clone(), workers)?;
         Ok(Application {
             port,
@@ -129,6 +161,30 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Closes attempts past their deadline that nobody submitted, and finalises closed rounds.
+/// Safe with many instances: each close is a conditional update that one instance wins, and a
+/// round is finalised under a lease.
+fn spawn_sweeper(state: web::Data<AppState>) {
+    let every = state.settings.sweep_interval;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match attempts::sweep(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(closed = n, "sweeper closed expired attempts"),
+                Err(e) => tracing::warn!(error = %e, "sweeper failed"),
+            }
+            match contests::finalise_due(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rounds = n, "rounds finalised"),
+                Err(e) => tracing::warn!(error = %e, "round finaliser failed"),
+            }
+        }
+    });
 }
 
 fn serve(

@@ -10,6 +10,7 @@ pub struct Model {
     pub kind: String,
     pub path: String,
     pub merged_into_id: Option<i32>,
+    pub member_count: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

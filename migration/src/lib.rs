@@ -3,12 +3,18 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_units_and_accounts;
+mod m20261128_000002_banks_attempts_courses;
+mod m20261128_000003_contests;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_units_and_accounts::Migration)]
+        vec![
+            Box::new(m20261128_000001_units_and_accounts::Migration),
+            Box::new(m20261128_000002_banks_attempts_courses::Migration),
+            Box::new(m20261128_000003_contests::Migration),
+        ]
     }
 }

@@ -2,10 +2,12 @@
 
 pub mod banks;
 pub mod collation;
+pub mod course;
 pub mod login;
 pub mod paper;
 pub mod person;
 pub mod phone;
+pub mod ranking;
 pub mod text;
 pub mod time;
 pub mod unit;

@@ -4,7 +4,10 @@
 //! order its options are shown in. Clients name options by their position in that shown order
 //! (`a`, `b`, `c`…), so nothing a client sees hints at where the key stood in the source file.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::{
+    collections::{BTreeMap, HashMap, HashSet},
+    sync::Arc,
+};
 
 use chrono::{DateTime, Duration, Utc};
 use rand::{
@@ -28,6 +31,9 @@ pub struct DrawRule {
     pub difficulty: Vec<u8>,
     pub count: u32,
 }
+
+/// The live questions of each bank, by bank slug, shared with the cache that holds them.
+pub type Pools = HashMap<String, Arc<Vec<PoolEntry>>>;
 
 /// What drawing needs to know of a question version (no text, no key).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,10 +79,7 @@ pub struct PaperItem {
 /// Checks that the pools can satisfy `rules` (used when a quiz is defined).
 ///
 /// Fails like [`draw`] would on the first rule that cannot be met.
-pub fn check_rules(
-    rules: &[DrawRule],
-    pools: &HashMap<String, Vec<PoolEntry>>,
-) -> Result<(), DrawError> {
+pub fn check_rules(rules: &[DrawRule], pools: &Pools) -> Result<(), DrawError> {
     // Greedy: reserve the first admissible questions rule by rule. Rules with overlapping tags
     // make this a bound, not an exact answer; the draw itself is the authority.
     let mut used = HashSet::new();
@@ -104,11 +107,7 @@ pub fn check_rules(
 /// Draws a paper: applies the rules in order, never the same question twice, then shuffles
 /// the question order. Fails when a rule's bank is missing or has too few admissible
 /// questions left.
-pub fn draw(
-    rules: &[DrawRule],
-    pools: &HashMap<String, Vec<PoolEntry>>,
-    rng: &mut impl Rng,
-) -> Result<Vec<i32>, DrawError> {
+pub fn draw(rules: &[DrawRule], pools: &Pools, rng: &mut impl Rng) -> Result<Vec<i32>, DrawError> {
     let mut taken: HashSet<i32> = HashSet::new();
     let mut paper = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
@@ -235,7 +234,7 @@ mod tests {
     use proptest::prelude::*;
     use rand::{SeedableRng, rngs::StdRng};
 
-    fn pool(n: i32) -> HashMap<String, Vec<PoolEntry>> {
+    fn pool(n: i32) -> Pools {
         let entries = (1..=n)
             .map(|i| PoolEntry {
                 version_id: 1000 + i,
@@ -248,7 +247,7 @@ mod tests {
                 difficulty: (i % 3 + 1) as u8,
             })
             .collect();
-        HashMap::from([("b".to_owned(), entries)])
+        HashMap::from([("b".to_owned(), Arc::new(entries))])
     }
 
     fn rule(tags: &[&str], count: u32) -> DrawRule {

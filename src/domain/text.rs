@@ -47,8 +47,41 @@ impl FullName {
     }
 }
 
+/// The public form of a name on boards: the family name, then initials ("Nguyễn Văn An" →
+/// "Nguyễn V. A."). Minors take part in contests; a board never shows a full given name.
+pub fn mask_name(full_name: &str) -> String {
+    let words: Vec<&str> = full_name.split_whitespace().collect();
+    let initial = |w: &str| {
+        w.chars()
+            .next()
+            .map(|c| format!("{}.", c.to_uppercase()))
+            .unwrap_or_default()
+    };
+    match words.as_slice() {
+        [] => "Ẩn danh".to_owned(),
+        [only] => initial(only),
+        [family, rest @ ..] => {
+            let mut out = (*family).to_owned();
+            for w in rest {
+                out.push(' ');
+                out.push_str(&initial(w));
+            }
+            out
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn masked_names_keep_the_family_name_and_initials() {
+        assert_eq!(mask_name("Nguyễn Văn An"), "Nguyễn V. A.");
+        assert_eq!(mask_name("Trần Thị Bích Ngọc"), "Trần T. B. N.");
+        assert_eq!(mask_name("Ánh"), "Á.");
+        assert_eq!(mask_name("  "), "Ẩn danh");
+        assert_eq!(mask_name("Đặng ánh"), "Đặng Á.");
+    }
+
     use super::*;
 
     #[test]

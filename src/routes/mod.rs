@@ -1,6 +1,10 @@
 //! HTTP only: extract, authorise, call a service, shape the response.
 
+pub mod attempts;
 pub mod auth;
+pub mod banks;
+pub mod contests;
+pub mod courses;
 pub mod me;
 pub mod ops;
 pub mod units;
@@ -13,6 +17,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .configure(auth::configure)
+            .configure(banks::configure)
+            .configure(courses::configure)
+            .configure(attempts::configure)
+            .configure(contests::configure)
             .configure(me::configure)
             .configure(units::configure),
     )

@@ -461,6 +461,7 @@ pub async fn update_me(state: &AppState, id: Uuid, change: ProfileChange) -> Api
         // A new password ends every other session.
         store::tokens::revoke_all(&state.db, id, now).await?;
     }
+    state.names.forget(id);
     tracing::info!(user_id = %id, password_changed, "profile updated");
     me_from(state, saved).await
 }
@@ -487,6 +488,7 @@ pub async fn export(state: &AppState, id: Uuid) -> ApiResult<PersonalExport> {
 pub async fn erase(state: &AppState, id: Uuid) -> ApiResult<()> {
     let user = current(state, id).await?;
     store::users::erase(&state.db, user, state.clock.now()).await?;
+    state.names.forget(id);
     tracing::info!(user_id = %id, "personal data erased");
     Ok(())
 }

@@ -2,5 +2,11 @@
 
 pub mod access;
 pub mod accounts;
+pub mod attempts;
+pub mod banks;
+pub mod boards;
+pub mod contests;
+pub mod courses;
+pub mod pool;
 pub mod seed;
 pub mod units;

@@ -154,5 +154,87 @@ pub async fn seed_if_empty(state: &AppState) -> ApiResult<Option<SeedReport>> {
     seed_demo(state).await.map(Some)
 }
 
+/// The demo contest: "Tự hào Việt Nam", owned by the province, with a round open now (a week,
+/// 10 questions from the national history bank in 10 minutes, 3 attempts, a prediction
+/// question). Idempotent by its slug; needs the shipped history bank. Returns its title when
+/// it was created.
+pub async fn seed_contest(state: &AppState) -> ApiResult<Option<String>> {
+    use crate::{
+        domain::{
+            paper::DrawRule,
+            ranking::{PrizeRule, PrizeTier, RankingRule},
+        },
+        services::{access::Actor, contests},
+    };
+    const SLUG: &str = "tu-hao-viet-nam";
+    if store::contests::contest_by_slug(&state.db, SLUG)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let Some(province) = store::units::find_child_by_name(&state.db, None, PROVINCE).await? else {
+        return Ok(None);
+    };
+    if store::banks::versions_by_slug(&state.db, &["lich-su-viet-nam".to_owned()])
+        .await?
+        .is_empty()
+    {
+        return Ok(None);
+    }
+    let system = Actor {
+        id: uuid::Uuid::nil(),
+        is_admin: true,
+        organizes: Vec::new(),
+    };
+    let tier = |name: &str, count| PrizeTier {
+        name: name.to_owned(),
+        count,
+    };
+    let contest = contests::create(
+        state,
+        &system,
+        contests::NewContest {
+            slug: SLUG.to_owned(),
+            title: "Tự hào Việt Nam".to_owned(),
+            description: "Cuộc thi trực tuyến tìm hiểu lịch sử dân tộc Việt Nam dành cho đoàn viên, thanh niên, học sinh tỉnh An Giang.".to_owned(),
+            owner_unit_id: province.id,
+            audience: Default::default(),
+            ranking: RankingRule::default(),
+            prizes: PrizeRule {
+                tiers: vec![tier("Giải Nhất", 1), tier("Giải Nhì", 2), tier("Giải Ba", 3), tier("Giải Khuyến khích", 10)],
+                max_share_percent: 10,
+                min_correct: 5,
+            },
+            one_prize_per_person: true,
+        },
+    )
+    .await?;
+    let now = state.clock.now();
+    contests::add_round(
+        state,
+        &system,
+        contest.id,
+        contests::NewRound {
+            title: "Tuần 1".to_owned(),
+            opens_at: now - chrono::Duration::hours(1),
+            closes_at: now + chrono::Duration::days(7),
+            draw: vec![DrawRule {
+                bank: "lich-su-viet-nam".into(),
+                tags: vec![],
+                difficulty: vec![],
+                count: 10,
+            }],
+            time_limit_minutes: 10,
+            attempts_allowed: 3,
+            prediction_question: Some(
+                "Theo bạn, tuần này có bao nhiêu người trả lời đúng tất cả các câu hỏi?".to_owned(),
+            ),
+        },
+    )
+    .await?;
+    Ok(Some(contest.title))
+}
+
 /// Number of district-level units in the demo tree (for tests).
 pub const DEMO_DISTRICTS: usize = DISTRICTS.len();

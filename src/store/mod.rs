@@ -1,5 +1,9 @@
 //! The only place that speaks sea-orm.
 
+pub mod attempts;
+pub mod banks;
+pub mod contests;
+pub mod courses;
 pub mod tokens;
 pub mod units;
 pub mod users;

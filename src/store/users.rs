@@ -253,3 +253,34 @@ pub async fn organizers_of(
         })
         .collect())
 }
+
+pub async fn find_many(db: &Db, ids: &[Uuid]) -> ApiResult<Vec<users::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(users::Entity::find()
+        .filter(users::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// Live accounts per unit.
+pub async fn count_by_unit(db: &Db) -> ApiResult<Vec<(i32, u32)>> {
+    use sea_orm::{
+        QuerySelect,
+        sea_query::{Expr as E, ExprTrait},
+    };
+    let rows: Vec<(Option<i32>, i64)> = users::Entity::find()
+        .select_only()
+        .column(users::Column::UnitId)
+        .column_as(E::col(users::Column::Id).count(), "n")
+        .filter(users::Column::DeletedAt.is_null())
+        .group_by(users::Column::UnitId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(u, n)| Some((u?, u32::try_from(n).unwrap_or(0))))
+        .collect())
+}

@@ -83,6 +83,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.database_url = "sqlite::memory:".into();
     settings.database_max_connections = 4;
     settings.seed_demo_if_empty = true;
+    // Most tests bring their own small bank; the course tests turn this on.
+    settings.import_shipped_banks = false;
     let mut cleanup = Cleanup::default();
 
     if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") {
@@ -149,6 +151,11 @@ pub struct Account {
 }
 
 impl TestApp {
+    pub fn clock_now(&self) -> chrono::DateTime<Utc> {
+        use soiduong::clock::Clock;
+        self.clock.now()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -194,6 +201,24 @@ impl TestApp {
             &json!({ "login": login, "password": password }),
         )
         .await
+    }
+
+    /// Uploads files to the bank import endpoint.
+    pub async fn upload(&self, token: &str, files: &[(&str, Vec<u8>)]) -> Response {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, bytes) in files {
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()),
+            );
+        }
+        self.client
+            .post(self.url("/api/v1/question-banks/import"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// The id of the demo unit called `name`.
@@ -275,6 +300,14 @@ impl TestApp {
 }
 
 /// Asserts the common error body and returns its `code`.
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
 pub async fn error_code(res: Response, status: StatusCode) -> String {
     assert_eq!(res.status(), status);
     let body: Value = res.json().await.unwrap();

@@ -4,9 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod attempts;
 mod auth;
+mod banks;
+mod contests;
+mod courses;
+
 mod health;
 mod helpers;
+mod leaderboard;
 mod limiter;
 mod me;
 mod units;

@@ -10,8 +10,8 @@
 use std::collections::HashSet;
 
 use super::{
-    BankDef, FileError, OptionDef, Problems, QuestionDef, QuestionKind, check_question, nfc,
-    slugify,
+    BankDef, FileError, OptionDef, Problems, QuestionDef, QuestionKind, check_question, file_stem,
+    hashed_key, nfc, slugify,
 };
 
 /// Parses an Aiken file. Fails with every malformed block, each with its line.
@@ -98,21 +98,13 @@ pub fn parse(file: &str, text: &str) -> Result<BankDef, Vec<FileError>> {
     if !stem.is_empty() {
         p.at(start, 0, "Câu hỏi chưa có dòng \"ANSWER: X\"");
     }
-    let name = file.rsplit('/').next().unwrap_or(file);
-    let name = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let name = file_stem(file);
     p.into_result(BankDef {
         slug: slugify(name),
         title: name.to_owned(),
         description: String::new(),
         questions,
     })
-}
-
-fn hashed_key(stem: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let d = Sha256::digest(stem.as_bytes());
-    let hex: String = d.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    format!("h-{hex}")
 }
 
 #[cfg(test)]

@@ -13,11 +13,9 @@
 
 use std::collections::HashSet;
 
-use sha2::{Digest, Sha256};
-
 use super::{
-    BankDef, FileError, OptionDef, Problems, QuestionDef, QuestionKind, check_question, letter_id,
-    nfc, slugify, true_false_options,
+    BankDef, FileError, OptionDef, Problems, QuestionDef, QuestionKind, check_question, file_stem,
+    hashed_key, letter_id, nfc, slugify, true_false_options,
 };
 
 /// A parsed file: the bank, and the items it had that we do not import.
@@ -55,8 +53,7 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, Vec<FileError>> {
             Err(Item::Malformed(why)) => p.at(line, 0, why),
         }
     }
-    let stem = file.rsplit('/').next().unwrap_or(file);
-    let stem = stem.rsplit_once('.').map_or(stem, |(s, _)| s);
+    let stem = file_stem(file);
     let bank = BankDef {
         slug: slugify(stem),
         title: title.unwrap_or_else(|| stem.to_owned()),
@@ -283,13 +280,6 @@ fn tokens(block: &str) -> Vec<String> {
 fn slug_key(title: &str) -> String {
     let s = slugify(title);
     if s.is_empty() { hashed_key(title) } else { s }
-}
-
-/// A stable id for an untitled question: its stem's digest. An edited stem is a new question.
-fn hashed_key(stem: &str) -> String {
-    let d = Sha256::digest(stem.as_bytes());
-    let hex: String = d.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    format!("h-{hex}")
 }
 
 #[cfg(test)]

@@ -191,6 +191,21 @@ pub fn valid_key(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// A file name without its folders and extension ("banks/Lịch sử.gift" → "Lịch sử"): the
+/// title of a bank from a format that has none, and (slugified) its id.
+pub fn file_stem(file: &str) -> &str {
+    let name = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    name.rsplit_once('.').map_or(name, |(s, _)| s)
+}
+
+/// A stable id for an untitled question: a digest of its stem. An edited stem is a new
+/// question (the old one is retired), which is all a format without ids allows.
+pub fn hashed_key(stem: &str) -> String {
+    let d = Sha256::digest(stem.as_bytes());
+    let hex: String = d.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("h-{hex}")
+}
+
 /// The options of a true/false question with `answer` correct.
 pub fn true_false_options(answer: bool) -> Vec<OptionDef> {
     vec![

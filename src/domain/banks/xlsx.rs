@@ -20,8 +20,8 @@ use std::{collections::HashSet, io::Cursor};
 use calamine::{Data, Reader, open_workbook_auto_from_rs};
 
 use super::{
-    BankDef, FileError, OptionDef, Problems, QuestionDef, QuestionKind, check_question, letter_id,
-    nfc, slugify, true_false_options,
+    BankDef, FileError, OptionDef, Problems, QuestionDef, QuestionKind, check_question, file_stem,
+    letter_id, nfc, slugify, true_false_options,
 };
 
 fn cell_text(c: &Data) -> String {
@@ -199,8 +199,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<BankDef, Vec<FileError>> {
         check_question(&q, 0, &mut seen, &mut p);
         questions.push(q);
     }
-    let name = file.rsplit('/').next().unwrap_or(file);
-    let name = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let name = file_stem(file);
     p.into_result(BankDef {
         slug: slugify(name),
         title: name.to_owned(),

@@ -1,0 +1,509 @@
+//! Reading boards: the live board of a round (Redis or memory), the caller's place on it, the
+//! unit board of a contest, and a round's stored results. Names shown on boards are masked and
+//! nothing else personal leaves: no phone, e-mail or birth date.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
+
+use entity::{round_results, rounds};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{access::Actor, contests};
+use crate::{
+    auth::AuthUser,
+    domain::{ranking, text::mask_name},
+    error::{ApiError, ApiResult},
+    leaderboard,
+    startup::AppState,
+    store,
+};
+
+/// The board of a round (the key's hash tag keeps a round's keys on one cluster slot).
+pub fn board_key(round_id: i32) -> String {
+    format!("round:{round_id}")
+}
+
+/// What a board shows of a person.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub display_name: String,
+    pub unit_name: Option<String>,
+}
+
+/// Masked names and unit names by user id, held in memory: a board read needs no database
+/// query once the page's people have been seen. Derived data; each instance keeps its own.
+#[derive(Default)]
+pub struct NameCache(RwLock<HashMap<Uuid, Arc<Shown>>>);
+
+impl NameCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Forgets a person (after a profile change or erasure).
+    pub fn forget(&self, user: Uuid) {
+        self.0
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&user);
+    }
+}
+
+/// The shown names of these users, reading the ones not cached in two queries.
+pub async fn people(state: &AppState, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Arc<Shown>>> {
+    let mut out = HashMap::new();
+    let mut missing = Vec::new();
+    {
+        let cache = state.names.0.read().unwrap_or_else(|p| p.into_inner());
+        for id in ids {
+            match cache.get(id) {
+                Some(s) => {
+                    out.insert(*id, s.clone());
+                }
+                None => missing.push(*id),
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    let users = store::users::find_many(&state.db, &missing).await?;
+    let unit_ids: Vec<i32> = users.iter().filter_map(|u| u.unit_id).collect();
+    let units: HashMap<i32, String> = store::units::find_by_ids(&state.db, &unit_ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let mut cache = state.names.0.write().unwrap_or_else(|p| p.into_inner());
+    for u in users {
+        let shown = Arc::new(Shown {
+            display_name: if u.deleted_at.is_some() {
+                "Ẩn danh".to_owned()
+            } else {
+                mask_name(&u.full_name)
+            },
+            unit_name: u.unit_id.and_then(|id| units.get(&id).cloned()),
+        });
+        cache.insert(u.id, shown.clone());
+        out.insert(u.id, shown);
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BoardEntry {
+    pub rank: u64,
+    /// Masked: family name and initials.
+    pub display_name: String,
+    pub unit_name: Option<String>,
+    pub correct: u32,
+    pub total: u32,
+    /// The time the board ranks by: the attempt's duration, or (contests that say so) the
+    /// time from the round's opening to the submission.
+    pub duration_ms: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Board {
+    pub round_id: i32,
+    pub entries: Vec<BoardEntry>,
+    pub total_participants: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MyPlace {
+    pub round_id: i32,
+    pub total_participants: u64,
+    /// None when the caller has no finished attempt in the round.
+    pub entry: Option<BoardEntry>,
+}
+
+fn unavailable(e: anyhow::Error) -> ApiError {
+    tracing::warn!(error = %e, "leaderboard backend unavailable");
+    ApiError::Unavailable(e)
+}
+
+async fn round_and_total(
+    state: &AppState,
+    auth: AuthUser,
+    id: i32,
+) -> ApiResult<(rounds::Model, u32)> {
+    let r = store::contests::round(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("round_not_found", "Không tìm thấy vòng thi"))?;
+    // Visibility follows the contest's.
+    contests::get(state, auth, r.contest_id).await?;
+    let quiz = store::courses::quiz(&state.db, r.quiz_id).await?;
+    let total = quiz
+        .and_then(|q| {
+            serde_json::from_str::<Vec<crate::domain::paper::DrawRule>>(&q.draw_rules).ok()
+        })
+        .map_or(0, |rules| rules.iter().map(|r| r.count).sum());
+    Ok((r, total))
+}
+
+/// Makes sure the board exists: a board lost with Redis is rebuilt from the attempts table.
+pub async fn ensure_board(state: &AppState, r: &rounds::Model) -> ApiResult<()> {
+    let key = board_key(r.id);
+    if state.boards.exists(&key).await.map_err(unavailable)? {
+        return Ok(());
+    }
+    let entries = contests::board_from_database(state, r).await?;
+    if !entries.is_empty() {
+        tracing::info!(
+            round_id = r.id,
+            entries = entries.len(),
+            "board missing: rebuilt from the database"
+        );
+        state
+            .boards
+            .replace(&key, &entries)
+            .await
+            .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// Rebuilds the boards of the given rounds (all when empty) from the database. Returns the
+/// number of entries written per round.
+pub async fn rebuild(state: &AppState, round_ids: &[i32]) -> ApiResult<Vec<(i32, usize)>> {
+    let mut out = Vec::new();
+    let rounds = if round_ids.is_empty() {
+        let mut all = Vec::new();
+        for c in store::contests::contests(&state.db).await? {
+            all.extend(store::contests::rounds_of(&state.db, c.id).await?);
+        }
+        all
+    } else {
+        let mut some = Vec::new();
+        for id in round_ids {
+            some.push(
+                store::contests::round(&state.db, *id)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::not_found("round_not_found", format!("Không có vòng thi {id}"))
+                    })?,
+            );
+        }
+        some
+    };
+    for r in rounds {
+        let entries = contests::board_from_database(state, &r).await?;
+        state
+            .boards
+            .replace(&board_key(r.id), &entries)
+            .await
+            .map_err(unavailable)?;
+        out.push((r.id, entries.len()));
+    }
+    Ok(out)
+}
+
+fn entry(rank: u64, score: i64, total: u32, who: Option<&Arc<Shown>>) -> BoardEntry {
+    let (correct, time) = leaderboard::unscore(score);
+    BoardEntry {
+        rank,
+        display_name: who.map_or_else(|| "Ẩn danh".to_owned(), |s| s.display_name.clone()),
+        unit_name: who.and_then(|s| s.unit_name.clone()),
+        correct,
+        total,
+        duration_ms: time,
+    }
+}
+
+/// A page of the live board: one sorted-set read and names from the cache.
+pub async fn page(
+    state: &AppState,
+    auth: AuthUser,
+    round_id: i32,
+    offset: u64,
+    limit: u64,
+) -> ApiResult<Board> {
+    let (r, total) = round_and_total(state, auth, round_id).await?;
+    ensure_board(state, &r).await?;
+    let key = board_key(r.id);
+    let rows = state
+        .boards
+        .page(&key, offset, limit.clamp(1, 200))
+        .await
+        .map_err(unavailable)?;
+    let count = state.boards.count(&key).await.map_err(unavailable)?;
+    let ids: Vec<Uuid> = rows.iter().filter_map(|(m, _)| m.parse().ok()).collect();
+    let names = people(state, &ids).await?;
+    let entries = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (m, s))| {
+            entry(
+                offset + i as u64 + 1,
+                *s,
+                total,
+                m.parse().ok().and_then(|u: Uuid| names.get(&u)),
+            )
+        })
+        .collect();
+    Ok(Board {
+        round_id: r.id,
+        entries,
+        total_participants: count,
+    })
+}
+
+pub async fn me(state: &AppState, auth: AuthUser, round_id: i32) -> ApiResult<MyPlace> {
+    let (r, total) = round_and_total(state, auth, round_id).await?;
+    ensure_board(state, &r).await?;
+    let key = board_key(r.id);
+    let place = state
+        .boards
+        .rank(&key, &auth.id.to_string())
+        .await
+        .map_err(unavailable)?;
+    let count = state.boards.count(&key).await.map_err(unavailable)?;
+    let names = people(state, &[auth.id]).await?;
+    Ok(MyPlace {
+        round_id: r.id,
+        total_participants: count,
+        entry: place.map(|(rank, score)| entry(rank + 1, score, total, names.get(&auth.id))),
+    })
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UnitRow {
+    pub unit_id: i32,
+    pub unit_name: String,
+    pub participants: u32,
+    pub members: u32,
+    /// Participants per thousand members.
+    pub rate_permille: u32,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UnitBoard {
+    pub contest_id: i32,
+    pub round_id: Option<i32>,
+    /// Depth in the unit tree the figures are rolled up to (1 = the root).
+    pub level: usize,
+    pub by_participants: Vec<UnitRow>,
+    pub by_rate: Vec<UnitRow>,
+}
+
+/// Units by participants, absolute and per member, rolled up to one level of the tree. A
+/// participant counts once, in the unit they belonged to when they took part. Members are the
+/// unit's declared member count, or else the accounts registered in its subtree.
+pub async fn unit_board(
+    state: &AppState,
+    auth: AuthUser,
+    contest_id: i32,
+    round_id: Option<i32>,
+    level: Option<usize>,
+) -> ApiResult<UnitBoard> {
+    let c = contests::get(state, auth, contest_id).await?;
+    let rounds: Vec<i32> = match round_id {
+        Some(id) if c.rounds.iter().any(|r| r.id == id) => vec![id],
+        Some(_) => {
+            return Err(ApiError::not_found(
+                "round_not_found",
+                "Vòng thi không thuộc cuộc thi này",
+            ));
+        }
+        None => c.rounds.iter().map(|r| r.id).collect(),
+    };
+    let owner = store::units::find(&state.db, c.owner_unit_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("unit_not_found", "Không tìm thấy đơn vị"))?;
+    let level = level
+        .unwrap_or(crate::domain::unit::path_ids(&owner.path).len() + 1)
+        .max(1);
+    let units = store::units::list(&state.db, true).await?;
+    let by_id: HashMap<i32, &entity::units::Model> = units.iter().map(|u| (u.id, u)).collect();
+    let roll_up = |unit: i32| -> Option<i32> {
+        let ids = crate::domain::unit::path_ids(&by_id.get(&unit)?.path);
+        ids.get(level - 1).copied()
+    };
+
+    let mut seen: HashMap<Uuid, i32> = HashMap::new();
+    for rid in rounds {
+        let Some(r) = store::contests::round(&state.db, rid).await? else {
+            continue;
+        };
+        for a in store::attempts::finished_of_quiz(&state.db, r.quiz_id).await? {
+            if let Some(u) = a.unit_id.and_then(roll_up) {
+                seen.entry(a.user_id).or_insert(u);
+            }
+        }
+    }
+    let mut participants: HashMap<i32, u32> = HashMap::new();
+    for unit in seen.values() {
+        *participants.entry(*unit).or_default() += 1;
+    }
+    let registered = store::users::count_by_unit(&state.db).await?;
+    let mut members: HashMap<i32, u32> = HashMap::new();
+    for (unit, n) in registered {
+        if let Some(top) = roll_up(unit) {
+            *members.entry(top).or_default() += n;
+        }
+    }
+    let tallies: Vec<ranking::UnitTally> = units
+        .iter()
+        .filter(|u| {
+            crate::domain::unit::path_ids(&u.path).len() == level
+                && crate::domain::unit::in_subtree(&u.path, &owner.path)
+        })
+        .map(|u| ranking::UnitTally {
+            unit_id: u.id,
+            participants: participants.get(&u.id).copied().unwrap_or(0),
+            members: u
+                .member_count
+                .and_then(|m| u32::try_from(m).ok())
+                .unwrap_or_else(|| members.get(&u.id).copied().unwrap_or(0)),
+        })
+        .collect();
+    let (a, b) = ranking::unit_standings(&tallies);
+    let row = |s: ranking::UnitStanding| UnitRow {
+        unit_name: by_id
+            .get(&s.unit_id)
+            .map(|u| u.name.clone())
+            .unwrap_or_default(),
+        unit_id: s.unit_id,
+        participants: s.participants,
+        members: s.members,
+        rate_permille: s.rate_permille,
+    };
+    Ok(UnitBoard {
+        contest_id,
+        round_id,
+        level,
+        by_participants: a.into_iter().map(row).collect(),
+        by_rate: b.into_iter().map(row).collect(),
+    })
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ResultRow {
+    pub rank: i32,
+    pub display_name: String,
+    pub unit_name: Option<String>,
+    pub correct: i32,
+    pub total: i32,
+    pub duration_ms: i64,
+    /// The time the ranking used (duration, or since the round opened).
+    pub time_ms: i64,
+    pub prediction: Option<i64>,
+    pub prediction_error: Option<i64>,
+    pub attempts_used: i32,
+    pub prize: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Results {
+    pub round_id: i32,
+    pub finalised_at: chrono::DateTime<chrono::Utc>,
+    /// The true figure the prediction question asked for.
+    pub true_figure: Option<i64>,
+    pub participants: usize,
+    pub entries: Vec<ResultRow>,
+    pub prizes: Vec<ResultRow>,
+}
+
+async fn stored(
+    state: &AppState,
+    auth: AuthUser,
+    round_id: i32,
+) -> ApiResult<(rounds::Model, Vec<round_results::Model>)> {
+    let (r, _) = round_and_total(state, auth, round_id).await?;
+    if r.finalised_at.is_none() {
+        return Err(ApiError::conflict(
+            "results_not_ready",
+            "Vòng thi chưa có kết quả chung cuộc",
+        ));
+    }
+    let rows = store::contests::results(&state.db, r.id).await?;
+    Ok((r, rows))
+}
+
+pub async fn results(state: &AppState, auth: AuthUser, round_id: i32) -> ApiResult<Results> {
+    let (r, rows) = stored(state, auth, round_id).await?;
+    let shown = |x: &round_results::Model| ResultRow {
+        rank: x.rank,
+        display_name: x.display_name.clone(),
+        unit_name: x.unit_name.clone(),
+        correct: x.correct,
+        total: x.total,
+        duration_ms: x.duration_ms,
+        time_ms: x.time_ms,
+        prediction: x.prediction,
+        prediction_error: x.prediction_error,
+        attempts_used: x.attempts_used,
+        prize: x.prize.clone(),
+    };
+    Ok(Results {
+        round_id: r.id,
+        finalised_at: r.finalised_at.unwrap_or_default(),
+        true_figure: r.true_figure,
+        participants: rows.len(),
+        prizes: rows
+            .iter()
+            .filter(|x| x.prize.is_some())
+            .map(shown)
+            .collect(),
+        entries: rows.iter().map(shown).collect(),
+    })
+}
+
+/// The final results with contact details, for the organizers who must reach the winners.
+pub async fn export_rows(
+    state: &AppState,
+    auth: AuthUser,
+    round_id: i32,
+) -> ApiResult<(String, Vec<Vec<String>>)> {
+    let (r, rows) = stored(state, auth, round_id).await?;
+    let c = store::contests::contest(&state.db, r.contest_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("contest_not_found", "Không tìm thấy cuộc thi"))?;
+    let actor = Actor::load(state, auth).await?;
+    let owner = store::units::find(&state.db, c.owner_unit_id).await?;
+    actor.require(owner.as_ref().is_some_and(|u| actor.may_act_within(u)))?;
+    let ids: Vec<Uuid> = rows.iter().map(|x| x.user_id).collect();
+    let users: HashMap<Uuid, entity::users::Model> = store::users::find_many(&state.db, &ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let header = [
+        "Hạng",
+        "Họ và tên",
+        "Đơn vị",
+        "Số câu đúng",
+        "Tổng số câu",
+        "Thời gian (giây)",
+        "Dự đoán",
+        "Sai số dự đoán",
+        "Giải",
+        "Điện thoại",
+        "E-mail",
+    ];
+    let mut out = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    for x in &rows {
+        let u = users.get(&x.user_id);
+        out.push(vec![
+            x.rank.to_string(),
+            u.map_or_else(|| x.display_name.clone(), |u| u.full_name.clone()),
+            x.unit_name.clone().unwrap_or_default(),
+            x.correct.to_string(),
+            x.total.to_string(),
+            format!("{:.3}", x.time_ms as f64 / 1000.0),
+            x.prediction.map(|p| p.to_string()).unwrap_or_default(),
+            x.prediction_error
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            x.prize.clone().unwrap_or_default(),
+            u.and_then(|u| u.phone.clone()).unwrap_or_default(),
+            u.and_then(|u| u.email.clone()).unwrap_or_default(),
+        ]);
+    }
+    Ok((format!("ket-qua-{}-vong-{}", c.slug, r.number), out))
+}

@@ -1,0 +1,340 @@
+//! Courses, lessons, quizzes, progress, completions and the event outbox.
+
+use chrono::{DateTime, Utc};
+use entity::{course_completions, courses, events, lesson_progress, lessons, quizzes};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::Db;
+use crate::{
+    domain::course::{CourseFile, QuizDef},
+    error::{ApiError, ApiResult},
+};
+
+fn json<T: serde::Serialize>(v: &T) -> ApiResult<String> {
+    serde_json::to_string(v).map_err(|e| ApiError::Internal(e.into()))
+}
+
+async fn upsert_quiz(
+    txn: &impl ConnectionTrait,
+    existing: Option<i32>,
+    def: &QuizDef,
+    kind: &str,
+    course_id: i32,
+    now: DateTime<Utc>,
+) -> ApiResult<i32> {
+    let mut row = match existing {
+        Some(id) => match quizzes::Entity::find_by_id(id).one(txn).await? {
+            Some(q) => q.into(),
+            None => quizzes::ActiveModel {
+                created_at: Set(now),
+                ..Default::default()
+            },
+        },
+        None => quizzes::ActiveModel {
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    row.title = Set(def.title.trim().to_owned());
+    row.kind = Set(kind.to_owned());
+    row.course_id = Set(Some(course_id));
+    row.draw_rules = Set(json(&def.draw)?);
+    row.time_limit_secs = Set(i32::try_from(def.time_limit_minutes * 60).unwrap_or(i32::MAX));
+    row.pass_mark = Set(i32::try_from(def.pass_mark).unwrap_or(100));
+    row.attempts_allowed = Set(i32::try_from(def.attempts_allowed).unwrap_or(0));
+    row.review = Set(def.review.as_str().to_owned());
+    row.updated_at = Set(now);
+    let saved = if row.id.is_set() {
+        row.update(txn).await?
+    } else {
+        row.insert(txn).await?
+    };
+    Ok(saved.id)
+}
+
+/// Creates or updates a course by its slug, with its lessons and quizzes, in one transaction.
+/// Lessons dropped from the definition are withdrawn (position −1, not required), never
+/// deleted, so the progress recorded on them stays.
+pub async fn upsert(
+    db: &Db,
+    def: &CourseFile,
+    origin: &str,
+    created_by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> ApiResult<courses::Model> {
+    let txn = db.begin().await?;
+    let existing = courses::Entity::find()
+        .filter(courses::Column::Slug.eq(&def.course.id))
+        .one(&txn)
+        .await?;
+    let mut row: courses::ActiveModel = match existing {
+        Some(c) => c.into(),
+        None => courses::ActiveModel {
+            created_at: Set(now),
+            created_by: Set(created_by),
+            final_test_id: Set(None),
+            ..Default::default()
+        },
+    };
+    row.slug = Set(def.course.id.clone());
+    row.title = Set(def.course.title.trim().to_owned());
+    row.description = Set(def.course.description.trim().to_owned());
+    row.audience_categories = Set(json(&def.course.audience.categories)?);
+    row.audience_units = Set(json(&def.course.audience.units)?);
+    row.origin = Set(origin.to_owned());
+    row.updated_at = Set(now);
+    let course = if row.id.is_set() {
+        row.update(&txn).await?
+    } else {
+        row.insert(&txn).await?
+    };
+
+    let final_test_id = match &def.final_test {
+        Some(q) => {
+            Some(upsert_quiz(&txn, course.final_test_id, q, "final_test", course.id, now).await?)
+        }
+        None => None,
+    };
+    let mut active: courses::ActiveModel = course.into();
+    active.final_test_id = Set(final_test_id);
+    let course = active.update(&txn).await?;
+
+    let old = lessons::Entity::find()
+        .filter(lessons::Column::CourseId.eq(course.id))
+        .all(&txn)
+        .await?;
+    for (position, l) in def.lessons.iter().enumerate() {
+        let prior = old.iter().find(|o| o.slug == l.id);
+        let quiz_id = match &l.quiz {
+            Some(q) => Some(
+                upsert_quiz(
+                    &txn,
+                    prior.and_then(|p| p.quiz_id),
+                    q,
+                    "lesson_quiz",
+                    course.id,
+                    now,
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let mut row: lessons::ActiveModel = match prior {
+            Some(p) => p.clone().into(),
+            None => lessons::ActiveModel {
+                course_id: Set(course.id),
+                slug: Set(l.id.clone()),
+                ..Default::default()
+            },
+        };
+        row.position = Set(position as i32);
+        row.title = Set(l.title.trim().to_owned());
+        row.body = Set(l.body.trim_end().to_owned());
+        row.media = Set(json(&l.media)?);
+        row.estimated_minutes = Set(l.estimated_minutes as i32);
+        row.required = Set(l.required);
+        row.editable_by = Set(l.editable_by.clone());
+        row.quiz_id = Set(quiz_id);
+        if row.id.is_set() {
+            row.update(&txn).await?;
+        } else {
+            row.insert(&txn).await?;
+        }
+    }
+    for gone in old
+        .iter()
+        .filter(|o| !def.lessons.iter().any(|l| l.id == o.slug))
+    {
+        let mut row: lessons::ActiveModel = gone.clone().into();
+        row.position = Set(-1);
+        row.required = Set(false);
+        row.update(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(course)
+}
+
+pub async fn list(db: &Db) -> ApiResult<Vec<courses::Model>> {
+    Ok(courses::Entity::find()
+        .order_by_asc(courses::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: i32) -> ApiResult<Option<courses::Model>> {
+    Ok(courses::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn find_by_slug(db: &Db, slug: &str) -> ApiResult<Option<courses::Model>> {
+    Ok(courses::Entity::find()
+        .filter(courses::Column::Slug.eq(slug))
+        .one(db)
+        .await?)
+}
+
+/// The course's lessons in order (withdrawn ones left out).
+pub async fn lessons_of(
+    db: &impl ConnectionTrait,
+    course_id: i32,
+) -> ApiResult<Vec<lessons::Model>> {
+    Ok(lessons::Entity::find()
+        .filter(lessons::Column::CourseId.eq(course_id))
+        .filter(lessons::Column::Position.gte(0))
+        .order_by_asc(lessons::Column::Position)
+        .all(db)
+        .await?)
+}
+
+pub async fn lesson(db: &Db, id: i32) -> ApiResult<Option<lessons::Model>> {
+    Ok(lessons::Entity::find_by_id(id)
+        .filter(lessons::Column::Position.gte(0))
+        .one(db)
+        .await?)
+}
+
+pub async fn lesson_by_quiz(
+    db: &impl ConnectionTrait,
+    quiz_id: i32,
+) -> ApiResult<Option<lessons::Model>> {
+    Ok(lessons::Entity::find()
+        .filter(lessons::Column::QuizId.eq(quiz_id))
+        .one(db)
+        .await?)
+}
+
+pub async fn quiz(db: &impl ConnectionTrait, id: i32) -> ApiResult<Option<quizzes::Model>> {
+    Ok(quizzes::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn progress_of(
+    db: &impl ConnectionTrait,
+    user: Uuid,
+    lesson_ids: &[i32],
+) -> ApiResult<Vec<lesson_progress::Model>> {
+    Ok(lesson_progress::Entity::find()
+        .filter(lesson_progress::Column::UserId.eq(user))
+        .filter(lesson_progress::Column::LessonId.is_in(lesson_ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// Marks a lesson done (once; later calls keep the first time).
+pub async fn complete_lesson(
+    db: &Db,
+    user: Uuid,
+    lesson_id: i32,
+    attempt: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    if lesson_progress::Entity::find_by_id((user, lesson_id))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let inserted = lesson_progress::ActiveModel {
+        user_id: Set(user),
+        lesson_id: Set(lesson_id),
+        completed_at: Set(now),
+        attempt_id: Set(attempt),
+    }
+    .insert(db)
+    .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn completion(
+    db: &impl ConnectionTrait,
+    user: Uuid,
+    course_id: i32,
+) -> ApiResult<Option<course_completions::Model>> {
+    Ok(course_completions::Entity::find()
+        .filter(course_completions::Column::UserId.eq(user))
+        .filter(course_completions::Column::CourseId.eq(course_id))
+        .one(db)
+        .await?)
+}
+
+/// Records a completion with the unit at that moment and leaves a `course_completed` event
+/// for the certificates to pick up, in one transaction. Returns false when it was recorded
+/// before.
+pub async fn record_completion(
+    db: &Db,
+    user: Uuid,
+    course_id: i32,
+    unit: Option<(i32, String)>,
+    final_attempt: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    let txn = db.begin().await?;
+    if completion(&txn, user, course_id).await?.is_some() {
+        return Ok(false);
+    }
+    let row = course_completions::ActiveModel {
+        user_id: Set(user),
+        course_id: Set(course_id),
+        completed_at: Set(now),
+        unit_id: Set(unit.as_ref().map(|u| u.0)),
+        unit_name: Set(unit.map(|u| u.1)),
+        final_attempt_id: Set(final_attempt),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let row = match row {
+        Ok(r) => r,
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            return Ok(false);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    events::ActiveModel {
+        kind: Set("course_completed".to_owned()),
+        payload: Set(serde_json::json!({
+            "completion_id": row.id,
+            "user_id": user,
+            "course_id": course_id,
+            "unit_id": row.unit_id,
+            "unit_name": row.unit_name,
+            "completed_at": now,
+        })
+        .to_string()),
+        created_at: Set(now),
+        processed_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+pub async fn pending_events(db: &Db, kind: &str) -> ApiResult<Vec<events::Model>> {
+    Ok(events::Entity::find()
+        .filter(events::Column::Kind.eq(kind))
+        .filter(events::Column::ProcessedAt.is_null())
+        .order_by_asc(events::Column::Id)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,742 @@
+use std::collections::HashMap;
+
+use reqwest::StatusCode;
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use soiduong::services::attempts;
+
+use crate::helpers::{Account, TestApp, error_code, fixture, spawn_app};
+
+/// A course over the test bank: one lesson with a 5-question quiz (2 attempts), one reading
+/// lesson, and an 8-question final test.
+pub fn course_json(slug: &str, categories: Value) -> Value {
+    json!({
+        "course": { "id": slug, "title": "Khóa học thử nghiệm", "description": "Dùng cho kiểm thử.",
+                    "audience": { "categories": categories, "units": [] } },
+        "lessons": [
+            { "id": "bai-1", "title": "Bài 1", "body": "# Bài 1\nNội dung.", "estimated_minutes": 5,
+              "quiz": { "title": "Ôn tập bài 1", "time_limit_minutes": 10, "pass_mark": 60, "attempts_allowed": 2,
+                        "review": "after_submit", "draw": [{ "bank": "thu-nghiem", "count": 5 }] } },
+            { "id": "bai-2", "title": "Bài 2", "body": "Đọc thêm.", "estimated_minutes": 5 }
+        ],
+        "final_test": { "title": "Kiểm tra cuối khóa", "time_limit_minutes": 30, "pass_mark": 50, "attempts_allowed": 3,
+                        "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 },
+                                 { "bank": "thu-nghiem", "tags": ["dung-sai", "nhieu-dap-an"], "count": 4 }] }
+    })
+}
+
+pub struct Setup {
+    pub admin: Account,
+    pub course: Value,
+    pub quiz_id: i64,
+    pub final_id: i64,
+}
+
+pub async fn setup(app: &TestApp) -> Setup {
+    let admin = app.admin().await;
+    let res = app
+        .upload(
+            &admin.token,
+            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post(
+            "/api/v1/courses",
+            Some(&admin.token),
+            &course_json("khoa-thu", json!([])),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let course: Value = res.json().await.unwrap();
+    let quiz_id = course["lessons"][0]["quiz_id"].as_i64().unwrap();
+    let final_id = course["final_test_id"].as_i64().unwrap();
+    Setup {
+        admin,
+        course,
+        quiz_id,
+        final_id,
+    }
+}
+
+/// Correct option texts per question version, read the way an organizer can.
+pub async fn keys(app: &TestApp, admin: &Account) -> HashMap<i64, Vec<String>> {
+    let mut out = HashMap::new();
+    let banks: Vec<Value> = app
+        .get("/api/v1/question-banks", Some(&admin.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    for b in banks {
+        let detail: Value = app
+            .get(
+                &format!("/api/v1/question-banks/{}", b["id"]),
+                Some(&admin.token),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        for q in detail["items"].as_array().unwrap() {
+            let right = q["options"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|o| o["correct"] == true);
+            out.insert(
+                q["id"].as_i64().unwrap(),
+                right
+                    .map(|o| o["text"].as_str().unwrap().to_owned())
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+/// The answers to a paper: right for the first `right` questions, wrong for the rest.
+pub fn answers(view: &Value, keys: &HashMap<i64, Vec<String>>, right: usize) -> Value {
+    let list: Vec<Value> = view["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let correct = &keys[&q["id"].as_i64().unwrap()];
+            let ids: Vec<&str> = q["options"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|o| {
+                    correct.contains(&o["text"].as_str().unwrap().to_owned()) == (i < right)
+                })
+                .map(|o| o["id"].as_str().unwrap())
+                .take(if i < right { 8 } else { 1 })
+                .collect();
+            json!({ "question_id": q["id"], "option_ids": ids })
+        })
+        .collect();
+    json!({ "answers": list })
+}
+
+/// Fails when any object in `v` carries a key a participant must not see before the end.
+pub fn assert_no_key(v: &Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, inner) in map {
+                assert!(
+                    !matches!(
+                        k.as_str(),
+                        "correct"
+                            | "correct_option_ids"
+                            | "explanation"
+                            | "source"
+                            | "answer"
+                            | "is_correct"
+                    ),
+                    "`{k}` leaked in {v}"
+                );
+                assert_no_key(inner);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(assert_no_key),
+        _ => {}
+    }
+}
+
+async fn start(app: &TestApp, token: &str, quiz: i64) -> (StatusCode, Value) {
+    let res = app
+        .post(
+            &format!("/api/v1/quizzes/{quiz}/attempts"),
+            Some(token),
+            &json!({}),
+        )
+        .await;
+    (res.status(), res.json().await.unwrap())
+}
+
+async fn put_answers(
+    app: &TestApp,
+    token: &str,
+    attempt: &Value,
+    body: &Value,
+) -> reqwest::Response {
+    app.send(
+        reqwest::Method::PUT,
+        &format!(
+            "/api/v1/attempts/{}/answers",
+            attempt["attempt_id"].as_str().unwrap()
+        ),
+        Some(token),
+        body,
+    )
+    .await
+}
+
+async fn submit(
+    app: &TestApp,
+    token: &str,
+    attempt: &Value,
+    key: Option<&str>,
+) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/attempts/{}/submit",
+            attempt["attempt_id"].as_str().unwrap()
+        )))
+        .bearer_auth(token);
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_started_attempt_has_a_frozen_paper_and_no_key() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (status, view) = start(&app, &member.token, s.quiz_id).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_no_key(&view);
+    assert_eq!(view["state"], "open");
+    assert_eq!(view["questions"].as_array().unwrap().len(), 5);
+    for q in view["questions"].as_array().unwrap() {
+        let ids: Vec<&str> = q["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            ["a", "b", "c", "d"][..ids.len()],
+            "options are named by shown position"
+        );
+    }
+    let deadline: chrono::DateTime<chrono::Utc> =
+        view["deadline"].as_str().unwrap().parse().unwrap();
+    let now: chrono::DateTime<chrono::Utc> = view["server_now"].as_str().unwrap().parse().unwrap();
+    assert_eq!((deadline - now).num_minutes(), 10);
+    assert_eq!(view["time_left_ms"], 600_000);
+    // The same paper on every read.
+    let again: Value = app
+        .get(
+            &format!("/api/v1/attempts/{}", view["attempt_id"].as_str().unwrap()),
+            Some(&member.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["questions"], view["questions"]);
+    assert_no_key(&again);
+}
+
+#[tokio::test]
+async fn starting_again_resumes_the_attempt_on_another_device() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let k = keys(&app, &s.admin).await;
+    let (_, view) = start(&app, &member.token, s.quiz_id).await;
+    let body = answers(&view, &k, 3);
+    let res = put_answers(&app, &member.token, &view, &body).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let saved: Value = res.json().await.unwrap();
+    assert_eq!(saved["revision"], 1);
+    assert_no_key(&saved);
+
+    // A second phone logs in and starts: the same attempt, with the saved answers.
+    let second = app
+        .login(&member.login, &member.password)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let (status, resumed) = start(&app, second["access_token"].as_str().unwrap(), s.quiz_id).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(resumed["attempt_id"], view["attempt_id"]);
+    assert_eq!(resumed["answers"].as_array().unwrap().len(), 5);
+    assert_eq!(resumed["revision"], 1);
+    assert_no_key(&resumed);
+}
+
+#[tokio::test]
+async fn a_double_tap_makes_one_attempt() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (a, b) = tokio::join!(
+        start(&app, &member.token, s.quiz_id),
+        start(&app, &member.token, s.quiz_id)
+    );
+    assert_eq!(a.1["attempt_id"], b.1["attempt_id"]);
+}
+
+#[tokio::test]
+async fn saves_merge_per_question_and_a_stale_revision_is_refused() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (_, view) = start(&app, &member.token, s.quiz_id).await;
+    let q: Vec<Value> = view["questions"].as_array().unwrap().clone();
+    let pick = |i: usize, o: &str| json!({ "question_id": q[i]["id"], "option_ids": [o] });
+    assert_eq!(
+        put_answers(
+            &app,
+            &member.token,
+            &view,
+            &json!({ "answers": [pick(0, "a"), pick(1, "b")] })
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    // Last write per question wins; the other question keeps its answer; repeating is harmless.
+    for _ in 0..2 {
+        let res = put_answers(
+            &app,
+            &member.token,
+            &view,
+            &json!({ "answers": [pick(0, "b")] }),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let now: Value = app
+        .get(
+            &format!("/api/v1/attempts/{}", view["attempt_id"].as_str().unwrap()),
+            Some(&member.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let saved: HashMap<i64, Value> = now["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["question_id"].as_i64().unwrap(), a["option_ids"].clone()))
+        .collect();
+    assert_eq!(saved[&q[0]["id"].as_i64().unwrap()], json!(["b"]));
+    assert_eq!(saved[&q[1]["id"].as_i64().unwrap()], json!(["b"]));
+    assert_eq!(now["revision"], 3);
+    let res = put_answers(
+        &app,
+        &member.token,
+        &view,
+        &json!({ "answers": [pick(2, "a")], "revision": 1 }),
+    )
+    .await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "stale_revision"
+    );
+    let res = put_answers(
+        &app,
+        &member.token,
+        &view,
+        &json!({ "answers": [pick(2, "a")], "revision": 3 }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn saves_are_checked_against_the_paper() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (_, view) = start(&app, &member.token, s.quiz_id).await;
+    let q = view["questions"][0].clone();
+    let cases = [
+        (
+            json!({ "question_id": 999999, "option_ids": ["a"] }),
+            "unknown_question",
+        ),
+        (
+            json!({ "question_id": q["id"], "option_ids": ["z"] }),
+            "unknown_option",
+        ),
+    ];
+    for (answer, code) in cases {
+        let res = put_answers(&app, &member.token, &view, &json!({ "answers": [answer] })).await;
+        assert_eq!(
+            error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
+            code
+        );
+    }
+    if let Some(single) = view["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["type"] == "single")
+    {
+        let res = put_answers(
+            &app,
+            &member.token,
+            &view,
+            &json!({ "answers": [{ "question_id": single["id"], "option_ids": ["a", "b"] }] }),
+        )
+        .await;
+        assert_eq!(
+            error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
+            "single_choice"
+        );
+    }
+}
+
+#[tokio::test]
+async fn submit_is_idempotent_with_a_key_and_refused_twice_without() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let k = keys(&app, &s.admin).await;
+    let (_, view) = start(&app, &member.token, s.quiz_id).await;
+    put_answers(&app, &member.token, &view, &answers(&view, &k, 4)).await;
+    let first = submit(&app, &member.token, &view, Some("nop-bai-1")).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["state"], "submitted");
+    assert_eq!(first["result"]["correct"], 4);
+    assert_eq!(first["result"]["total"], 5);
+    assert_eq!(first["result"]["passed"], true);
+    assert_eq!(first["result"]["closed_by"], "submit");
+    // The review policy allows the key after submission.
+    assert_eq!(first["review"].as_array().unwrap().len(), 5);
+    assert!(first["review"][0]["explanation"].as_str().unwrap().len() > 3);
+    assert_eq!(
+        first["review"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["is_correct"] == true)
+            .count(),
+        4
+    );
+
+    let (a, b) = tokio::join!(
+        submit(&app, &member.token, &view, Some("nop-bai-1")),
+        submit(&app, &member.token, &view, Some("nop-bai-1"))
+    );
+    for retry in [a, b] {
+        assert_eq!(retry.status(), StatusCode::OK);
+        let retry: Value = retry.json().await.unwrap();
+        assert_eq!(retry["result"], first["result"]);
+    }
+    let res = submit(&app, &member.token, &view, None).await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "already_submitted"
+    );
+    let res = submit(&app, &member.token, &view, Some("another-key")).await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "already_submitted"
+    );
+    let res = put_answers(&app, &member.token, &view, &answers(&view, &k, 5)).await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "attempt_closed"
+    );
+}
+
+#[tokio::test]
+async fn the_server_clock_closes_the_attempt_after_deadline_and_grace() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let k = keys(&app, &s.admin).await;
+    let (_, view) = start(&app, &member.token, s.quiz_id).await;
+    put_answers(&app, &member.token, &view, &answers(&view, &k, 2)).await;
+    // Inside the grace period a save still counts.
+    app.clock.advance(chrono::Duration::seconds(600 + 4));
+    assert_eq!(
+        put_answers(&app, &member.token, &view, &answers(&view, &k, 3))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    app.clock.advance(chrono::Duration::milliseconds(1001));
+    let res = put_answers(&app, &member.token, &view, &answers(&view, &k, 5)).await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "attempt_closed"
+    );
+    let res = submit(&app, &member.token, &view, Some("late")).await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "attempt_closed"
+    );
+    let closed: Value = app
+        .get(
+            &format!("/api/v1/attempts/{}", view["attempt_id"].as_str().unwrap()),
+            Some(&member.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(closed["state"], "closed");
+    assert_eq!(closed["result"]["closed_by"], "deadline");
+    assert_eq!(closed["result"]["correct"], 3, "closed with what was saved");
+    assert_eq!(closed["result"]["duration_ms"], 600_000);
+}
+
+#[tokio::test]
+async fn the_sweeper_and_a_read_close_expired_attempts() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let a = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let b = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (_, va) = start(&app, &a.token, s.quiz_id).await;
+    let (_, vb) = start(&app, &b.token, s.quiz_id).await;
+    app.clock.advance(chrono::Duration::minutes(11));
+    let read: Value = app
+        .get(
+            &format!("/api/v1/attempts/{}", va["attempt_id"].as_str().unwrap()),
+            Some(&a.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["state"], "closed");
+    assert_eq!(attempts::sweep(&app.state).await.unwrap(), 1);
+    assert_eq!(attempts::sweep(&app.state).await.unwrap(), 0);
+    let swept: Value = app
+        .get(
+            &format!("/api/v1/attempts/{}", vb["attempt_id"].as_str().unwrap()),
+            Some(&b.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(swept["state"], "closed");
+    assert_eq!(swept["result"]["correct"], 0);
+}
+
+#[tokio::test]
+async fn attempts_are_capped_per_quiz() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    for n in 1..=2 {
+        let (status, view) = start(&app, &member.token, s.quiz_id).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(view["attempt_no"], n);
+        submit(&app, &member.token, &view, Some(&format!("k{n}"))).await;
+    }
+    let res = app
+        .post(
+            &format!("/api/v1/quizzes/{}/attempts", s.quiz_id),
+            Some(&member.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "attempts_exhausted"
+    );
+}
+
+#[tokio::test]
+async fn only_the_owner_reads_an_attempt_and_organizers_see_results_only() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let member = app.member(unit).await;
+    let stranger = app.member(unit).await;
+    let district_organizer = app
+        .organizer(unit, app.unit_id("Thành Đoàn Châu Đốc").await)
+        .await;
+    let other_organizer = app
+        .organizer(unit, app.unit_id("Huyện Đoàn Tri Tôn").await)
+        .await;
+    let (_, view) = start(&app, &member.token, s.quiz_id).await;
+    let path = format!("/api/v1/attempts/{}", view["attempt_id"].as_str().unwrap());
+    assert_eq!(
+        app.get(&path, Some(&stranger.token)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&path, Some(&district_organizer.token))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND,
+        "not before the end"
+    );
+    let res = put_answers(&app, &stranger.token, &view, &json!({ "answers": [] })).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        submit(&app, &stranger.token, &view, Some("x"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    submit(&app, &member.token, &view, Some("k")).await;
+    let seen: Value = app
+        .get(&path, Some(&district_organizer.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(seen["result"].is_object());
+    assert!(seen["questions"].as_array().unwrap().is_empty() && seen["review"].is_null());
+    assert_eq!(
+        app.get(&path, Some(&other_organizer.token)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_course_is_completed_through_its_lessons_and_final_test() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let k = keys(&app, &s.admin).await;
+    let course_id = s.course["id"].as_i64().unwrap();
+    let lesson_1 = s.course["lessons"][0]["id"].as_i64().unwrap();
+    let lesson_2 = s.course["lessons"][1]["id"].as_i64().unwrap();
+
+    let res = app
+        .post(
+            &format!("/api/v1/lessons/{lesson_1}/complete"),
+            Some(&member.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(error_code(res, StatusCode::CONFLICT).await, "quiz_required");
+    // A failed quiz does not complete the lesson.
+    let (_, view) = start(&app, &member.token, s.quiz_id).await;
+    put_answers(&app, &member.token, &view, &answers(&view, &k, 2)).await;
+    let failed: Value = submit(&app, &member.token, &view, Some("a"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(failed["result"]["passed"], false);
+    let progress: Value = app
+        .get(
+            &format!("/api/v1/courses/{course_id}/progress"),
+            Some(&member.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(progress["lessons_completed"], 0);
+
+    let (_, view) = start(&app, &member.token, s.quiz_id).await;
+    put_answers(&app, &member.token, &view, &answers(&view, &k, 5)).await;
+    submit(&app, &member.token, &view, Some("b")).await;
+    let res = app
+        .post(
+            &format!("/api/v1/lessons/{lesson_2}/complete"),
+            Some(&member.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let progress: Value = res.json().await.unwrap();
+    assert_eq!(progress["lessons_completed"], 2);
+    assert_eq!(
+        progress["completed"], false,
+        "the final test is still to pass"
+    );
+
+    let (_, view) = start(&app, &member.token, s.final_id).await;
+    assert_eq!(view["questions"].as_array().unwrap().len(), 8);
+    put_answers(&app, &member.token, &view, &answers(&view, &k, 6)).await;
+    submit(&app, &member.token, &view, Some("c")).await;
+    let progress: Value = app
+        .get(
+            &format!("/api/v1/courses/{course_id}/progress"),
+            Some(&member.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(progress["completed"], true);
+    let completions = entity::course_completions::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(completions.len(), 1);
+    assert_eq!(completions[0].unit_name.as_deref(), Some("Đoàn xã Vĩnh Tế"));
+}
+
+#[tokio::test]
+async fn courses_show_only_to_their_audience() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let res = app
+        .post(
+            "/api/v1/courses",
+            Some(&s.admin.token),
+            &course_json("chi-doan-vien-moi", json!(["new_member"])),
+        )
+        .await;
+    let restricted: Value = res.json().await.unwrap();
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let list: Vec<Value> = app
+        .get("/api/v1/courses", Some(&member.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["slug"], "khoa-thu");
+    let res = app
+        .get(
+            &format!("/api/v1/courses/{}", restricted["id"]),
+            Some(&member.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let quiz = restricted["lessons"][0]["quiz_id"].as_i64().unwrap();
+    let res = app
+        .post(
+            &format!("/api/v1/quizzes/{quiz}/attempts"),
+            Some(&member.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn course_definitions_are_checked_against_the_banks() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let mut bad = course_json("qua-nhieu", json!([]));
+    bad["lessons"][0]["quiz"]["draw"][0]["count"] = json!(50);
+    let res = app
+        .post("/api/v1/courses", Some(&s.admin.token), &bad)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_course");
+    assert_eq!(body["error"]["details"][0]["at"], "lessons[bai-1].quiz");
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let res = app
+        .post(
+            "/api/v1/courses",
+            Some(&member.token),
+            &course_json("cua-toi", json!([])),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,696 @@
+//! Contests as participants play them: rounds, boards, tie-breaks, prizes, concurrency.
+
+use std::collections::HashMap;
+
+use chrono::Duration;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use soiduong::{
+    domain::person::Category,
+    services::{boards, contests},
+    store,
+};
+use uuid::Uuid;
+
+use crate::{
+    attempts::keys,
+    helpers::{Account, TestApp, error_code, fixture, spawn_app},
+};
+
+/// A participant made directly in the store (no password hashing), with a token.
+async fn participant(app: &TestApp, name: &str, unit: i64) -> (Uuid, String) {
+    let id = Uuid::new_v4();
+    store::users::insert(
+        &app.state.db,
+        store::users::NewUser {
+            id,
+            full_name: name.to_owned(),
+            phone: Some(format!("+8491{:07}", id.as_u128() % 10_000_000)),
+            email: Some(format!("{id}@example.vn")),
+            password_hash: "x".into(),
+            birth_date: Some("2009-04-30".parse().unwrap()),
+            unit_id: Some(unit as i32),
+            admitted_on: None,
+            guardian_consent: true,
+            is_admin: false,
+            categories: vec![Category::Youth],
+        },
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    let token = app
+        .state
+        .jwt
+        .issue(
+            id,
+            false,
+            app.clock_now(),
+            std::time::Duration::from_secs(86_400),
+        )
+        .unwrap();
+    (id, token)
+}
+
+struct Setup {
+    admin: Account,
+    contest: Value,
+    round: i64,
+}
+
+async fn setup(app: &TestApp, prizes: Value, attempts: u32) -> Setup {
+    let admin = app.admin().await;
+    assert_eq!(
+        app.upload(
+            &admin.token,
+            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))]
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
+    let res = app
+        .post(
+            "/api/v1/contests",
+            Some(&admin.token),
+            &json!({ "slug": "anh-sang-soi-duong", "title": "Ánh sáng soi đường", "owner_unit_id": province,
+                     "prizes": prizes }),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let contest: Value = res.json().await.unwrap();
+    let now = app.clock_now();
+    let res = app
+        .post(
+            &format!("/api/v1/contests/{}/rounds", contest["id"]),
+            Some(&admin.token),
+            &json!({ "title": "Tuần 1", "opens_at": now - Duration::minutes(1), "closes_at": now + Duration::hours(6),
+                     "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
+                     "time_limit_minutes": 10, "attempts_allowed": attempts,
+                     "prediction_question": "Có bao nhiêu người trả lời đúng tất cả các câu?" }),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let round: Value = res.json().await.unwrap();
+    assert_eq!(round["state"], "open");
+    Setup {
+        admin,
+        contest,
+        round: round["id"].as_i64().unwrap(),
+    }
+}
+
+async fn start(app: &TestApp, token: &str, round: i64) -> Value {
+    let res = app
+        .post(
+            &format!("/api/v1/rounds/{round}/attempts"),
+            Some(token),
+            &json!({}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    res.json().await.unwrap()
+}
+
+async fn play(
+    app: &TestApp,
+    token: &str,
+    view: &Value,
+    k: &HashMap<i64, Vec<String>>,
+    right: usize,
+    prediction: Option<i64>,
+    key: &str,
+) -> Value {
+    let body = crate::attempts::answers(view, k, right);
+    let path = format!("/api/v1/attempts/{}", view["attempt_id"].as_str().unwrap());
+    let res = app
+        .send(
+            reqwest::Method::PUT,
+            &format!("{path}/answers"),
+            Some(token),
+            &body,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut req = app
+        .client
+        .post(app.url(&format!("{path}/submit")))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key);
+    if let Some(p) = prediction {
+        req = req.json(&json!({ "prediction": p }));
+    }
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+fn assert_no_personal_data(v: &Value) {
+    let text = v.to_string();
+    for needle in [
+        "+849",
+        "@example.vn",
+        "2009-04-30",
+        "phone",
+        "email",
+        "birth",
+    ] {
+        assert!(!text.contains(needle), "`{needle}` in {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_round_is_ranked_by_the_full_tie_break_chain_and_prizes_respect_the_cap() {
+    let app = spawn_app().await;
+    let s = setup(&app, json!({ "tiers": [{ "name": "Giải Nhất", "count": 1 }, { "name": "Giải Nhì", "count": 2 },
+                                          { "name": "Giải Ba", "count": 3 }, { "name": "Giải Khuyến khích", "count": 10 }],
+                                "max_share_percent": 20 }), 2).await;
+    let k = keys(&app, &s.admin).await;
+    let units = [
+        app.unit_id("Đoàn xã Vĩnh Tế").await,
+        app.unit_id("Đoàn phường Mỹ Bình").await,
+        app.unit_id("Đoàn xã Núi Tô").await,
+    ];
+    // (correct, prediction, seconds taken). Groups share a score so that each later step decides.
+    let plan: Vec<(usize, Option<i64>, i64)> = vec![
+        (4, Some(9), 100),
+        (4, Some(9), 100),
+        (4, Some(9), 80),
+        (4, Some(7), 300),
+        (4, None, 10),
+        (4, Some(20), 50),
+        (3, Some(9), 60),
+        (3, Some(9), 60),
+        (3, Some(12), 30),
+        (3, None, 20),
+        (3, Some(9), 200),
+        (2, Some(9), 100),
+        (2, Some(9), 100),
+        (2, Some(8), 100),
+        (2, Some(3), 40),
+        (2, None, 90),
+        (1, Some(9), 100),
+        (1, Some(10), 100),
+        (1, Some(9), 50),
+        (1, None, 5),
+        (0, Some(9), 100),
+        (0, Some(9), 100),
+        (0, Some(100), 10),
+        (4, Some(9), 100),
+        (3, Some(9), 60),
+        (2, Some(9), 100),
+        (1, Some(9), 100),
+        (0, None, 1),
+        (4, Some(10), 100),
+        (3, Some(8), 60),
+    ];
+    assert_eq!(plan.len(), 30);
+    let names = [
+        "Nguyễn Văn An",
+        "Trần Thị Bình",
+        "Lê Hoàng Chi",
+        "Phạm Minh Dũng",
+        "Võ Thị Đào",
+    ];
+    let mut people = Vec::new();
+    for (i, (right, prediction, secs)) in plan.iter().enumerate() {
+        let (id, token) = participant(&app, names[i % names.len()], units[i % 3]).await;
+        // A weaker first attempt for some: the best one counts.
+        if i % 7 == 0 && *right > 0 {
+            let first = start(&app, &token, s.round).await;
+            app.clock.advance(Duration::seconds(5));
+            play(
+                &app,
+                &token,
+                &first,
+                &k,
+                right - 1,
+                Some(1),
+                &format!("first-{i}"),
+            )
+            .await;
+        }
+        let view = start(&app, &token, s.round).await;
+        app.clock.advance(Duration::seconds(*secs));
+        let result = play(
+            &app,
+            &token,
+            &view,
+            &k,
+            *right,
+            *prediction,
+            &format!("k-{i}"),
+        )
+        .await;
+        assert_eq!(result["result"]["correct"], *right as i64);
+        people.push((id, *right, *prediction, secs * 1000, i));
+        app.clock.advance(Duration::milliseconds(10));
+    }
+
+    // The live board already orders by correct, then time.
+    let board: Value = app
+        .get(
+            &format!("/api/v1/rounds/{}/leaderboard?limit=100", s.round),
+            Some(&people_token(&app, people[0].0)),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(board["total_participants"], 30);
+    assert_eq!(board["entries"][0]["correct"], 4);
+    assert_no_personal_data(&board);
+
+    // Independent expectation: the true figure, then the tie-break chain.
+    let truth = people.iter().filter(|p| p.1 == 4).count() as i64;
+    let mut expected = people.clone();
+    expected.sort_by_key(|(_, right, prediction, ms, order)| {
+        (
+            std::cmp::Reverse(*right),
+            prediction.map_or(i64::MAX, |p| (p - truth).abs()),
+            *ms,
+            *order,
+        )
+    });
+
+    // The clock has moved on past the admin's first token.
+    let admin = people_token(&app, s.admin.id);
+    let res = app
+        .get(&format!("/api/v1/rounds/{}/results", s.round), Some(&admin))
+        .await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "results_not_ready"
+    );
+    app.clock.advance(Duration::hours(7));
+    assert!(
+        contests::finalise(&app.state, s.round as i32)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !contests::finalise(&app.state, s.round as i32)
+            .await
+            .unwrap(),
+        "finalising twice changes nothing"
+    );
+
+    let results: Value = app
+        .get(&format!("/api/v1/rounds/{}/results", s.round), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(results["true_figure"], truth);
+    assert_no_personal_data(&results);
+    let rows = results["entries"].as_array().unwrap();
+    assert_eq!(rows.len(), 30);
+    let stored = store::contests::results(&app.state.db, s.round as i32)
+        .await
+        .unwrap();
+    let got: Vec<Uuid> = stored.iter().map(|r| r.user_id).collect();
+    let want: Vec<Uuid> = expected.iter().map(|p| p.0).collect();
+    if got != want {
+        let index: HashMap<Uuid, usize> = people.iter().map(|p| (p.0, p.4)).collect();
+        for r in &stored {
+            eprintln!(
+                "rank {} #{} correct {} pred {:?} err {:?} dur {} time {} sub {}",
+                r.rank,
+                index[&r.user_id],
+                r.correct,
+                r.prediction,
+                r.prediction_error,
+                r.duration_ms,
+                r.time_ms,
+                r.submitted_at
+            );
+        }
+        eprintln!(
+            "want: {:?}",
+            expected.iter().map(|p| p.4).collect::<Vec<_>>()
+        );
+    }
+    assert_eq!(
+        got, want,
+        "the final board follows correct → prediction → time → submission"
+    );
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row["rank"], i as i64 + 1);
+        assert!(
+            row["display_name"].as_str().unwrap().ends_with('.'),
+            "masked: {}",
+            row["display_name"]
+        );
+    }
+    // 20% of 30 participants: six prizes at most, in tier order from the top.
+    let prizes: Vec<&str> = results["prizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["prize"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        prizes,
+        [
+            "Giải Nhất",
+            "Giải Nhì",
+            "Giải Nhì",
+            "Giải Ba",
+            "Giải Ba",
+            "Giải Ba"
+        ]
+    );
+    assert_eq!(results["prizes"][0]["rank"], 1);
+
+    // Organizers export the winners with contact details.
+    let csv = app
+        .client
+        .get(app.url(&format!("/api/v1/rounds/{}/results?format=csv", s.round)))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    let text = csv.text().await.unwrap();
+    assert!(text.contains("Điện thoại") && text.contains("@example.vn"));
+    let xlsx = app
+        .client
+        .get(app.url(&format!("/api/v1/rounds/{}/results?format=xlsx", s.round)))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    assert_eq!(&xlsx.bytes().await.unwrap()[..2], b"PK");
+    let participant_token = people_token(&app, people[3].0);
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/rounds/{}/results?format=csv", s.round)))
+        .bearer_auth(&participant_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "contact details are for organizers only"
+    );
+
+    // The unit board counts each participant once, in their unit.
+    let units_board: Value = app
+        .get(
+            &format!(
+                "/api/v1/contests/{}/unit-leaderboard?level=3",
+                s.contest["id"]
+            ),
+            Some(&admin),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let total: i64 = units_board["by_participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["participants"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 30);
+    assert_eq!(units_board["by_participants"][0]["participants"], 10);
+}
+
+fn people_token(app: &TestApp, id: Uuid) -> String {
+    app.state
+        .jwt
+        .issue(
+            id,
+            false,
+            app.clock_now(),
+            std::time::Duration::from_secs(86_400),
+        )
+        .unwrap()
+}
+
+#[tokio::test]
+async fn rounds_refuse_with_clear_errors() {
+    let app = spawn_app().await;
+    let s = setup(&app, json!({ "tiers": [] }), 1).await;
+    let (_, token) = participant(&app, "Đỗ Văn Em", app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let k = keys(&app, &s.admin).await;
+    let view = start(&app, &token, s.round).await;
+    play(&app, &token, &view, &k, 2, None, "a").await;
+    let res = app
+        .post(
+            &format!("/api/v1/rounds/{}/attempts", s.round),
+            Some(&token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "no_attempts_left"
+    );
+    let contest: Value = app
+        .get(
+            &format!("/api/v1/contests/{}", s.contest["id"]),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(contest["rounds"][0]["attempts_left"], 0);
+    // Rules freeze once the round is open.
+    let res = app
+        .patch(
+            &format!("/api/v1/rounds/{}", s.round),
+            Some(&s.admin.token),
+            &json!({ "attempts_allowed": 5 }),
+        )
+        .await;
+    assert_eq!(error_code(res, StatusCode::CONFLICT).await, "round_frozen");
+    let res = app
+        .patch(
+            &format!("/api/v1/rounds/{}", s.round),
+            Some(&s.admin.token),
+            &json!({ "title": "Tuần một" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // A round that has not opened yet.
+    let now = app.clock_now();
+    let res = app
+        .post(
+            &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
+            Some(&s.admin.token),
+            &json!({ "title": "Tuần 2", "opens_at": now + Duration::days(7), "closes_at": now + Duration::days(14),
+                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10, "attempts_allowed": 2 }),
+        )
+        .await;
+    let next: Value = res.json().await.unwrap();
+    assert_eq!(next["state"], "upcoming");
+    let res = app
+        .post(
+            &format!("/api/v1/rounds/{}/attempts", next["id"]),
+            Some(&token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "round_not_open"
+    );
+    // A contest for another district's members.
+    let admin = &s.admin;
+    let tri_ton = app.unit_id("Huyện Đoàn Tri Tôn").await;
+    let res = app
+        .post("/api/v1/contests", Some(&admin.token), &json!({ "slug": "tri-ton", "title": "Tìm hiểu Tri Tôn", "owner_unit_id": tri_ton, "audience": { "units": [tri_ton] } }))
+        .await;
+    let local: Value = res.json().await.unwrap();
+    let res = app
+        .post(
+            &format!("/api/v1/contests/{}/rounds", local["id"]),
+            Some(&admin.token),
+            &json!({ "title": "Tuần 1", "opens_at": now - Duration::hours(1), "closes_at": now + Duration::days(1),
+                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10, "attempts_allowed": 2 }),
+        )
+        .await;
+    let local_round: Value = res.json().await.unwrap();
+    let res = app
+        .post(
+            &format!("/api/v1/rounds/{}/attempts", local_round["id"]),
+            Some(&token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        error_code(res, StatusCode::FORBIDDEN).await,
+        "not_in_audience"
+    );
+    // An organizer of another district cannot run this district's contest.
+    let other = app
+        .organizer(
+            app.unit_id("Đoàn xã Vĩnh Tế").await,
+            app.unit_id("Thành Đoàn Châu Đốc").await,
+        )
+        .await;
+    let res = app
+        .patch(
+            &format!("/api/v1/contests/{}", local["id"]),
+            Some(&other.token),
+            &json!({ "title": "Đổi tên" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_submits_with_one_key_grade_once() {
+    let app = spawn_app().await;
+    let s = setup(&app, json!({ "tiers": [] }), 2).await;
+    let k = keys(&app, &s.admin).await;
+    let (id, token) = participant(&app, "Hồ Thị Giang", app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let view = start(&app, &token, s.round).await;
+    let path = format!("/api/v1/attempts/{}", view["attempt_id"].as_str().unwrap());
+    app.send(
+        reqwest::Method::PUT,
+        &format!("{path}/answers"),
+        Some(&token),
+        &crate::attempts::answers(&view, &k, 3),
+    )
+    .await;
+    let submits = (0..50).map(|_| {
+        app.client
+            .post(app.url(&format!("{path}/submit")))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "mot-lan")
+            .send()
+    });
+    let results = futures_util::future::join_all(submits).await;
+    let mut bodies = Vec::new();
+    for r in results {
+        let r = r.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        bodies.push(r.json::<Value>().await.unwrap()["result"].clone());
+    }
+    assert!(bodies.iter().all(|b| *b == bodies[0]));
+    let attempts =
+        store::attempts::of_user(&app.state.db, id, view["quiz_id"].as_i64().unwrap() as i32)
+            .await
+            .unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].correct, Some(3));
+    assert_eq!(
+        app.state
+            .boards
+            .count(&boards::board_key(s.round as i32))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_participants_make_two_hundred_entries() {
+    let app = spawn_app().await;
+    let s = setup(&app, json!({ "tiers": [] }), 1).await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let mut tokens = Vec::new();
+    for i in 0..200 {
+        tokens.push(participant(&app, &format!("Người Thi {i}"), unit).await.1);
+    }
+    let app = &app;
+    let plays = tokens.iter().map(|t| async move {
+        let view = start(app, t, s.round).await;
+        let path = format!(
+            "/api/v1/attempts/{}/submit",
+            view["attempt_id"].as_str().unwrap()
+        );
+        app.client
+            .post(app.url(&path))
+            .bearer_auth(t)
+            .header("Idempotency-Key", "k")
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    let statuses = futures_util::future::join_all(plays).await;
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK));
+    let board: Value = app
+        .get(
+            &format!("/api/v1/rounds/{}/leaderboard?limit=200", s.round),
+            Some(&tokens[0]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(board["total_participants"], 200);
+    assert_eq!(board["entries"].as_array().unwrap().len(), 200);
+}
+
+#[tokio::test]
+async fn a_lost_board_is_rebuilt_the_same_from_the_database() {
+    let app = spawn_app().await;
+    let s = setup(&app, json!({ "tiers": [] }), 2).await;
+    let k = keys(&app, &s.admin).await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let mut first = String::new();
+    for i in 0..12 {
+        let (_, token) = participant(&app, &format!("Lâm Văn {i}"), unit).await;
+        let view = start(&app, &token, s.round).await;
+        app.clock.advance(Duration::seconds(10 + i));
+        play(&app, &token, &view, &k, (i % 5) as usize, None, "k").await;
+        if i == 0 {
+            first = token;
+        }
+    }
+    let path = format!("/api/v1/rounds/{}/leaderboard?limit=50", s.round);
+    let before: Value = app.get(&path, Some(&first)).await.json().await.unwrap();
+    let me_before: Value = app
+        .get(
+            &format!("/api/v1/rounds/{}/leaderboard/me", s.round),
+            Some(&first),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    // Redis loses the board (a flush of this deployment's keys, or a restart without disk).
+    app.state
+        .boards
+        .remove(&boards::board_key(s.round as i32))
+        .await
+        .unwrap();
+    let after: Value = app.get(&path, Some(&first)).await.json().await.unwrap();
+    assert_eq!(before, after, "the automatic rebuild gives the same board");
+    let me_after: Value = app
+        .get(
+            &format!("/api/v1/rounds/{}/leaderboard/me", s.round),
+            Some(&first),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me_before, me_after);
+    assert!(me_after["entry"]["rank"].as_i64().unwrap() >= 1);
+    let rebuilt = boards::rebuild(&app.state, &[s.round as i32])
+        .await
+        .unwrap();
+    assert_eq!(rebuilt, vec![(s.round as i32, 12)]);
+    let again: Value = app.get(&path, Some(&first)).await.json().await.unwrap();
+    assert_eq!(before, again, "the explicit rebuild too");
+}
