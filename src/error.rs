@@ -52,6 +52,9 @@ pub enum ApiError {
     /// 429: throttled; retry after the given number of seconds.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// 503: a named part of the service is down; the rest works (e.g. boards while Redis is).
+    #[error("{message}")]
+    Degraded { code: &'static str, message: Msg },
     /// 503: a dependency (database, Redis) does not answer.
     #[error("service unavailable: {0}")]
     Unavailable(#[source] anyhow::Error),
@@ -125,7 +128,8 @@ impl ApiError {
             | Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
             | Self::Validation { code, .. }
-            | Self::Rejected { code, .. } => code,
+            | Self::Rejected { code, .. }
+            | Self::Degraded { code, .. } => code,
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyRequests { .. } => "too_many_requests",
@@ -142,7 +146,8 @@ impl ApiError {
             | Self::NotFound { message, .. }
             | Self::Conflict { message, .. }
             | Self::Validation { message, .. }
-            | Self::Rejected { message, .. } => message.clone(),
+            | Self::Rejected { message, .. }
+            | Self::Degraded { message, .. } => message.clone(),
             Self::PayloadTooLarge => "Dữ liệu gửi lên vượt quá dung lượng cho phép".into(),
             Self::UnsupportedMediaType => {
                 "Dữ liệu phải ở dạng JSON (Content-Type: application/json)".into()
@@ -192,7 +197,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } | Self::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Degraded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -1,6 +1,6 @@
 //! Wiring: the shared state, the HTTP server on a bound listener (port 0 in tests).
 
-use std::{net::TcpListener, sync::Arc};
+use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{
     App, Error, HttpMessage, HttpServer,
@@ -12,7 +12,7 @@ use actix_web::{
 };
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::{
@@ -23,7 +23,7 @@ use crate::{
     limiter::{Limiter, MemoryLimiter, RedisLimiter},
     metrics::{self, Metrics},
     routes,
-    services::{attempts, banks, boards::NameCache, contests, pool::QuestionCache, seed},
+    services::{attempts, banks, boards::{self, NameCache, StaleBoards}, contests, pool::QuestionCache, seed},
     store::{self, Db},
 };
 
@@ -42,6 +42,8 @@ pub struct AppState {
     pub boards: Arc<dyn Leaderboard>,
     /// Masked names shown on boards.
     pub names: NameCache,
+    /// Boards that missed writes while their store was down.
+    pub stale_boards: StaleBoards,
 }
 
 impl AppState {
@@ -57,7 +59,13 @@ impl AppState {
             Some(url) => {
                 let client = redis::Client::open(url.as_str())
                     .context("REDIS_URL is not a valid Redis URL")?;
-                let conn = ConnectionManager::new(client)
+                // Fail fast while Redis is down: boards answer 503 and submissions carry on, rather
+                // than requests waiting on a dead connection.
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(Duration::from_secs(2)))
+                    .set_response_timeout(Some(Duration::from_secs(2)))
+                    .set_number_of_retries(2);
+                let conn = ConnectionManager::new_with_config(client, config)
                     .await
                     .context("cannot connect to Redis")?;
                 Some(conn)
@@ -88,6 +96,7 @@ impl AppState {
             questions: QuestionCache::new(),
             boards,
             names: NameCache::new(),
+            stale_boards: StaleBoards::default(),
         })
     }
 }
@@ -177,6 +186,9 @@ fn spawn_sweeper(state: web::Data<AppState>) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(closed = n, "sweeper closed expired attempts"),
                 Err(e) => tracing::warn!(error = %e, "sweeper failed"),
+            }
+            if let Ok(n @ 1..) = boards::heal(&state).await {
+                tracing::info!(boards = n, "boards caught up");
             }
             match contests::finalise_due(&state).await {
                 Ok(0) => {}

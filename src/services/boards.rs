@@ -34,6 +34,38 @@ pub struct Shown {
     pub unit_name: Option<String>,
 }
 
+/// Rounds whose board missed a write (the store was down): rebuilt from the database at the
+/// next read or sweep, so the board catches up once the store is back.
+#[derive(Default)]
+pub struct StaleBoards(std::sync::Mutex<std::collections::HashSet<i32>>);
+
+impl StaleBoards {
+    pub fn mark(&self, round: i32) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(round);
+    }
+
+    fn take(&self, round: i32) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&round)
+    }
+
+    fn all(&self) -> Vec<i32> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).iter().copied().collect()
+    }
+}
+
+/// Rebuilds the boards that missed writes. Returns how many were rebuilt; a board whose store
+/// is still down stays marked.
+pub async fn heal(state: &AppState) -> ApiResult<usize> {
+    let mut healed = 0;
+    for round in state.stale_boards.all() {
+        if rebuild(state, &[round]).await.is_ok() {
+            state.stale_boards.take(round);
+            healed += 1;
+        }
+    }
+    Ok(healed)
+}
+
 /// Masked names and unit names by user id, held in memory: a board read needs no database
 /// query once the page's people have been seen. Derived data; each instance keeps its own.
 #[derive(Default)]
@@ -124,7 +156,10 @@ pub struct MyPlace {
 
 fn unavailable(e: anyhow::Error) -> ApiError {
     tracing::warn!(error = %e, "leaderboard backend unavailable");
-    ApiError::Unavailable(e)
+    ApiError::Degraded {
+        code: "leaderboard_unavailable",
+        message: "Bảng xếp hạng tạm thời chưa xem được; bài làm của bạn vẫn được ghi nhận đầy đủ".into(),
+    }
 }
 
 async fn round_and_total(
@@ -149,6 +184,15 @@ async fn round_and_total(
 /// Makes sure the board exists: a board lost with Redis is rebuilt from the attempts table.
 pub async fn ensure_board(state: &AppState, r: &rounds::Model) -> ApiResult<()> {
     let key = board_key(r.id);
+    if state.stale_boards.take(r.id) {
+        let entries = contests::board_from_database(state, r).await?;
+        if let Err(e) = state.boards.replace(&key, &entries).await {
+            state.stale_boards.mark(r.id);
+            return Err(unavailable(e));
+        }
+        tracing::info!(round_id = r.id, "board caught up after missed writes");
+        return Ok(());
+    }
     if state.boards.exists(&key).await.map_err(unavailable)? {
         return Ok(());
     }

@@ -622,7 +622,8 @@ pub async fn on_attempt_finished(
         .record(&boards::board_key(r.id), &a.user_id.to_string(), score)
         .await
     {
-        tracing::warn!(round_id = r.id, error = %e, "board write failed; the rebuild will restore it");
+        tracing::warn!(round_id = r.id, error = %e, "board write failed; the board is rebuilt when the store answers");
+        state.stale_boards.mark(r.id);
     }
     Ok(())
 }

@@ -694,3 +694,89 @@ async fn a_lost_board_is_rebuilt_the_same_from_the_database() {
     let again: Value = app.get(&path, Some(&first)).await.json().await.unwrap();
     assert_eq!(before, again, "the explicit rebuild too");
 }
+
+/// While Redis is down, submissions still succeed and board reads say so clearly; when it is
+/// back, the board catches up. Runs where a `redis-server` binary is installed (CI installs
+/// one), on a server of its own so the shared one is left alone.
+#[tokio::test]
+async fn boards_answer_503_while_redis_is_down_and_catch_up_after() {
+    let Some(redis) = OwnRedis::start() else {
+        assert!(std::env::var("TEST_REDIS_URL").is_err(), "redis-server must be installed where TEST_REDIS_URL is set");
+        return;
+    };
+    let url = redis.url();
+    let app = crate::helpers::spawn_app_with(|s| s.redis_url = Some(url)).await;
+    let s = setup(&app, json!({ "tiers": [] }), 2).await;
+    let k = keys(&app, &s.admin).await;
+    let (_, token) = participant(&app, "Cao Thị Hạnh", app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let view = start(&app, &token, s.round).await;
+
+    let mut redis = redis;
+    redis.stop();
+    let result = play(&app, &token, &view, &k, 3, Some(4), "k").await;
+    assert_eq!(result["result"]["correct"], 3, "the submission is recorded while Redis is down");
+    let res = app.get(&format!("/api/v1/rounds/{}/leaderboard", s.round), Some(&token)).await;
+    assert_eq!(error_code(res, StatusCode::SERVICE_UNAVAILABLE).await, "leaderboard_unavailable");
+
+    redis.restart();
+    let mut board = Value::Null;
+    for _ in 0..50 {
+        let res = app.get(&format!("/api/v1/rounds/{}/leaderboard", s.round), Some(&token)).await;
+        if res.status() == StatusCode::OK {
+            board = res.json().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(board["total_participants"], 1, "the board caught up: {board}");
+    assert_eq!(board["entries"][0]["correct"], 3);
+}
+
+/// A throwaway redis-server on a free port.
+struct OwnRedis {
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    fn start() -> Option<OwnRedis> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let mut r = OwnRedis { port, child: None };
+        r.restart();
+        r.child.is_some().then_some(r)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn restart(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .ok();
+        if child.is_some() {
+            for _ in 0..100 {
+                if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+        self.child = child;
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
