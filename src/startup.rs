@@ -23,7 +23,13 @@ use crate::{
     limiter::{Limiter, MemoryLimiter, RedisLimiter},
     metrics::{self, Metrics},
     routes,
-    services::{attempts, banks, boards::{self, NameCache, StaleBoards}, contests, pool::QuestionCache, seed},
+    services::{
+        attempts, banks,
+        boards::{self, NameCache, StaleBoards},
+        contests,
+        pool::QuestionCache,
+        seed,
+    },
     store::{self, Db},
 };
 

@@ -6,6 +6,10 @@ use uuid::Uuid;
 use crate::{
     auth::AuthUser,
     domain::unit::{in_subtree, strictly_below},
+    domain::{
+        course::{self, Audience},
+        person::Category,
+    },
     error::{ApiError, ApiResult},
     startup::AppState,
     store,
@@ -61,4 +65,28 @@ impl Actor {
             Err(ApiError::forbidden())
         }
     }
+}
+
+/// An audience stored as two JSON columns (categories, unit ids).
+pub fn audience(categories_json: &str, units_json: &str) -> Audience {
+    Audience {
+        categories: serde_json::from_str(categories_json).unwrap_or_default(),
+        units: serde_json::from_str(units_json).unwrap_or_default(),
+    }
+}
+
+/// Whether a person (categories, unit path) is in `audience`; its units count with their
+/// subtrees.
+pub async fn admits(
+    state: &AppState,
+    audience: &Audience,
+    categories: &[Category],
+    unit_path: Option<&str>,
+) -> ApiResult<bool> {
+    let paths: Vec<String> = store::units::find_by_ids(&state.db, &audience.units)
+        .await?
+        .into_iter()
+        .map(|u| u.path)
+        .collect();
+    Ok(course::in_audience(categories, unit_path, audience, &paths))
 }

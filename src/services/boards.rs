@@ -41,15 +41,26 @@ pub struct StaleBoards(std::sync::Mutex<std::collections::HashSet<i32>>);
 
 impl StaleBoards {
     pub fn mark(&self, round: i32) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(round);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(round);
     }
 
     fn take(&self, round: i32) -> bool {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&round)
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&round)
     }
 
     fn all(&self) -> Vec<i32> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).iter().copied().collect()
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .copied()
+            .collect()
     }
 }
 
@@ -158,7 +169,8 @@ fn unavailable(e: anyhow::Error) -> ApiError {
     tracing::warn!(error = %e, "leaderboard backend unavailable");
     ApiError::Degraded {
         code: "leaderboard_unavailable",
-        message: "Bảng xếp hạng tạm thời chưa xem được; bài làm của bạn vẫn được ghi nhận đầy đủ".into(),
+        message: "Bảng xếp hạng tạm thời chưa xem được; bài làm của bạn vẫn được ghi nhận đầy đủ"
+            .into(),
     }
 }
 

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    access::Actor,
+    access::{self, Actor},
     attempts::{self as engine, AttemptView, StartRules},
     boards,
 };
@@ -19,7 +19,7 @@ use crate::{
     auth::AuthUser,
     domain::{
         banks::nfc,
-        course::{self, Audience, Review},
+        course::{Audience, Review},
         paper::{self, DrawRule},
         person::Category,
         ranking::{self, Entry, PrizeRule, RankingRule, TimeMode},
@@ -160,10 +160,7 @@ fn json<T: Serialize>(v: &T) -> ApiResult<String> {
 }
 
 pub fn audience_of(c: &contests::Model) -> Audience {
-    Audience {
-        categories: serde_json::from_str(&c.audience_categories).unwrap_or_default(),
-        units: serde_json::from_str(&c.audience_units).unwrap_or_default(),
-    }
+    access::audience(&c.audience_categories, &c.audience_units)
 }
 
 pub fn ranking_of(c: &contests::Model) -> RankingRule {
@@ -502,18 +499,13 @@ async fn in_audience(state: &AppState, p: &Person, c: &contests::Model) -> ApiRe
     if p.may_manage {
         return Ok(true);
     }
-    let audience = audience_of(c);
-    let paths: Vec<String> = store::units::find_by_ids(&state.db, &audience.units)
-        .await?
-        .into_iter()
-        .map(|u| u.path)
-        .collect();
-    Ok(course::in_audience(
+    access::admits(
+        state,
+        &audience_of(c),
         &p.categories,
         p.unit_path.as_deref(),
-        &audience,
-        &paths,
-    ))
+    )
+    .await
 }
 
 pub async fn list(state: &AppState, auth: AuthUser) -> ApiResult<Vec<ContestView>> {

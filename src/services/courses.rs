@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::access::Actor;
+use super::access::{self, Actor};
 use crate::{
     auth::AuthUser,
     domain::{
@@ -52,32 +52,20 @@ async fn profile(state: &AppState, user: Uuid) -> ApiResult<Profile> {
 }
 
 fn audience_of(c: &courses::Model) -> Audience {
-    Audience {
-        categories: serde_json::from_str(&c.audience_categories).unwrap_or_default(),
-        units: serde_json::from_str(&c.audience_units).unwrap_or_default(),
-    }
-}
-
-async fn audience_paths(state: &AppState, audience: &Audience) -> ApiResult<Vec<String>> {
-    Ok(store::units::find_by_ids(&state.db, &audience.units)
-        .await?
-        .into_iter()
-        .map(|u| u.path)
-        .collect())
+    access::audience(&c.audience_categories, &c.audience_units)
 }
 
 async fn visible(state: &AppState, p: &Profile, c: &courses::Model) -> ApiResult<bool> {
     if p.is_admin {
         return Ok(true);
     }
-    let audience = audience_of(c);
-    let paths = audience_paths(state, &audience).await?;
-    Ok(course::in_audience(
+    access::admits(
+        state,
+        &audience_of(c),
         &p.categories,
         p.unit_path.as_deref(),
-        &audience,
-        &paths,
-    ))
+    )
+    .await
 }
 
 fn course_not_found() -> ApiError {

@@ -701,7 +701,10 @@ async fn a_lost_board_is_rebuilt_the_same_from_the_database() {
 #[tokio::test]
 async fn boards_answer_503_while_redis_is_down_and_catch_up_after() {
     let Some(redis) = OwnRedis::start() else {
-        assert!(std::env::var("TEST_REDIS_URL").is_err(), "redis-server must be installed where TEST_REDIS_URL is set");
+        assert!(
+            std::env::var("TEST_REDIS_URL").is_err(),
+            "redis-server must be installed where TEST_REDIS_URL is set"
+        );
         return;
     };
     let url = redis.url();
@@ -714,21 +717,40 @@ async fn boards_answer_503_while_redis_is_down_and_catch_up_after() {
     let mut redis = redis;
     redis.stop();
     let result = play(&app, &token, &view, &k, 3, Some(4), "k").await;
-    assert_eq!(result["result"]["correct"], 3, "the submission is recorded while Redis is down");
-    let res = app.get(&format!("/api/v1/rounds/{}/leaderboard", s.round), Some(&token)).await;
-    assert_eq!(error_code(res, StatusCode::SERVICE_UNAVAILABLE).await, "leaderboard_unavailable");
+    assert_eq!(
+        result["result"]["correct"], 3,
+        "the submission is recorded while Redis is down"
+    );
+    let res = app
+        .get(
+            &format!("/api/v1/rounds/{}/leaderboard", s.round),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        error_code(res, StatusCode::SERVICE_UNAVAILABLE).await,
+        "leaderboard_unavailable"
+    );
 
     redis.restart();
     let mut board = Value::Null;
     for _ in 0..50 {
-        let res = app.get(&format!("/api/v1/rounds/{}/leaderboard", s.round), Some(&token)).await;
+        let res = app
+            .get(
+                &format!("/api/v1/rounds/{}/leaderboard", s.round),
+                Some(&token),
+            )
+            .await;
         if res.status() == StatusCode::OK {
             board = res.json().await.unwrap();
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    assert_eq!(board["total_participants"], 1, "the board caught up: {board}");
+    assert_eq!(
+        board["total_participants"], 1,
+        "the board caught up: {board}"
+    );
     assert_eq!(board["entries"][0]["correct"], 3);
 }
 
@@ -740,7 +762,11 @@ struct OwnRedis {
 
 impl OwnRedis {
     fn start() -> Option<OwnRedis> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
         let mut r = OwnRedis { port, child: None };
         r.restart();
         r.child.is_some().then_some(r)
@@ -752,7 +778,16 @@ impl OwnRedis {
 
     fn restart(&mut self) {
         let child = std::process::Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(std::process::Stdio::null())
             .spawn()
             .ok();
