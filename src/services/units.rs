@@ -27,6 +27,8 @@ pub struct Unit {
     pub path: String,
     /// Set when this unit was merged into another; it stays so history keeps its name.
     pub merged_into_id: Option<i32>,
+    /// Members the unit declares, when it has (participation rates use it).
+    pub member_count: Option<i32>,
 }
 
 impl From<units::Model> for Unit {
@@ -38,6 +40,7 @@ impl From<units::Model> for Unit {
             kind: u.kind,
             path: u.path,
             merged_into_id: u.merged_into_id,
+            member_count: u.member_count,
         }
     }
 }
@@ -68,6 +71,8 @@ pub struct UnitChange {
     pub kind: Option<String>,
     /// Moves the unit (and its subtree) under this unit.
     pub parent_id: Option<i32>,
+    /// Members the unit declares (đoàn viên on its rolls), for participation rates.
+    pub member_count: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -227,11 +232,27 @@ pub async fn change(
         }
         _ => None,
     };
+    let member_count = change
+        .member_count
+        .map(|n| {
+            i32::try_from(n).map_err(|_| {
+                ApiError::invalid(
+                    "invalid_member_count",
+                    "member_count",
+                    "Số đoàn viên không hợp lệ",
+                )
+            })
+        })
+        .transpose()?;
+    let edit = store::units::UnitEdit {
+        name,
+        kind,
+        member_count,
+    };
     let saved = store::units::update(
         &state.db,
         unit,
-        name,
-        kind,
+        edit,
         new_parent.as_ref(),
         state.clock.now(),
     )

@@ -105,11 +105,18 @@ pub async fn insert(
 
 /// Renames, re-kinds and/or moves `unit`. A move rewrites the path of every unit in its
 /// subtree in the same transaction. The caller has already ruled out cycles.
+/// The fields of a unit an edit may change (None: unchanged).
+#[derive(Debug, Default)]
+pub struct UnitEdit {
+    pub name: Option<String>,
+    pub kind: Option<UnitKind>,
+    pub member_count: Option<i32>,
+}
+
 pub async fn update(
     db: &Db,
     unit: units::Model,
-    name: Option<String>,
-    kind: Option<UnitKind>,
+    edit: UnitEdit,
     new_parent: Option<&units::Model>,
     now: DateTime<Utc>,
 ) -> ApiResult<units::Model> {
@@ -118,11 +125,14 @@ pub async fn update(
         move_subtree(&txn, &unit, parent, now).await?;
     }
     let mut active: units::ActiveModel = find(&txn, unit.id).await?.unwrap_or(unit).into();
-    if let Some(name) = name {
+    if let Some(name) = edit.name {
         active.name = Set(name);
     }
-    if let Some(kind) = kind {
+    if let Some(kind) = edit.kind {
         active.kind = Set(kind.as_str().to_owned());
+    }
+    if let Some(n) = edit.member_count {
+        active.member_count = Set(Some(n));
     }
     active.updated_at = Set(now);
     let row = active.update(&txn).await?;

@@ -158,6 +158,16 @@ async fn admins_create_rename_and_move_units_with_their_subtree() {
     );
     assert_eq!(branch_after["ancestors"][1]["name"], "Huyện Đoàn Thoại Sơn");
 
+    // The declared member count feeds participation rates.
+    let res = app
+        .patch(
+            &format!("/api/v1/units/{cho_moi}"),
+            Some(&admin.token),
+            &json!({ "member_count": 1250 }),
+        )
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["member_count"], 1250);
+
     let res = app
         .post(
             "/api/v1/units",
