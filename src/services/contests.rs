@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{attempts, contests, quizzes, round_results, rounds};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use sea_orm::ActiveValue::Set;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -317,20 +317,22 @@ pub async fn add_round(
     let now = state.clock.now();
     let number = store::contests::rounds_of(&state.db, c.id).await?.len() as i32 + 1;
     let title = text::clean(&new.title);
-    let quiz = quizzes::ActiveModel {
-        title: Set(format!("{} — {title}", c.title)),
-        kind: Set(ROUND_QUIZ.to_owned()),
-        course_id: Set(None),
-        draw_rules: Set(json(&new.draw)?),
-        time_limit_secs: Set(i32::try_from(new.time_limit_minutes * 60).unwrap_or(i32::MAX)),
-        pass_mark: Set(0),
-        attempts_allowed: Set(i32::try_from(new.attempts_allowed).unwrap_or(0)),
-        review: Set(Review::Never.as_str().to_owned()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&state.db)
+    let quiz = store::courses::insert_quiz(
+        &state.db,
+        quizzes::ActiveModel {
+            title: Set(format!("{} — {title}", c.title)),
+            kind: Set(ROUND_QUIZ.to_owned()),
+            course_id: Set(None),
+            draw_rules: Set(json(&new.draw)?),
+            time_limit_secs: Set(i32::try_from(new.time_limit_minutes * 60).unwrap_or(i32::MAX)),
+            pass_mark: Set(0),
+            attempts_allowed: Set(i32::try_from(new.attempts_allowed).unwrap_or(0)),
+            review: Set(Review::Never.as_str().to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        },
+    )
     .await?;
     let r = store::contests::insert_round(
         &state.db,
@@ -405,7 +407,7 @@ pub async fn change_round(
         q.attempts_allowed = Set(i32::try_from(n).unwrap_or(0));
     }
     q.updated_at = Set(now);
-    q.update(&state.db).await?;
+    store::courses::update_quiz(&state.db, q).await?;
     let mut row: rounds::ActiveModel = r.into();
     if let Some(t) = ch.title {
         row.title = Set(text::clean(&t));

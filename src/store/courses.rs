@@ -206,6 +206,14 @@ pub async fn lesson_by_quiz(
         .await?)
 }
 
+pub async fn insert_quiz(db: &Db, row: quizzes::ActiveModel) -> ApiResult<quizzes::Model> {
+    Ok(row.insert(db).await?)
+}
+
+pub async fn update_quiz(db: &Db, row: quizzes::ActiveModel) -> ApiResult<quizzes::Model> {
+    Ok(row.update(db).await?)
+}
+
 pub async fn quiz(db: &impl ConnectionTrait, id: i32) -> ApiResult<Option<quizzes::Model>> {
     Ok(quizzes::Entity::find_by_id(id).one(db).await?)
 }
