@@ -29,6 +29,9 @@ pub enum ApiError {
     /// 409: the request conflicts with the current state (duplicate, already done, closed).
     #[error("{message}")]
     Conflict { code: &'static str, message: Msg },
+    /// 405: the path exists, but not for this method (the response lists the others in `Allow`).
+    #[error("method {method} not allowed")]
+    MethodNotAllowed { method: String },
     /// 413: the body is larger than the configured limit.
     #[error("payload too large")]
     PayloadTooLarge,
@@ -130,6 +133,7 @@ impl ApiError {
             | Self::Validation { code, .. }
             | Self::Rejected { code, .. }
             | Self::Degraded { code, .. } => code,
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyRequests { .. } => "too_many_requests",
@@ -148,6 +152,9 @@ impl ApiError {
             | Self::Validation { message, .. }
             | Self::Rejected { message, .. }
             | Self::Degraded { message, .. } => message.clone(),
+            Self::MethodNotAllowed { method } => {
+                format!("Địa chỉ này không hỗ trợ phương thức {method}").into()
+            }
             Self::PayloadTooLarge => "Dữ liệu gửi lên vượt quá dung lượng cho phép".into(),
             Self::UnsupportedMediaType => {
                 "Dữ liệu phải ở dạng JSON (Content-Type: application/json)".into()
@@ -179,9 +186,10 @@ pub struct ErrorDetail {
     /// The request field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// Every problem, for refused files and definitions (file, line, column, message).
+    /// Every problem, for refused files and definitions: a list of `{file, line, column,
+    /// message}` or of summaries, depending on the operation.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<serde_json::Value>)]
     pub details: Option<serde_json::Value>,
 }
 
@@ -193,6 +201,7 @@ impl ResponseError for ApiError {
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } | Self::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -236,8 +245,30 @@ impl From<sea_orm::DbErr> for ApiError {
             sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
                 Self::Unavailable(err.into())
             }
+            // Text PostgreSQL cannot store (a NUL byte): the request guard refuses NUL in JSON and
+            // query strings, this catches any other way in (a file, a header) as the client's
+            // fault rather than a 500.
+            ref e if sqlstate(e).as_deref() == Some(UNTRANSLATABLE_CHARACTER) => Self::rule(
+                "nul_character",
+                "Dữ liệu chứa ký tự không lưu được (NUL), vui lòng bỏ ký tự đó và gửi lại",
+            ),
             other => Self::Internal(other.into()),
         }
+    }
+}
+
+/// PostgreSQL's `character_not_in_repertoire`: a NUL byte in text.
+const UNTRANSLATABLE_CHARACTER: &str = "22021";
+
+/// The SQLSTATE of a database error, when the driver gave one.
+pub fn sqlstate(err: &sea_orm::DbErr) -> Option<String> {
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .map(|c| c.into_owned()),
+        _ => None,
     }
 }
 

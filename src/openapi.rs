@@ -2,7 +2,11 @@
 
 use utoipa::{
     Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        ContentBuilder, Ref, RefOr, ResponseBuilder,
+        path::{Operation, ParameterIn},
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
 };
 
 use crate::{error, routes, services};
@@ -61,7 +65,7 @@ use crate::{error, routes, services};
         routes::ops::openapi_json,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, services::accounts::Roles, services::accounts::SessionRecord)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses),
     tags(
         (name = "auth", description = "Đăng ký, đăng nhập, phiên"),
         (name = "me", description = "Tài khoản của tôi"),
@@ -89,5 +93,103 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The answers every operation of a kind can give, stated once instead of on each handler so
+/// that the document says what the service does: 401 where a token is required, 400 for a query
+/// string or body that cannot be read, 404 for an unknown id, 413/415 for bodies, 503 when the
+/// database does not answer.
+struct CommonResponses;
+
+impl CommonResponses {
+    fn add(op: &mut Operation, status: &str, description: &str) {
+        op.responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| {
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(description)
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                .build(),
+                        )
+                        .build(),
+                )
+            });
+    }
+
+    fn apply(op: &mut Operation) {
+        let has = |op: &Operation, place: ParameterIn| {
+            op.parameters
+                .iter()
+                .flatten()
+                .any(|p| p.parameter_in == place)
+        };
+        if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+            Self::add(
+                op,
+                "401",
+                "Chưa đăng nhập, hoặc phiên đã hết hạn (`unauthorized`, `token_expired`, …)",
+            );
+        }
+        if has(op, ParameterIn::Path) {
+            Self::add(
+                op,
+                "404",
+                "Không có đối tượng này (`…_not_found`, `not_found`)",
+            );
+        }
+        if has(op, ParameterIn::Query) {
+            Self::add(op, "400", "Tham số truy vấn không hợp lệ (`invalid_query`)");
+        }
+        if op.request_body.is_some() {
+            Self::add(
+                op,
+                "400",
+                "Thân yêu cầu không đọc được (`malformed_json`, `invalid_body`, `invalid_upload`)",
+            );
+            Self::add(op, "413", "Thân yêu cầu quá lớn (`payload_too_large`)");
+            Self::add(
+                op,
+                "415",
+                "Kiểu nội dung không được hỗ trợ (`unsupported_media_type`)",
+            );
+            Self::add(
+                op,
+                "422",
+                "Dữ liệu vi phạm một quy tắc (`field` chỉ ra trường sai; `nul_character`, …)",
+            );
+        }
+        if op.tags.iter().flatten().any(|t| t == "operations") {
+            return;
+        }
+        Self::add(
+            op,
+            "503",
+            "Cơ sở dữ liệu tạm thời không trả lời (`service_unavailable`)",
+        );
+    }
+}
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                Self::apply(op);
+            }
+        }
     }
 }

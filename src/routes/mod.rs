@@ -5,11 +5,20 @@ pub mod auth;
 pub mod banks;
 pub mod contests;
 pub mod courses;
+pub mod guard;
 pub mod me;
 pub mod ops;
 pub mod units;
 
-use actix_web::{HttpRequest, error::JsonPayloadError, web};
+use std::sync::OnceLock;
+
+use actix_web::{
+    HttpRequest, HttpResponse, ResponseError,
+    error::JsonPayloadError,
+    http::{Method, header::ALLOW},
+    web,
+};
+use utoipa::OpenApi;
 
 use crate::error::ApiError;
 
@@ -65,10 +74,90 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
-/// Anything no route matched.
-pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::not_found(
-        "not_found",
-        "Không tìm thấy địa chỉ được yêu cầu",
-    ))
+/// Anything no route matched: 405 with `Allow` when the path is known under other methods,
+/// 404 otherwise.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    match allowed_methods(req.path()) {
+        Some(methods) if !methods.contains(req.method()) => {
+            let allow = methods
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let err = ApiError::MethodNotAllowed {
+                method: req.method().to_string(),
+            };
+            let mut res = err.error_response();
+            if let Ok(value) = allow.parse() {
+                res.headers_mut().insert(ALLOW, value);
+            }
+            res
+        }
+        _ => {
+            ApiError::not_found("not_found", "Không tìm thấy địa chỉ được yêu cầu").error_response()
+        }
+    }
+}
+
+/// One segment of a documented path: literal text, or a `{param}` with text around it
+/// (`{id}.pdf`).
+enum Segment {
+    Literal(String),
+    Param { prefix: String, suffix: String },
+}
+
+impl Segment {
+    fn parse(s: &str) -> Segment {
+        match (s.find('{'), s.rfind('}')) {
+            (Some(open), Some(close)) if open < close => Segment::Param {
+                prefix: s[..open].to_owned(),
+                suffix: s[close + 1..].to_owned(),
+            },
+            _ => Segment::Literal(s.to_owned()),
+        }
+    }
+
+    fn matches(&self, s: &str) -> bool {
+        match self {
+            Segment::Literal(l) => l == s,
+            Segment::Param { prefix, suffix } => {
+                s.len() > prefix.len() + suffix.len()
+                    && s.starts_with(prefix.as_str())
+                    && s.ends_with(suffix.as_str())
+            }
+        }
+    }
+}
+
+/// The methods the OpenAPI document lists for a path, when it lists the path.
+fn allowed_methods(path: &str) -> Option<&'static [Method]> {
+    static ROUTES: OnceLock<Vec<(Vec<Segment>, Vec<Method>)>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        crate::openapi::ApiDoc::openapi()
+            .paths
+            .paths
+            .into_iter()
+            .map(|(template, item)| {
+                let segments = template.split('/').map(Segment::parse).collect();
+                let methods = [
+                    (item.get.is_some(), Method::GET),
+                    (item.post.is_some(), Method::POST),
+                    (item.put.is_some(), Method::PUT),
+                    (item.patch.is_some(), Method::PATCH),
+                    (item.delete.is_some(), Method::DELETE),
+                ]
+                .into_iter()
+                .filter_map(|(present, m)| present.then_some(m))
+                .collect();
+                (segments, methods)
+            })
+            .collect()
+    });
+    let parts: Vec<&str> = path.split('/').collect();
+    routes
+        .iter()
+        .find(|(segments, _)| {
+            segments.len() == parts.len() && segments.iter().zip(&parts).all(|(s, p)| s.matches(p))
+        })
+        .map(|(_, methods)| methods.as_slice())
 }

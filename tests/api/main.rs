@@ -7,6 +7,7 @@
 mod attempts;
 mod auth;
 mod banks;
+mod conformance;
 mod contests;
 mod courses;
 
