@@ -39,17 +39,20 @@ for who in member admin; do
     [ "$who" = admin ] && token=$admin
     echo "--- schemathesis as $who ($examples examples per operation)"
     # Logout and account deletion would end the session the rest of the run relies on.
-    schemathesis run "$base/api-docs/openapi.json" \
+    # NUL is refused in every text (422 `nul_character`, stated in the document and pinned by
+    # tests/api/conformance.rs), so strings with NUL are not "valid data" to generate.
+    (cd "$work" && schemathesis run "$base/api-docs/openapi.json" \
         --checks all \
         --max-examples "$examples" \
         --seed 311 \
         --generation-deterministic \
+        --generation-allow-x00 false \
         --no-color \
         --workers 2 \
         --request-timeout 10 \
         --exclude-path /api/v1/auth/logout \
         --exclude-by 'method == "DELETE" and path == "/api/v1/me"' \
-        -H "Authorization: Bearer $token" \
+        -H "Authorization: Bearer $token") \
         || status=1
 done
 grep -E ' (ERROR|panicked)' "$work/server.log" | head -20 || true

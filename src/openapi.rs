@@ -16,7 +16,9 @@ use crate::{error, routes, services};
     info(
         title = "Soi Đường API",
         description = "Học lý luận chính trị, thi trực tuyến và chứng nhận cho Đoàn TNCS Hồ Chí Minh. \
-                       Every error body is `{\"error\":{\"code\",\"message\"}}` with a Vietnamese message."
+                       Every error body is `{\"error\":{\"code\",\"message\"}}` with a Vietnamese message. \
+                       Text never holds NUL (U+0000): a body with one is refused with 422 `nul_character`. \
+                       A JSON number is read by value: `17640.0` is the integer 17640."
     ),
     paths(
         routes::auth::register,

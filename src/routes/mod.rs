@@ -58,9 +58,12 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     api.into()
 }
 
+/// A path parameter that does not parse names no object: 404. When the path is really another
+/// operation's (`GET /question-banks/import` reached `GET /question-banks/{id}`), 405.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|_, _| {
-        ApiError::not_found("not_found", "Không tìm thấy địa chỉ được yêu cầu").into()
+    web::PathConfig::default().error_handler(|_, req| match method_not_allowed(req) {
+        Some(res) => actix_web::error::InternalError::from_response("", res).into(),
+        None => ApiError::not_found("not_found", "Không tìm thấy địa chỉ được yêu cầu").into(),
     })
 }
 
@@ -77,6 +80,13 @@ pub fn query_config() -> web::QueryConfig {
 /// Anything no route matched: 405 with `Allow` when the path is known under other methods,
 /// 404 otherwise.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    method_not_allowed(&req).unwrap_or_else(|| {
+        ApiError::not_found("not_found", "Không tìm thấy địa chỉ được yêu cầu").error_response()
+    })
+}
+
+/// 405 with `Allow` when the document lists the path but not the request's method.
+fn method_not_allowed(req: &HttpRequest) -> Option<HttpResponse> {
     match allowed_methods(req.path()) {
         Some(methods) if !methods.contains(req.method()) => {
             let allow = methods
@@ -91,11 +101,9 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
             if let Ok(value) = allow.parse() {
                 res.headers_mut().insert(ALLOW, value);
             }
-            res
+            Some(res)
         }
-        _ => {
-            ApiError::not_found("not_found", "Không tìm thấy địa chỉ được yêu cầu").error_response()
-        }
+        _ => None,
     }
 }
 
@@ -154,10 +162,18 @@ fn allowed_methods(path: &str) -> Option<&'static [Method]> {
             .collect()
     });
     let parts: Vec<&str> = path.split('/').collect();
+    // The most specific template wins, as in the router: `/question-banks/import` before
+    // `/question-banks/{id}`.
     routes
         .iter()
-        .find(|(segments, _)| {
+        .filter(|(segments, _)| {
             segments.len() == parts.len() && segments.iter().zip(&parts).all(|(s, p)| s.matches(p))
+        })
+        .max_by_key(|(segments, _)| {
+            segments
+                .iter()
+                .filter(|s| matches!(s, Segment::Literal(_)))
+                .count()
         })
         .map(|(_, methods)| methods.as_slice())
 }

@@ -100,6 +100,12 @@ async fn an_undeclared_method_on_a_known_path_is_405_with_allow() {
         .await;
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(res.headers()["allow"], "GET, PATCH");
+    let admin = app.admin().await;
+    let res = app
+        .get("/api/v1/question-banks/import", Some(&admin.token))
+        .await;
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.headers()["allow"], "POST");
     let res = app.get("/api/v1/no-such-thing", None).await;
     assert_eq!(error_code(res, StatusCode::NOT_FOUND).await, "not_found");
 }
