@@ -81,7 +81,8 @@ pub struct NewRound {
     pub closes_at: DateTime<Utc>,
     pub draw: Vec<DrawRule>,
     pub time_limit_minutes: u32,
-    /// Attempts per participant in this round (the best counts); 0: unlimited.
+    /// Attempts per participant in this round (the best counts), at most 100; 0: unlimited.
+    #[schema(maximum = 100)]
     pub attempts_allowed: u32,
     /// E.g. "Có bao nhiêu người trả lời đúng tất cả các câu hỏi của tuần này?"
     #[serde(default)]
@@ -96,6 +97,8 @@ pub struct RoundChange {
     pub closes_at: Option<DateTime<Utc>>,
     pub draw: Option<Vec<DrawRule>>,
     pub time_limit_minutes: Option<u32>,
+    /// At most 100; 0: unlimited.
+    #[schema(maximum = 100)]
     pub attempts_allowed: Option<u32>,
     pub prediction_question: Option<String>,
 }
@@ -611,7 +614,7 @@ pub async fn start(
     let p = person(state, auth).await?;
     let quiz = store::courses::quiz(&state.db, r.quiz_id)
         .await?
-        .ok_or_else(|| round_not_found())?;
+        .ok_or_else(round_not_found)?;
     let practice = insider(state, &p.actor, &c, &quiz).await?;
     let admitted = practice
         || access::admits(

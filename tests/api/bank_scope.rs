@@ -31,7 +31,7 @@ fn variant(slug: &str, purpose: Option<&str>) -> Vec<u8> {
 fn cut_bank() -> Vec<u8> {
     let text = test_bank();
     let end = text.find("  - id: tn-004").unwrap();
-    text[..end].as_bytes().to_vec()
+    text.as_bytes()[..end].to_vec()
 }
 
 async fn banks_of(app: &TestApp, token: &str) -> Vec<Value> {
