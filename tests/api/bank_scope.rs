@@ -447,3 +447,42 @@ async fn the_shipped_course_never_draws_from_the_demo_contest_bank() {
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
     assert!(banks.iter().all(|b| b["unit_id"] == province));
 }
+
+#[tokio::test]
+async fn a_lesson_quiz_over_a_bank_sealed_for_a_contest_does_not_start() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .upload(
+            &admin.token,
+            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post(
+            "/api/v1/courses",
+            Some(&admin.token),
+            &course_json("khoa-thu", json!([])),
+        )
+        .await;
+    let course: Value = res.json().await.unwrap();
+    let quiz = course["lessons"][0]["quiz_id"].as_i64().unwrap();
+    // A database from before purposes, where a round and a lesson share the bank: the
+    // migration seals it for the round.
+    use sea_orm::ConnectionTrait;
+    app.state
+        .db
+        .execute_unprepared("UPDATE question_banks SET purpose = 'contest'")
+        .await
+        .unwrap();
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let res = app
+        .post(
+            &format!("/api/v1/quizzes/{quiz}/attempts"),
+            Some(&member.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(error_code(res, StatusCode::CONFLICT).await, "bank_sealed");
+}
