@@ -149,7 +149,14 @@ async fn main() -> anyhow::Result<()> {
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
 
-    let summary = banks::import_file(&state, "vong-thi.yaml", bank().as_bytes()).await?;
+    let summary = banks::import_file(
+        &state,
+        &banks::system(),
+        banks::ImportTarget::default(),
+        "vong-thi.yaml",
+        bank().as_bytes(),
+    )
+    .await?;
     anyhow::ensure!(summary.added == 300, "bank: {:?}", summary.errors);
     let province = store::units::list(&state.db, false)
         .await?

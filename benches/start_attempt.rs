@@ -70,7 +70,14 @@ async fn main() -> anyhow::Result<()> {
     };
     let state = AppState::connect(settings, Arc::new(SystemClock)).await?;
     soiduong::services::seed::seed_demo(&state).await?;
-    let summary = banks::import_file(&state, "do-tai.yaml", bank_yaml().as_bytes()).await?;
+    let summary = banks::import_file(
+        &state,
+        &banks::system(),
+        banks::ImportTarget::default(),
+        "do-tai.yaml",
+        bank_yaml().as_bytes(),
+    )
+    .await?;
     anyhow::ensure!(
         summary.added as usize == QUESTIONS,
         "bank import failed: {:?}",

@@ -63,7 +63,16 @@ pub async fn run(state: &AppState, paths: &[PathBuf]) -> anyhow::Result<bool> {
         {
             course_files.push((name, bytes));
         } else {
-            summaries.push(banks::import_file(state, &name, &bytes).await?);
+            summaries.push(
+                banks::import_file(
+                    state,
+                    &banks::system(),
+                    banks::ImportTarget::default(),
+                    &name,
+                    &bytes,
+                )
+                .await?,
+            );
         }
         bar.inc(1);
     }

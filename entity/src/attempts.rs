@@ -25,6 +25,8 @@ pub struct Model {
     pub passed: Option<bool>,
     pub idempotency_key: Option<String>,
     pub prediction: Option<i64>,
+    /// Taken by someone who can read the keys: never ranked, never on a board.
+    pub practice: bool,
     pub updated_at: DateTimeUtc,
 }
 

@@ -11,6 +11,10 @@ pub struct Model {
     pub description: String,
     pub origin: String,
     pub version: i32,
+    /// The unit whose organizers (and those above) read and change the bank.
+    pub unit_id: Option<i32>,
+    /// `contest` or `practice`; unset until a round or a course first draws from it.
+    pub purpose: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

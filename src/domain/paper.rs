@@ -19,6 +19,34 @@ use utoipa::ToSchema;
 
 use super::banks::QuestionKind;
 
+/// What a bank is for. A contest bank is sealed: only rounds draw from it and its keys are shown
+/// to nobody but its owners before a round is finalised. A practice bank serves lessons and
+/// course tests (with review after submit) and never a round. A bank without a purpose takes
+/// the purpose of the first round or course that draws from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    Contest,
+    Practice,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Contest => "contest",
+            Purpose::Practice => "practice",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Purpose> {
+        match s {
+            "contest" => Some(Purpose::Contest),
+            "practice" => Some(Purpose::Practice),
+            _ => None,
+        }
+    }
+}
+
 /// Draws `count` distinct live questions of `bank` having any of `tags` (any question when
 /// empty) with a difficulty in `difficulty` (any when empty).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -26,10 +26,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     context_path = "/api/v1",
     tag = "question-banks",
     security(("bearer" = [])),
+    params(banks::ImportTarget),
     request_body(content_type = "multipart/form-data", description = "One or more files"),
     responses(
         (status = 200, description = "Summaries, one per file", body = [ImportSummary]),
         (status = 403, body = ErrorBody),
+        (status = 409, description = "`bank_in_use`: an open or upcoming round needs questions the file drops", body = ErrorBody),
         (status = 422, description = "A file was refused; `error.details` holds the summaries with file, line, column", body = ErrorBody),
     )
 )]
@@ -37,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn import(
     state: web::Data<AppState>,
     user: AuthUser,
+    target: web::Query<banks::ImportTarget>,
     mut form: Multipart,
 ) -> ApiResult<HttpResponse> {
     let actor = Actor::load(&state, user).await?;
@@ -61,7 +64,7 @@ async fn import(
             }
             bytes.extend_from_slice(&chunk);
         }
-        summaries.push(banks::import_file(&state, &name, &bytes).await?);
+        summaries.push(banks::import_file(&state, &actor, *target, &name, &bytes).await?);
     }
     if summaries.is_empty() {
         return Err(ApiError::invalid(

@@ -78,14 +78,15 @@ async fn detail(
     ))
 }
 
-/// Change a contest.
+/// Change a contest. Once any of its rounds has opened, `ranking` and `prizes` are frozen
+/// (409 `contest_frozen`).
 #[utoipa::path(
     context_path = "/api/v1",
     tag = "contests",
     security(("bearer" = [])),
     params(("id" = i32, Path, description = "Contest id")),
     request_body = ContestChange,
-    responses((status = 200, body = ContestView), (status = 403, body = ErrorBody))
+    responses((status = 200, body = ContestView), (status = 403, body = ErrorBody), (status = 409, description = "`contest_frozen`", body = ErrorBody))
 )]
 #[patch("/contests/{id}")]
 async fn change(
@@ -100,14 +101,16 @@ async fn change(
     ))
 }
 
-/// Add a round. Its draw rules are checked against the banks.
+/// Add a round, numbered after the contest's last. Its draw rules are checked against the
+/// banks, which must be contest banks (422 `bank_purpose_mismatch`); `attempts_allowed` is
+/// 0 (unlimited) to 100 (422 `invalid_attempts_allowed`).
 #[utoipa::path(
     context_path = "/api/v1",
     tag = "contests",
     security(("bearer" = [])),
     params(("id" = i32, Path, description = "Contest id")),
     request_body = NewRound,
-    responses((status = 201, body = RoundView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+    responses((status = 201, body = RoundView), (status = 403, body = ErrorBody), (status = 409, description = "`round_conflict`: retry", body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 #[post("/contests/{id}/rounds")]
 async fn add_round(
@@ -121,14 +124,15 @@ async fn add_round(
         .json(contests::add_round(&state, &actor, id.into_inner(), body.into_inner()).await?))
 }
 
-/// Change a round; once open its rules are frozen (409 `round_frozen`).
+/// Change a round; once open its rules are frozen (409 `round_frozen`), and once closed it
+/// never re-opens (409 `round_closed`).
 #[utoipa::path(
     context_path = "/api/v1",
     tag = "contests",
     security(("bearer" = [])),
     params(("id" = i32, Path, description = "Round id")),
     request_body = RoundChange,
-    responses((status = 200, body = RoundView), (status = 409, body = ErrorBody))
+    responses((status = 200, body = RoundView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
 #[patch("/rounds/{id}")]
 async fn change_round(
@@ -144,7 +148,8 @@ async fn change_round(
 }
 
 /// Start (or resume) an attempt in a round: 409 `round_not_open`, 403 `not_in_audience`,
-/// 409 `no_attempts_left`.
+/// 409 `no_attempts_left`. Admins, the contest's organizers and whoever can read a bank the
+/// round draws from get a practice attempt: never on a board, in the results or the prizes.
 #[utoipa::path(
     context_path = "/api/v1",
     tag = "contests",

@@ -160,6 +160,8 @@ pub struct StartRules {
     pub not_after: Option<DateTime<Utc>>,
     /// The error code when the attempts are used up.
     pub exhausted_code: &'static str,
+    /// A practice attempt: never ranked (someone who can read the round's keys).
+    pub practice: bool,
 }
 
 /// Starts an attempt at a course quiz, or returns the open one (resume on any device).
@@ -176,6 +178,7 @@ pub async fn start(
         unit_id: profile.unit_id,
         not_after: None,
         exhausted_code: "attempts_exhausted",
+        practice: false,
     };
     start_quiz(state, auth, &quiz, rules).await
 }
@@ -250,6 +253,7 @@ pub async fn start_quiz(
         passed: Set(None),
         idempotency_key: Set(None),
         prediction: Set(None),
+        practice: Set(limits.practice),
         updated_at: Set(now),
     };
     match store::attempts::insert(&state.db, row).await? {

@@ -1,12 +1,18 @@
 //! Importing question banks from files (YAML, GIFT, Aiken, Excel) and reading them.
 
+use std::{collections::HashMap, sync::Arc};
+
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
+use entity::{question_banks, units};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::access::Actor;
 use crate::{
-    domain::banks::{self, BankDef, FileError, OptionDef, QuestionKind},
+    domain::{
+        banks::{self, BankDef, FileError, OptionDef, QuestionKind},
+        paper::{self, DrawRule, PoolEntry, Purpose},
+    },
     error::{ApiError, ApiResult},
     startup::AppState,
     store,
@@ -129,13 +135,54 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<(BankDef, Vec<FileError>), Vec<
     Ok((bank, rejected))
 }
 
-/// Imports one file; a file with any error imports nothing and says why.
-pub async fn import_file(state: &AppState, file: &str, bytes: &[u8]) -> ApiResult<ImportSummary> {
+/// Where an upload goes (query of `POST /question-banks/import`).
+#[derive(Debug, Default, Clone, Copy, Deserialize, IntoParams)]
+pub struct ImportTarget {
+    /// The unit that owns a new bank (within the caller's subtree); default: the topmost unit
+    /// the caller organizes. A bank that exists keeps its owner.
+    pub unit_id: Option<i32>,
+}
+
+/// The caller standing for the service itself (shipped banks, the command line).
+pub fn system() -> Actor {
+    Actor {
+        id: uuid::Uuid::nil(),
+        is_admin: true,
+        organizes: Vec::new(),
+    }
+}
+
+/// Imports one file as `actor`; a file with any error imports nothing and says why. Fails
+/// (nothing written) with 403 when the bank exists outside the caller's subtree or `unit_id`
+/// lies outside it, and with 409 `bank_in_use` when the new content would leave an open or
+/// upcoming round unable to draw its paper, or would change the purpose of a bank in use.
+pub async fn import_file(
+    state: &AppState,
+    actor: &Actor,
+    target: ImportTarget,
+    file: &str,
+    bytes: &[u8],
+) -> ApiResult<ImportSummary> {
     let (def, rejected) = match parse(file, bytes) {
         Ok(ok) => ok,
         Err(errors) => return Ok(ImportSummary::failed(file, errors)),
     };
-    let (bank, counts) = store::banks::apply(&state.db, &def, file, state.clock.now()).await?;
+    let scope = Scope::load(state).await?;
+    let existing = store::banks::by_slugs(&state.db, std::slice::from_ref(&def.slug))
+        .await?
+        .pop();
+    let owner = match &existing {
+        Some(b) => {
+            actor.require(scope.may_read(actor, b))?;
+            b.unit_id
+        }
+        None => Some(scope.owner_for_new(actor, target.unit_id)?),
+    };
+    if let Some(b) = &existing {
+        guard_rounds(state, b, &def).await?;
+    }
+    let (bank, counts) =
+        store::banks::apply(&state.db, &def, file, state.clock.now(), owner).await?;
     tracing::info!(bank = %bank.slug, version = bank.version, added = counts.added, updated = counts.updated, retired = counts.retired, "bank imported");
     Ok(ImportSummary {
         file: file.to_owned(),
@@ -154,8 +201,16 @@ pub async fn import_file(state: &AppState, file: &str, bytes: &[u8]) -> ApiResul
 /// which the test suite rules out.
 pub async fn import_shipped(state: &AppState) -> ApiResult<Vec<ImportSummary>> {
     let mut out = Vec::new();
+    let system = system();
     for (name, text) in shipped::BANKS {
-        let summary = import_file(state, name, text.as_bytes()).await?;
+        let summary = import_file(
+            state,
+            &system,
+            ImportTarget::default(),
+            name,
+            text.as_bytes(),
+        )
+        .await?;
         if summary.failed {
             let first = summary
                 .errors
@@ -186,6 +241,10 @@ pub struct BankInfo {
     pub retired: u32,
     pub origin: String,
     pub updated_at: DateTime<Utc>,
+    /// The unit whose organizers (and those above) read and change the bank.
+    pub unit_id: Option<i32>,
+    /// `contest`, `practice`, or none yet (the first round or course that draws decides).
+    pub purpose: Option<Purpose>,
 }
 
 /// A question with its key, for organizers.
@@ -233,12 +292,15 @@ pub fn require_staff(actor: &Actor) -> ApiResult<()> {
     actor.require(actor.is_admin || !actor.organizes.is_empty())
 }
 
+/// The banks the caller may read: admins all, organizers those of their subtrees.
 pub async fn list(state: &AppState, actor: &Actor) -> ApiResult<Vec<BankInfo>> {
     require_staff(actor)?;
+    let scope = Scope::load(state).await?;
     let counts = store::banks::question_counts(&state.db).await?;
     Ok(store::banks::list(&state.db)
         .await?
         .into_iter()
+        .filter(|b| scope.may_read(actor, b))
         .map(|b| {
             let (live, retired) = counts.get(&b.id).copied().unwrap_or_default();
             info(b, live, retired)
@@ -257,6 +319,8 @@ fn info(b: entity::question_banks::Model, questions: u32, retired: u32) -> BankI
         retired,
         origin: b.origin,
         updated_at: b.updated_at,
+        unit_id: b.unit_id,
+        purpose: b.purpose.as_deref().and_then(Purpose::parse),
     }
 }
 
@@ -265,6 +329,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: i32) -> ApiResult<BankDeta
     let bank = store::banks::find(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("bank_not_found", "Không tìm thấy ngân hàng câu hỏi"))?;
+    actor.require(Scope::load(state).await?.may_read(actor, &bank))?;
     let live = store::banks::live_questions(&state.db, bank.id).await?;
     let counts = store::banks::question_counts(&state.db).await?;
     let retired = counts.get(&bank.id).map_or(0, |c| c.1);
@@ -290,4 +355,189 @@ pub async fn get(state: &AppState, actor: &Actor, id: i32) -> ApiResult<BankDeta
         bank: info(bank, items.len() as u32, retired),
         items,
     })
+}
+
+/// Who owns which bank: a bank belongs to a unit (a bank without one, to the root unit).
+pub struct Scope {
+    units: HashMap<i32, units::Model>,
+    root: Option<units::Model>,
+}
+
+impl Scope {
+    /// Fails when the database does not answer.
+    pub async fn load(state: &AppState) -> ApiResult<Scope> {
+        let all = store::units::list(&state.db, true).await?;
+        let root = all
+            .iter()
+            .filter(|u| u.parent_id.is_none() && u.merged_into_id.is_none())
+            .min_by_key(|u| u.id)
+            .cloned();
+        Ok(Scope {
+            units: all.into_iter().map(|u| (u.id, u)).collect(),
+            root,
+        })
+    }
+
+    fn unit_of(&self, b: &question_banks::Model) -> Option<&units::Model> {
+        match b.unit_id {
+            Some(id) => self.units.get(&id),
+            None => self.root.as_ref(),
+        }
+    }
+
+    /// Admins, and organizers of the bank's unit or a unit above it: they see its keys.
+    pub fn may_read(&self, actor: &Actor, b: &question_banks::Model) -> bool {
+        actor.is_admin || self.unit_of(b).is_some_and(|u| actor.may_act_within(u))
+    }
+
+    /// The owner of a bank the caller creates: `wanted` when it lies in the caller's
+    /// subtree, else the topmost unit the caller organizes (the root unit for admins).
+    fn owner_for_new(&self, actor: &Actor, wanted: Option<i32>) -> ApiResult<i32> {
+        if let Some(id) = wanted {
+            let unit = self.units.get(&id).ok_or_else(|| {
+                ApiError::invalid("unit_not_found", "unit_id", "Không tìm thấy đơn vị")
+            })?;
+            actor.require(actor.may_act_within(unit))?;
+            return Ok(unit.id);
+        }
+        let topmost = actor
+            .organizes
+            .iter()
+            .min_by_key(|p| (p.len(), (*p).clone()))
+            .and_then(|p| self.units.values().find(|u| &u.path == p));
+        match (topmost, &self.root) {
+            (Some(u), _) => Ok(u.id),
+            (None, Some(root)) if actor.is_admin => Ok(root.id),
+            _ => Err(ApiError::forbidden()),
+        }
+    }
+}
+
+fn bank_in_use(message: String) -> ApiError {
+    ApiError::conflict("bank_in_use", message)
+}
+
+/// Refuses an import that an open or upcoming round could not survive: its draw rules must
+/// still be satisfiable by the questions the file keeps, and a bank in use keeps its purpose.
+async fn guard_rounds(
+    state: &AppState,
+    bank: &question_banks::Model,
+    def: &BankDef,
+) -> ApiResult<()> {
+    let changes_purpose = def
+        .purpose
+        .is_some_and(|p| bank.purpose.as_deref().is_some_and(|q| q != p.as_str()));
+    let now = state.clock.now();
+    let mut rules_in_use: Vec<Vec<DrawRule>> = Vec::new();
+    for r in store::contests::live_rounds(&state.db, now).await? {
+        if let Some(q) = store::courses::quiz(&state.db, r.quiz_id).await? {
+            let rules: Vec<DrawRule> = serde_json::from_str(&q.draw_rules).unwrap_or_default();
+            if rules.iter().any(|x| x.bank == bank.slug) {
+                rules_in_use.push(rules);
+            }
+        }
+    }
+    if changes_purpose && !rules_in_use.is_empty() {
+        return Err(bank_in_use(format!(
+            "Ngân hàng \"{}\" đang được một vòng thi sử dụng: không thể đổi mục đích",
+            bank.slug
+        )));
+    }
+    if changes_purpose && def.purpose == Some(Purpose::Contest) {
+        // A practice bank whose keys lessons have shown cannot become a sealed contest bank.
+        let used_by_courses = store::banks::quizzes_drawing_from(&state.db, &bank.slug)
+            .await?
+            .into_iter()
+            .any(|q| q.kind != super::contests::ROUND_QUIZ);
+        if used_by_courses {
+            return Err(bank_in_use(format!(
+                "Ngân hàng \"{}\" đang phục vụ bài ôn tập: không thể chuyển thành ngân hàng cuộc thi",
+                bank.slug
+            )));
+        }
+    }
+    if rules_in_use.is_empty() {
+        return Ok(());
+    }
+    let next: Arc<Vec<PoolEntry>> = Arc::new(
+        def.questions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| PoolEntry {
+                // Ids no stored question has, distinct within the file.
+                version_id: -(i as i32) - 1,
+                question_id: -(i as i32) - 1,
+                tags: q.tags.clone(),
+                difficulty: q.difficulty,
+            })
+            .collect(),
+    );
+    for rules in rules_in_use {
+        let slugs: Vec<String> = rules.iter().map(|r| r.bank.clone()).collect();
+        let mut pools = state.questions.pools(&state.db, &slugs).await?;
+        pools.insert(bank.slug.clone(), next.clone());
+        if let Err(e) = paper::check_rules(&rules, &pools) {
+            return Err(bank_in_use(format!(
+                "Ngân hàng \"{}\" đang được một vòng thi chưa kết thúc sử dụng; tệp này làm vòng thi không đủ câu hỏi: {e}",
+                bank.slug
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that a quiz of this purpose may draw from every bank its rules name (a round only
+/// from contest banks, a lesson or course test only from practice banks) and gives the banks
+/// without a purpose this one. Fails with 422 `bank_purpose_mismatch` naming the bank.
+pub async fn claim_for(state: &AppState, rules: &[DrawRule], purpose: Purpose) -> ApiResult<()> {
+    if let Some(message) = purpose_conflict(state, rules, purpose).await? {
+        return Err(ApiError::invalid("bank_purpose_mismatch", "draw", message));
+    }
+    let slugs: Vec<String> = rules.iter().map(|r| r.bank.clone()).collect();
+    store::banks::claim_purpose(&state.db, &slugs, purpose.as_str()).await
+}
+
+/// Why a quiz of this purpose may not draw by these rules (a bank of the other purpose), if so.
+pub async fn purpose_conflict(
+    state: &AppState,
+    rules: &[DrawRule],
+    purpose: Purpose,
+) -> ApiResult<Option<String>> {
+    let mut slugs: Vec<String> = rules.iter().map(|r| r.bank.clone()).collect();
+    slugs.sort();
+    slugs.dedup();
+    for b in store::banks::by_slugs(&state.db, &slugs).await? {
+        if let Some(other) = b.purpose.as_deref().and_then(Purpose::parse)
+            && other != purpose
+        {
+            let message = match purpose {
+                Purpose::Contest => format!(
+                    "Ngân hàng \"{}\" dành cho ôn tập (đáp án được xem lại sau khi nộp): vòng thi không được rút câu hỏi từ đây",
+                    b.slug
+                ),
+                Purpose::Practice => format!(
+                    "Ngân hàng \"{}\" dành cho cuộc thi (đáp án được niêm phong): bài ôn tập và bài kiểm tra khóa học không được rút câu hỏi từ đây",
+                    b.slug
+                ),
+            };
+            return Ok(Some(message));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether the caller can read any bank these rules draw from (then the caller knows keys).
+pub async fn reads_any(state: &AppState, actor: &Actor, rules: &[DrawRule]) -> ApiResult<bool> {
+    if actor.is_admin {
+        return Ok(true);
+    }
+    if actor.organizes.is_empty() {
+        return Ok(false);
+    }
+    let slugs: Vec<String> = rules.iter().map(|r| r.bank.clone()).collect();
+    let scope = Scope::load(state).await?;
+    Ok(store::banks::by_slugs(&state.db, &slugs)
+        .await?
+        .iter()
+        .any(|b| scope.may_read(actor, b)))
 }

@@ -421,7 +421,7 @@ pub async fn unit_board(
             continue;
         };
         for a in store::attempts::finished_of_quiz(&state.db, r.quiz_id).await? {
-            if let Some(u) = a.unit_id.and_then(roll_up) {
+            if let Some(u) = a.unit_id.filter(|_| !a.practice).and_then(roll_up) {
                 seen.entry(a.user_id).or_insert(u);
             }
         }

@@ -13,14 +13,14 @@ use uuid::Uuid;
 use super::{
     access::{self, Actor},
     attempts::{self as engine, AttemptView, StartRules},
-    boards,
+    banks, boards,
 };
 use crate::{
     auth::AuthUser,
     domain::{
         banks::nfc,
         course::{Audience, Review},
-        paper::{self, DrawRule},
+        paper::{self, DrawRule, Purpose},
         person::Category,
         ranking::{self, Entry, PrizeRule, RankingRule, TimeMode},
         text,
@@ -81,7 +81,8 @@ pub struct NewRound {
     pub closes_at: DateTime<Utc>,
     pub draw: Vec<DrawRule>,
     pub time_limit_minutes: u32,
-    /// Attempts per participant in this round (the best counts); 0: unlimited.
+    /// Attempts per participant in this round (the best counts), at most 100; 0: unlimited.
+    #[schema(maximum = 100)]
     pub attempts_allowed: u32,
     /// E.g. "Có bao nhiêu người trả lời đúng tất cả các câu hỏi của tuần này?"
     #[serde(default)]
@@ -96,6 +97,8 @@ pub struct RoundChange {
     pub closes_at: Option<DateTime<Utc>>,
     pub draw: Option<Vec<DrawRule>>,
     pub time_limit_minutes: Option<u32>,
+    /// At most 100; 0: unlimited.
+    #[schema(maximum = 100)]
     pub attempts_allowed: Option<u32>,
     pub prediction_question: Option<String>,
 }
@@ -247,6 +250,24 @@ pub async fn change(
     ch: ContestChange,
 ) -> ApiResult<ContestView> {
     let c = managed(state, actor, id).await?;
+    // Once a round has opened, participants play by the announced rules: the ranking (and so
+    // the live board's score encoding) and the prizes no longer change.
+    let ranking_changes = match &ch.ranking {
+        Some(r) => json(r)? != c.ranking_rule,
+        None => false,
+    };
+    let prizes_change = match &ch.prizes {
+        Some(p) => json(p)? != c.prize_rule,
+        None => false,
+    };
+    if (ranking_changes || prizes_change)
+        && store::contests::has_opened(&state.db, c.id, state.clock.now()).await?
+    {
+        return Err(ApiError::conflict(
+            "contest_frozen",
+            "Cuộc thi đã có vòng thi mở: không thể đổi cách xếp hạng hay cơ cấu giải",
+        ));
+    }
     let mut row: contests::ActiveModel = c.into();
     if let Some(t) = ch.title {
         row.title = Set(text::clean(&t));
@@ -284,7 +305,22 @@ async fn check_draw(state: &AppState, draw: &[DrawRule]) -> ApiResult<()> {
     let slugs: Vec<String> = draw.iter().map(|r| r.bank.clone()).collect();
     let pools = state.questions.pools(&state.db, &slugs).await?;
     paper::check_rules(draw, &pools)
-        .map_err(|e| ApiError::invalid("invalid_draw", "draw", format!("Không đủ câu hỏi: {e}")))
+        .map_err(|e| ApiError::invalid("invalid_draw", "draw", format!("Không đủ câu hỏi: {e}")))?;
+    banks::claim_for(state, draw, Purpose::Contest).await
+}
+
+/// Attempts per participant: 1 to 100, or 0 for unlimited.
+const MAX_ATTEMPTS: u32 = 100;
+
+fn attempts_allowed(n: u32) -> ApiResult<i32> {
+    if n > MAX_ATTEMPTS {
+        return Err(ApiError::invalid(
+            "invalid_attempts_allowed",
+            "attempts_allowed",
+            format!("Số lượt làm bài phải từ 1 đến {MAX_ATTEMPTS} (0: không giới hạn)"),
+        ));
+    }
+    Ok(i32::try_from(n).unwrap_or(0))
 }
 
 fn check_window(opens: DateTime<Utc>, closes: DateTime<Utc>, minutes: u32) -> ApiResult<()> {
@@ -313,11 +349,11 @@ pub async fn add_round(
 ) -> ApiResult<RoundView> {
     let c = managed(state, actor, contest_id).await?;
     check_window(new.opens_at, new.closes_at, new.time_limit_minutes)?;
+    let allowed = attempts_allowed(new.attempts_allowed)?;
     check_draw(state, &new.draw).await?;
     let now = state.clock.now();
-    let number = store::contests::rounds_of(&state.db, c.id).await?.len() as i32 + 1;
     let title = text::clean(&new.title);
-    let quiz = store::courses::insert_quiz(
+    let r = store::contests::insert_round(
         &state.db,
         quizzes::ActiveModel {
             title: Set(format!("{} — {title}", c.title)),
@@ -326,23 +362,17 @@ pub async fn add_round(
             draw_rules: Set(json(&new.draw)?),
             time_limit_secs: Set(i32::try_from(new.time_limit_minutes * 60).unwrap_or(i32::MAX)),
             pass_mark: Set(0),
-            attempts_allowed: Set(i32::try_from(new.attempts_allowed).unwrap_or(0)),
+            attempts_allowed: Set(allowed),
             review: Set(Review::Never.as_str().to_owned()),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
         },
-    )
-    .await?;
-    let r = store::contests::insert_round(
-        &state.db,
         rounds::ActiveModel {
             contest_id: Set(c.id),
-            number: Set(number),
             title: Set(title),
             opens_at: Set(new.opens_at),
             closes_at: Set(new.closes_at),
-            quiz_id: Set(quiz.id),
             prediction_question: Set(new
                 .prediction_question
                 .map(|q| nfc(&q))
@@ -373,6 +403,14 @@ pub async fn change_round(
         .ok_or_else(round_not_found)?;
     managed(state, actor, r.contest_id).await?;
     let now = state.clock.now();
+    // A round that has closed never re-opens: its participants are done, its board final.
+    if now >= r.closes_at && ch.closes_at.is_some_and(|c| c != r.closes_at) {
+        return Err(ApiError::conflict(
+            "round_closed",
+            "Vòng thi đã đóng: không thể mở lại hay đổi thời điểm đóng",
+        ));
+    }
+    let allowed = ch.attempts_allowed.map(attempts_allowed).transpose()?;
     let opened = now >= r.opens_at;
     let touches_rules = ch.opens_at.is_some()
         || ch.draw.is_some()
@@ -403,8 +441,8 @@ pub async fn change_round(
         q.draw_rules = Set(json(draw)?);
     }
     q.time_limit_secs = Set(i32::try_from(minutes * 60).unwrap_or(i32::MAX));
-    if let Some(n) = ch.attempts_allowed {
-        q.attempts_allowed = Set(i32::try_from(n).unwrap_or(0));
+    if let Some(n) = allowed {
+        q.attempts_allowed = Set(n);
     }
     q.updated_at = Set(now);
     store::courses::update_quiz(&state.db, q).await?;
@@ -474,6 +512,7 @@ async fn view(state: &AppState, user: Uuid, c: contests::Model) -> ApiResult<Con
 
 /// The facts audience rules need about the caller.
 struct Person {
+    actor: Actor,
     categories: Vec<Category>,
     unit_id: Option<i32>,
     unit_path: Option<String>,
@@ -494,6 +533,7 @@ async fn person(state: &AppState, auth: AuthUser) -> ApiResult<Person> {
         unit_id: unit.as_ref().map(|u| u.id),
         unit_path: unit.map(|u| u.path),
         may_manage: actor.is_admin || !actor.organizes.is_empty(),
+        actor,
     })
 }
 
@@ -532,8 +572,34 @@ pub async fn get(state: &AppState, auth: AuthUser, id: i32) -> ApiResult<Contest
     view(state, auth.id, c).await
 }
 
+/// Whether the caller knows (or may know) the round's keys: admins, those who manage the
+/// contest, and those who can read a bank the round draws from. They may play, but only a
+/// practice attempt that is never ranked.
+async fn insider(
+    state: &AppState,
+    actor: &Actor,
+    c: &contests::Model,
+    quiz: &quizzes::Model,
+) -> ApiResult<bool> {
+    if actor.is_admin {
+        return Ok(true);
+    }
+    if actor.organizes.is_empty() {
+        return Ok(false);
+    }
+    if owner_unit(state, c.owner_unit_id)
+        .await
+        .is_ok_and(|u| actor.may_act_within(&u))
+    {
+        return Ok(true);
+    }
+    let rules: Vec<DrawRule> = serde_json::from_str(&quiz.draw_rules).unwrap_or_default();
+    banks::reads_any(state, actor, &rules).await
+}
+
 /// Starts (or resumes) an attempt in a round: the round must be open, the caller in the
-/// audience, with attempts left. An attempt never runs past the round's close.
+/// audience, with attempts left. An attempt never runs past the round's close. Someone who
+/// can know the keys (see `insider`) gets a practice attempt, kept off every board and result.
 pub async fn start(
     state: &AppState,
     auth: AuthUser,
@@ -546,7 +612,19 @@ pub async fn start(
         .await?
         .ok_or_else(round_not_found)?;
     let p = person(state, auth).await?;
-    if !in_audience(state, &p, &c).await? {
+    let quiz = store::courses::quiz(&state.db, r.quiz_id)
+        .await?
+        .ok_or_else(round_not_found)?;
+    let practice = insider(state, &p.actor, &c, &quiz).await?;
+    let admitted = practice
+        || access::admits(
+            state,
+            &audience_of(&c),
+            &p.categories,
+            p.unit_path.as_deref(),
+        )
+        .await?;
+    if !admitted {
         return Err(ApiError::Forbidden {
             code: "not_in_audience",
             message: "Cuộc thi này không dành cho đối tượng hoặc đơn vị của bạn".into(),
@@ -567,9 +645,9 @@ pub async fn start(
             ),
         ));
     }
-    let quiz = store::courses::quiz(&state.db, r.quiz_id)
-        .await?
-        .ok_or_else(round_not_found)?;
+    if practice {
+        tracing::info!(round_id = r.id, user_id = %auth.id, "practice attempt: the caller can read the round's keys");
+    }
     engine::start_quiz(
         state,
         auth,
@@ -578,6 +656,7 @@ pub async fn start(
             unit_id: p.unit_id,
             not_after: Some(r.closes_at),
             exhausted_code: "no_attempts_left",
+            practice,
         },
     )
     .await
@@ -601,6 +680,9 @@ pub async fn on_attempt_finished(
     a: &attempts::Model,
     quiz: &quizzes::Model,
 ) -> ApiResult<()> {
+    if a.practice {
+        return Ok(());
+    }
     let Some(r) = store::contests::round_by_quiz(&state.db, quiz.id).await? else {
         return Ok(());
     };
@@ -633,7 +715,11 @@ pub async fn board_from_database(
         .ok_or_else(round_not_found)?;
     let mode = ranking_of(&c).time_mode;
     let mut best: HashMap<Uuid, i64> = HashMap::new();
-    for a in store::attempts::finished_of_quiz(&state.db, r.quiz_id).await? {
+    for a in store::attempts::finished_of_quiz(&state.db, r.quiz_id)
+        .await?
+        .into_iter()
+        .filter(|a| !a.practice)
+    {
         let s = crate::leaderboard::score(
             u32::try_from(a.correct.unwrap_or(0)).unwrap_or(0),
             time_ms(mode, &a, r.opens_at),
@@ -668,10 +754,12 @@ pub async fn finalise(state: &AppState, round_id: i32) -> ApiResult<bool> {
         .await?
         .ok_or_else(round_not_found)?;
     let now = state.clock.now();
-    if r.finalised_at.is_some() || now < r.closes_at {
+    // An attempt cut at the close still takes saves and its submit (with the prediction)
+    // for the grace period; finalising earlier would close it with less than it sent.
+    if r.finalised_at.is_some() || now < r.closes_at + grace(state) {
         return Ok(false);
     }
-    if !store::contests::lease_round(&state.db, r.id, now, now - Duration::minutes(10)).await? {
+    if !store::contests::lease_round(&state.db, r.id, now, now - LEASE).await? {
         return Ok(false);
     }
     let c = store::contests::contest(&state.db, r.contest_id)
@@ -685,7 +773,11 @@ pub async fn finalise(state: &AppState, round_id: i32) -> ApiResult<bool> {
     }
     let mut by_user: HashMap<Uuid, Vec<Entry>> = HashMap::new();
     let mut attempt_of: HashMap<(Uuid, DateTime<Utc>), Uuid> = HashMap::new();
-    for a in store::attempts::finished_of_quiz(&state.db, quiz.id).await? {
+    for a in store::attempts::finished_of_quiz(&state.db, quiz.id)
+        .await?
+        .into_iter()
+        .filter(|a| !a.practice)
+    {
         if let Some(e) = entry_of(&a) {
             attempt_of.insert((a.user_id, e.submitted_at), a.id);
             by_user.entry(a.user_id).or_default().push(e);
@@ -762,12 +854,28 @@ pub async fn finalise(state: &AppState, round_id: i32) -> ApiResult<bool> {
     Ok(true)
 }
 
-/// Finalises every round that has closed. Returns how many this call finalised.
+/// How long a finaliser holds a round; a round whose finalising failed (or whose finaliser
+/// died) is retried once its lease is this old.
+const LEASE: Duration = Duration::minutes(10);
+
+fn grace(state: &AppState) -> Duration {
+    Duration::from_std(state.settings.attempt_grace).unwrap_or(engine::DEFAULT_GRACE)
+}
+
+/// Finalises every round that has closed (and whose grace period has passed). A round that
+/// fails is logged and left to a later pass (its lease goes stale); the others go on. Returns
+/// how many this call finalised; fails only when the rounds cannot be listed.
 pub async fn finalise_due(state: &AppState) -> ApiResult<usize> {
+    let now = state.clock.now();
     let mut n = 0;
-    for r in store::contests::rounds_to_finalise(&state.db, state.clock.now()).await? {
-        if finalise(state, r.id).await? {
-            n += 1;
+    for r in store::contests::rounds_to_finalise(&state.db, now - grace(state), now - LEASE).await?
+    {
+        match finalise(state, r.id).await {
+            Ok(true) => n += 1,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(round_id = r.id, error = %e, "finalising the round failed; retried once its lease is stale");
+            }
         }
     }
     Ok(n)

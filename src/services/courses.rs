@@ -14,7 +14,7 @@ use crate::{
     domain::{
         banks::FileError,
         course::{self, Audience, CourseFile, Media},
-        paper::{self, DrawRule},
+        paper::{self, DrawRule, Purpose},
         person::Category,
     },
     error::{ApiError, ApiResult},
@@ -80,6 +80,18 @@ pub async fn may_take(
     quiz: &quizzes::Model,
 ) -> ApiResult<Profile> {
     let p = profile(state, auth.id).await?;
+    // A bank that became a contest bank after this quiz was made is sealed: no practice
+    // attempt (with its review after submit) may show its keys.
+    let rules: Vec<DrawRule> = serde_json::from_str(&quiz.draw_rules).unwrap_or_default();
+    if super::banks::purpose_conflict(state, &rules, Purpose::Practice)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::conflict(
+            "bank_sealed",
+            "Bài ôn tập này rút câu hỏi từ ngân hàng của một cuộc thi nên tạm khóa; ban tổ chức cần cập nhật khóa học",
+        ));
+    }
     let course = match quiz.course_id {
         Some(id) => store::courses::find(&state.db, id).await?,
         None => None,
@@ -418,13 +430,34 @@ async fn validate(state: &AppState, def: &CourseFile) -> ApiResult<Vec<course::C
         let pools = state.questions.pools(&state.db, &slugs).await?;
         if let Err(e) = paper::check_rules(&q.draw, &pools) {
             problems.push(course::CourseError {
+                at: at.clone(),
+                anchor: anchor.clone(),
+                message: format!("Không đủ câu hỏi: {e}"),
+            });
+        }
+        if let Some(message) =
+            super::banks::purpose_conflict(state, &q.draw, Purpose::Practice).await?
+        {
+            problems.push(course::CourseError {
                 at,
                 anchor,
-                message: format!("Không đủ câu hỏi: {e}"),
+                message,
             });
         }
     }
     Ok(problems)
+}
+
+/// The banks a stored course draws from become practice banks (those without a purpose).
+async fn claim_banks(state: &AppState, def: &CourseFile) -> ApiResult<()> {
+    let rules: Vec<DrawRule> = def
+        .lessons
+        .iter()
+        .filter_map(|l| l.quiz.as_ref())
+        .chain(def.final_test.iter())
+        .flat_map(|q| q.draw.iter().cloned())
+        .collect();
+    super::banks::claim_for(state, &rules, Purpose::Practice).await
 }
 
 /// Imports a course file. Fails with every problem, each with its line when it can be found.
@@ -463,6 +496,7 @@ pub async fn import_course_file(
         return Err(file_rejected(errors));
     }
     let c = store::courses::upsert(&state.db, &def, file, by, state.clock.now()).await?;
+    claim_banks(state, &def).await?;
     tracing::info!(course = %c.slug, "course imported");
     Ok(c)
 }
@@ -514,6 +548,7 @@ pub async fn create(state: &AppState, actor: &Actor, def: CourseFile) -> ApiResu
     }
     let c =
         store::courses::upsert(&state.db, &def, "api", Some(actor.id), state.clock.now()).await?;
+    claim_banks(state, &def).await?;
     get(
         state,
         AuthUser {

@@ -176,10 +176,14 @@ pub async fn seed_contest(state: &AppState) -> ApiResult<Option<String>> {
     let Some(province) = store::units::find_child_by_name(&state.db, None, PROVINCE).await? else {
         return Ok(None);
     };
-    if store::banks::versions_by_slug(&state.db, &["lich-su-viet-nam".to_owned()])
-        .await?
-        .is_empty()
-    {
+    // The history bank must exist and may serve a contest (a database where lessons already
+    // draw from it keeps it a practice bank: no demo contest then).
+    let history = store::banks::by_slugs(&state.db, &["lich-su-viet-nam".to_owned()]).await?;
+    let Some(bank) = history.first() else {
+        return Ok(None);
+    };
+    if bank.purpose.as_deref() == Some("practice") {
+        tracing::warn!("lich-su-viet-nam is a practice bank here: no demo contest");
         return Ok(None);
     }
     let system = Actor {

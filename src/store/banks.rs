@@ -56,12 +56,14 @@ async fn insert_version(
 
 /// Applies a parsed bank in one transaction: new questions are added, edited ones get a new
 /// version, unchanged ones stay, questions missing from the file are retired. The bank's
-/// version is bumped when anything changed.
+/// version is bumped when anything changed. A new bank belongs to `owner`; the file's purpose,
+/// when it states one, replaces the bank's.
 pub async fn apply(
     db: &Db,
     def: &BankDef,
     origin: &str,
     now: DateTime<Utc>,
+    owner: Option<i32>,
 ) -> ApiResult<(question_banks::Model, Counts)> {
     let txn = db.begin().await?;
     let bank = match question_banks::Entity::find()
@@ -77,6 +79,8 @@ pub async fn apply(
                 description: Set(def.description.clone()),
                 origin: Set(origin.to_owned()),
                 version: Set(0),
+                unit_id: Set(owner),
+                purpose: Set(def.purpose.map(|p| p.as_str().to_owned())),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -155,14 +159,21 @@ pub async fn apply(
         counts.retired += 1;
     }
     let changed = counts.added + counts.updated + counts.retired > 0;
-    let meta_changed =
-        bank.title != def.title || bank.description != def.description || bank.origin != origin;
+    let purpose = def
+        .purpose
+        .map(|p| p.as_str().to_owned())
+        .or_else(|| bank.purpose.clone());
+    let meta_changed = bank.title != def.title
+        || bank.description != def.description
+        || bank.origin != origin
+        || bank.purpose != purpose;
     let bank = if changed || meta_changed {
         let version = bank.version + i32::from(changed);
         let mut active: question_banks::ActiveModel = bank.into();
         active.title = Set(def.title.clone());
         active.description = Set(def.description.clone());
         active.origin = Set(origin.to_owned());
+        active.purpose = Set(purpose);
         active.version = Set(version);
         active.updated_at = Set(now);
         active.update(&txn).await?
@@ -182,6 +193,33 @@ pub async fn list(db: &Db) -> ApiResult<Vec<question_banks::Model>> {
 
 pub async fn find(db: &Db, id: i32) -> ApiResult<Option<question_banks::Model>> {
     Ok(question_banks::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn by_slugs(db: &Db, slugs: &[String]) -> ApiResult<Vec<question_banks::Model>> {
+    if slugs.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(question_banks::Entity::find()
+        .filter(question_banks::Column::Slug.is_in(slugs.iter().cloned()))
+        .all(db)
+        .await?)
+}
+
+/// Gives the banks named that have no purpose yet this one (a bank that has one keeps it).
+pub async fn claim_purpose(db: &Db, slugs: &[String], purpose: &str) -> ApiResult<()> {
+    if slugs.is_empty() {
+        return Ok(());
+    }
+    question_banks::Entity::update_many()
+        .col_expr(
+            question_banks::Column::Purpose,
+            sea_orm::sea_query::Expr::value(purpose),
+        )
+        .filter(question_banks::Column::Slug.is_in(slugs.iter().cloned()))
+        .filter(question_banks::Column::Purpose.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Current versions of the banks named, by slug.
@@ -254,4 +292,14 @@ pub fn options_of(v: &question_versions::Model) -> Vec<OptionDef> {
 
 pub fn tags_of(v: &question_versions::Model) -> Vec<String> {
     serde_json::from_str(&v.tags).unwrap_or_default()
+}
+
+/// Quizzes (of any kind) whose draw rules name the bank `slug`.
+pub async fn quizzes_drawing_from(db: &Db, slug: &str) -> ApiResult<Vec<entity::quizzes::Model>> {
+    // Draw rules are JSON written by serde: `{"bank":"slug",…}`.
+    let needle = format!("%\"bank\":\"{slug}\"%");
+    Ok(entity::quizzes::Entity::find()
+        .filter(entity::quizzes::Column::DrawRules.like(needle))
+        .all(db)
+        .await?)
 }

@@ -1,7 +1,7 @@
 //! Contests, rounds and stored round results.
 
 use chrono::{DateTime, Utc};
-use entity::{contests, round_results, rounds};
+use entity::{contests, quizzes, round_results, rounds};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
@@ -58,19 +58,102 @@ pub async fn round_by_quiz(db: &Db, quiz: i32) -> ApiResult<Option<rounds::Model
         .await?)
 }
 
-pub async fn insert_round(db: &Db, row: rounds::ActiveModel) -> ApiResult<rounds::Model> {
-    Ok(row.insert(db).await?)
+/// Inserts a round and its quiz in one transaction, numbering the round after the contest's
+/// last one. Two concurrent adds both read the same last number: the unique index on
+/// (contest, number) refuses the second, which rolls back (no orphan quiz) and tries again.
+pub async fn insert_round(
+    db: &Db,
+    quiz: quizzes::ActiveModel,
+    mut row: rounds::ActiveModel,
+) -> ApiResult<rounds::Model> {
+    let contest = match &row.contest_id {
+        sea_orm::ActiveValue::Set(c) | sea_orm::ActiveValue::Unchanged(c) => *c,
+        sea_orm::ActiveValue::NotSet => {
+            return Err(crate::error::ApiError::Internal(anyhow::anyhow!(
+                "a round needs its contest"
+            )));
+        }
+    };
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let txn = db.begin().await?;
+        let last: Option<i32> = rounds::Entity::find()
+            .select_only()
+            .column_as(rounds::Column::Number.max(), "last")
+            .filter(rounds::Column::ContestId.eq(contest))
+            .into_tuple::<Option<i32>>()
+            .one(&txn)
+            .await?
+            .flatten();
+        let q = quiz.clone().insert(&txn).await?;
+        row.quiz_id = sea_orm::ActiveValue::Set(q.id);
+        row.number = sea_orm::ActiveValue::Set(last.unwrap_or(0) + 1);
+        match row.clone().insert(&txn).await {
+            Ok(r) => {
+                txn.commit().await?;
+                return Ok(r);
+            }
+            Err(e)
+                if tries < 8
+                    && matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+            {
+                txn.rollback().await?;
+            }
+            Err(e) => {
+                txn.rollback().await?;
+                return Err(conflict_on_unique(
+                    e,
+                    "round_conflict",
+                    "Vòng thi vừa được thêm bởi một yêu cầu khác; hãy thử lại",
+                ));
+            }
+        }
+    }
+}
+
+/// Rounds that are open or upcoming at `now` (their draws must stay satisfiable).
+pub async fn live_rounds(db: &Db, now: DateTime<Utc>) -> ApiResult<Vec<rounds::Model>> {
+    Ok(rounds::Entity::find()
+        .filter(rounds::Column::ClosesAt.gt(now))
+        .filter(rounds::Column::FinalisedAt.is_null())
+        .all(db)
+        .await?)
+}
+
+/// Whether the contest has a round that opened by `now`.
+pub async fn has_opened(db: &Db, contest: i32, now: DateTime<Utc>) -> ApiResult<bool> {
+    Ok(rounds::Entity::find()
+        .filter(rounds::Column::ContestId.eq(contest))
+        .filter(rounds::Column::OpensAt.lte(now))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 pub async fn update_round(db: &Db, row: rounds::ActiveModel) -> ApiResult<rounds::Model> {
     Ok(row.update(db).await?)
 }
 
-/// Rounds closed by `now` whose results are not stored yet.
-pub async fn rounds_to_finalise(db: &Db, now: DateTime<Utc>) -> ApiResult<Vec<rounds::Model>> {
+/// Rounds closed by `closed_by` whose results are not stored yet and that no finaliser holds
+/// (or whose holder's lease went stale before `stale_before`), oldest close first.
+pub async fn rounds_to_finalise(
+    db: &Db,
+    closed_by: DateTime<Utc>,
+    stale_before: DateTime<Utc>,
+) -> ApiResult<Vec<rounds::Model>> {
     Ok(rounds::Entity::find()
-        .filter(rounds::Column::ClosesAt.lte(now))
+        .filter(rounds::Column::ClosesAt.lte(closed_by))
         .filter(rounds::Column::FinalisedAt.is_null())
+        .filter(
+            rounds::Column::FinaliseStartedAt
+                .is_null()
+                .or(rounds::Column::FinaliseStartedAt.lt(stale_before)),
+        )
+        .order_by_asc(rounds::Column::ClosesAt)
         .limit(20)
         .all(db)
         .await?)

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     attempts::keys,
-    helpers::{Account, TestApp, error_code, fixture, spawn_app},
+    helpers::{Account, TestApp, error_code, fixture, spawn_app, spawn_app_with},
 };
 
 /// A participant made directly in the store (no password hashing), with a token.
@@ -814,4 +814,421 @@ impl Drop for OwnRedis {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+async fn board_of(app: &TestApp, round: i64, token: &str) -> Value {
+    let res = app
+        .get(
+            &format!("/api/v1/rounds/{round}/leaderboard?limit=100"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn people_who_can_read_the_keys_take_only_unranked_practice_attempts() {
+    let app = spawn_app().await;
+    let s = setup(
+        &app,
+        json!({ "tiers": [{ "name": "Giải Nhất", "count": 1 }] }),
+        2,
+    )
+    .await;
+    let k = keys(&app, &s.admin).await;
+    // The bank belongs to the province: its organizers read the keys and run the contest.
+    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
+    let insider = app.organizer(province, province).await;
+    // A commune organizer reads neither the bank nor runs the contest: an ordinary entrant.
+    let commune = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let outsider = app.organizer(commune, commune).await;
+    let (member, member_token) = participant(&app, "Lê Văn Tám", commune).await;
+
+    let view = start(&app, &insider.token, s.round).await;
+    let done = play(&app, &insider.token, &view, &k, 4, Some(1), "insider").await;
+    assert_eq!(done["result"]["correct"], 4);
+    let view = start(&app, &s.admin.token, s.round).await;
+    play(&app, &s.admin.token, &view, &k, 4, Some(1), "admin").await;
+    let view = start(&app, &outsider.token, s.round).await;
+    play(&app, &outsider.token, &view, &k, 3, Some(1), "outsider").await;
+    let view = start(&app, &member_token, s.round).await;
+    play(&app, &member_token, &view, &k, 2, Some(1), "member").await;
+
+    let board = board_of(&app, s.round, &member_token).await;
+    assert_eq!(board["total_participants"], 2, "{board}");
+    assert_eq!(board["entries"][0]["correct"], 3);
+    let res = app
+        .get(
+            &format!("/api/v1/rounds/{}/leaderboard/me", s.round),
+            Some(&insider.token),
+        )
+        .await;
+    let mine: Value = res.json().await.unwrap();
+    assert!(mine["entry"].is_null(), "{mine}");
+
+    // A rebuilt board and the final ranking come from the database: still without them.
+    let rebuilt = contests::board_from_database(
+        &app.state,
+        &store::contests::round(&app.state.db, s.round as i32)
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(rebuilt.len(), 2);
+    app.clock.advance(Duration::hours(7));
+    assert!(
+        contests::finalise(&app.state, s.round as i32)
+            .await
+            .unwrap()
+    );
+    let rows = store::contests::results(&app.state.db, s.round as i32)
+        .await
+        .unwrap();
+    let ranked: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
+    assert_eq!(ranked, vec![outsider.id, member]);
+    assert_eq!(rows[0].prize.as_deref(), Some("Giải Nhất"));
+}
+
+#[tokio::test]
+async fn ranking_and_prizes_freeze_once_a_round_has_opened() {
+    let app = spawn_app().await;
+    let s = setup(
+        &app,
+        json!({ "tiers": [{ "name": "Giải Nhất", "count": 1 }] }),
+        2,
+    )
+    .await;
+    let path = format!("/api/v1/contests/{}", s.contest["id"]);
+    let res = app
+        .patch(
+            &path,
+            Some(&s.admin.token),
+            &json!({ "ranking": { "time_mode": "since_opening" } }),
+        )
+        .await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "contest_frozen"
+    );
+    let res = app
+        .patch(
+            &path,
+            Some(&s.admin.token),
+            &json!({ "prizes": { "tiers": [{ "name": "Giải Nhất", "count": 50 }], "max_share_percent": 100 } }),
+        )
+        .await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "contest_frozen"
+    );
+    // Other fields still change, and sending the rules unchanged is no change.
+    let res = app
+        .patch(
+            &path,
+            Some(&s.admin.token),
+            &json!({ "title": "Ánh sáng soi đường 2026", "ranking": s.contest["ranking"] }),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let contest: Value = app
+        .get(&path, Some(&s.admin.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(contest["ranking"]["time_mode"], "duration");
+    assert_eq!(contest["prizes"]["tiers"][0]["count"], 1);
+
+    // A contest whose only round has not opened yet may still change its rules.
+    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
+    let later: Value = app
+        .post(
+            "/api/v1/contests",
+            Some(&s.admin.token),
+            &json!({ "slug": "sau-nay", "title": "Cuộc thi sau này", "owner_unit_id": province }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let now = app.clock_now();
+    let res = app
+        .post(
+            &format!("/api/v1/contests/{}/rounds", later["id"]),
+            Some(&s.admin.token),
+            &json!({ "title": "Tuần 1", "opens_at": now + Duration::days(1), "closes_at": now + Duration::days(2),
+                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10, "attempts_allowed": 1 }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .patch(
+            &format!("/api/v1/contests/{}", later["id"]),
+            Some(&s.admin.token),
+            &json!({ "ranking": { "time_mode": "since_opening" } }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_live_board_keeps_one_score_encoding_through_a_ranking_change_attempt() {
+    let app = spawn_app().await;
+    let s = setup(&app, json!({ "tiers": [] }), 1).await;
+    let k = keys(&app, &s.admin).await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let (_, first) = participant(&app, "Nguyễn Văn An", unit).await;
+    let (_, second) = participant(&app, "Trần Thị Bình", unit).await;
+    let view = start(&app, &first, s.round).await;
+    app.clock.advance(Duration::seconds(30));
+    play(&app, &first, &view, &k, 2, None, "a").await;
+    // An hour into the round: time since opening would dwarf every duration.
+    app.clock.advance(Duration::hours(1));
+    let res = app
+        .patch(
+            &format!("/api/v1/contests/{}", s.contest["id"]),
+            Some(&people_token(&app, s.admin.id)),
+            &json!({ "ranking": { "time_mode": "since_opening" } }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let view = start(&app, &second, s.round).await;
+    app.clock.advance(Duration::seconds(60));
+    play(&app, &second, &view, &k, 2, None, "b").await;
+    let board = board_of(&app, s.round, &first).await;
+    let times: Vec<i64> = board["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["duration_ms"].as_i64().unwrap())
+        .collect();
+    // Both scored by duration: 30 s first, 60 s second.
+    assert_eq!(times, vec![30_000, 60_000], "{board}");
+}
+
+#[tokio::test]
+async fn a_closed_round_never_reopens() {
+    let app = spawn_app().await;
+    let s = setup(&app, json!({ "tiers": [] }), 1).await;
+    let path = format!("/api/v1/rounds/{}", s.round);
+    // While open, the close may still move later.
+    let round: Value = app
+        .get(
+            &format!("/api/v1/contests/{}", s.contest["id"]),
+            Some(&s.admin.token),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["rounds"][0]
+        .clone();
+    let closes: chrono::DateTime<chrono::Utc> =
+        round["closes_at"].as_str().unwrap().parse().unwrap();
+    let res = app
+        .patch(
+            &path,
+            Some(&s.admin.token),
+            &json!({ "closes_at": closes + Duration::hours(1) }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.clock.advance(Duration::hours(8));
+    let admin = people_token(&app, s.admin.id);
+    let res = app
+        .patch(
+            &path,
+            Some(&admin),
+            &json!({ "closes_at": app.clock_now() + Duration::days(1) }),
+        )
+        .await;
+    assert_eq!(error_code(res, StatusCode::CONFLICT).await, "round_closed");
+    let contest: Value = app
+        .get(
+            &format!("/api/v1/contests/{}", s.contest["id"]),
+            Some(&admin),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(contest["rounds"][0]["state"], "closed");
+}
+
+#[tokio::test]
+async fn finalising_waits_for_the_grace_and_a_submit_within_it_counts() {
+    let app = spawn_app_with(|s| s.attempt_grace = std::time::Duration::from_secs(5)).await;
+    let s = setup(&app, json!({ "tiers": [] }), 1).await;
+    let k = keys(&app, &s.admin).await;
+    let (id, token) = participant(
+        &app,
+        "Phạm Minh Dũng",
+        app.unit_id("Đoàn phường Núi Sam").await,
+    )
+    .await;
+    // The attempt starts 5 minutes before the close: its deadline is the close.
+    app.clock.advance(Duration::hours(6) - Duration::minutes(6));
+    let view = start(&app, &token, s.round).await;
+    app.clock
+        .advance(Duration::minutes(6) + Duration::seconds(2));
+    assert_eq!(contests::finalise_due(&app.state).await.unwrap(), 0);
+    assert!(
+        !contests::finalise(&app.state, s.round as i32)
+            .await
+            .unwrap()
+    );
+    let token = people_token(&app, id);
+    let done = play(&app, &token, &view, &k, 3, Some(7), "in-grace").await;
+    assert_eq!(done["result"]["correct"], 3);
+    app.clock.advance(Duration::seconds(10));
+    assert_eq!(contests::finalise_due(&app.state).await.unwrap(), 1);
+    let rows = store::contests::results(&app.state.db, s.round as i32)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].correct, rows[0].prediction), (3, Some(7)));
+}
+
+#[tokio::test]
+async fn concurrent_round_adds_get_distinct_numbers_and_leave_no_orphan_quiz() {
+    let app = spawn_app().await;
+    let s = setup(&app, json!({ "tiers": [] }), 1).await;
+    let now = app.clock_now();
+    let adds = (0..8).map(|i| {
+        let app = &app;
+        let token = s.admin.token.clone();
+        let contest = s.contest["id"].clone();
+        async move {
+            app.post(
+                &format!("/api/v1/contests/{contest}/rounds"),
+                Some(&token),
+                &json!({ "title": format!("Tuần {}", i + 2), "opens_at": now + Duration::days(i + 1),
+                         "closes_at": now + Duration::days(i + 2),
+                         "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
+                         "attempts_allowed": 1 }),
+            )
+            .await
+        }
+    });
+    let results = futures_util::future::join_all(adds).await;
+    let mut numbers = Vec::new();
+    for res in results {
+        assert_eq!(res.status(), StatusCode::CREATED);
+        numbers.push(
+            res.json::<Value>().await.unwrap()["number"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    numbers.sort();
+    assert_eq!(numbers, (2..=9).collect::<Vec<i64>>());
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let quizzes = entity::quizzes::Entity::find()
+        .filter(entity::quizzes::Column::Kind.eq(contests::ROUND_QUIZ))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(quizzes, 9, "one quiz a round, none orphaned");
+}
+
+#[tokio::test]
+async fn attempts_allowed_out_of_range_is_refused() {
+    let app = spawn_app().await;
+    let s = setup(&app, json!({ "tiers": [] }), 1).await;
+    let now = app.clock_now();
+    for n in [4_294_967_295_u64, 2_147_483_648, 101] {
+        let res = app
+            .post(
+                &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
+                Some(&s.admin.token),
+                &json!({ "title": "Tuần 2", "opens_at": now + Duration::days(7), "closes_at": now + Duration::days(8),
+                         "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
+                         "attempts_allowed": n }),
+            )
+            .await;
+        assert_eq!(
+            error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
+            "invalid_attempts_allowed",
+            "{n}"
+        );
+    }
+    let res = app
+        .post(
+            &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
+            Some(&s.admin.token),
+            &json!({ "title": "Tuần 2", "opens_at": now + Duration::days(7), "closes_at": now + Duration::days(8),
+                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
+                     "attempts_allowed": 0 }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let upcoming: Value = res.json().await.unwrap();
+    assert_eq!(upcoming["attempts_allowed"], 0);
+    let res = app
+        .patch(
+            &format!("/api/v1/rounds/{}", upcoming["id"]),
+            Some(&s.admin.token),
+            &json!({ "attempts_allowed": 4_294_967_295_u64 }),
+        )
+        .await;
+    assert_eq!(
+        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "invalid_attempts_allowed"
+    );
+}
+
+#[tokio::test]
+async fn the_finaliser_goes_on_past_a_failing_round() {
+    let app = spawn_app().await;
+    let s = setup(&app, json!({ "tiers": [] }), 1).await;
+    let k = keys(&app, &s.admin).await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let now = app.clock_now();
+    // A second round that closes later than the first.
+    let res = app
+        .post(
+            &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
+            Some(&s.admin.token),
+            &json!({ "title": "Tuần 2", "opens_at": now - Duration::minutes(1), "closes_at": now + Duration::hours(7),
+                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
+                     "attempts_allowed": 1 }),
+        )
+        .await;
+    let second: Value = res.json().await.unwrap();
+    let (_, broken) = participant(&app, "Võ Thị Đào", unit).await;
+    let (_, fine) = participant(&app, "Nguyễn Văn An", unit).await;
+    // An attempt left open in the first round, its paper damaged: the first round cannot
+    // be finalised.
+    let view = start(&app, &broken, s.round).await;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let id: Uuid = view["attempt_id"].as_str().unwrap().parse().unwrap();
+    let mut row: entity::attempts::ActiveModel = store::attempts::find(&app.state.db, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    row.paper = Set("not json".into());
+    row.update(&app.state.db).await.unwrap();
+    let view = start(&app, &fine, second["id"].as_i64().unwrap()).await;
+    play(&app, &fine, &view, &k, 2, None, "fine").await;
+
+    app.clock.advance(Duration::hours(8));
+    assert_eq!(contests::finalise_due(&app.state).await.unwrap(), 1);
+    let first = store::contests::round(&app.state.db, s.round as i32)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(first.finalised_at.is_none());
+    let second = store::contests::round(&app.state.db, second["id"].as_i64().unwrap() as i32)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(second.finalised_at.is_some());
 }

@@ -6,6 +6,7 @@
 
 mod attempts;
 mod auth;
+mod bank_scope;
 mod banks;
 mod conformance;
 mod contests;

@@ -103,6 +103,7 @@ pub fn parse(file: &str, text: &str) -> Result<BankDef, Vec<FileError>> {
         slug: slugify(name),
         title: name.to_owned(),
         description: String::new(),
+        purpose: None,
         questions,
     })
 }

@@ -58,6 +58,7 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, Vec<FileError>> {
         slug: slugify(stem),
         title: title.unwrap_or_else(|| stem.to_owned()),
         description: String::new(),
+        purpose: None,
         questions,
     };
     let rejected = rejected.errors;

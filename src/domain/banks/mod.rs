@@ -93,6 +93,8 @@ pub struct BankDef {
     pub slug: String,
     pub title: String,
     pub description: String,
+    /// `purpose:` of the YAML `bank:` meta; other formats leave it unset.
+    pub purpose: Option<crate::domain::paper::Purpose>,
     pub questions: Vec<QuestionDef>,
 }
 

@@ -204,6 +204,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<BankDef, Vec<FileError>> {
         slug: slugify(name),
         title: name.to_owned(),
         description: String::new(),
+        purpose: None,
         questions,
     })
 }
@@ -213,6 +214,7 @@ fn empty() -> BankDef {
         slug: String::new(),
         title: String::new(),
         description: String::new(),
+        purpose: None,
         questions: Vec::new(),
     }
 }

@@ -26,6 +26,8 @@ struct Meta {
     title: Spanned<String>,
     #[serde(default)]
     description: Option<String>,
+    #[serde(default)]
+    purpose: Option<crate::domain::paper::Purpose>,
 }
 
 #[derive(Deserialize)]
@@ -117,6 +119,7 @@ pub fn parse(file: &str, text: &str) -> Result<BankDef, Vec<FileError>> {
         slug,
         title,
         description: meta.description.as_deref().map(nfc).unwrap_or_default(),
+        purpose: meta.purpose,
         questions,
     })
 }
@@ -240,6 +243,7 @@ fn unreachable_bank() -> BankDef {
         slug: String::new(),
         title: String::new(),
         description: String::new(),
+        purpose: None,
         questions: Vec::new(),
     }
 }
