@@ -740,3 +740,50 @@ async fn course_definitions_are_checked_against_the_banks() {
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_submit_body_that_does_not_parse_is_refused_not_ignored() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (_, view) = start(&app, &member.token, s.quiz_id).await;
+    let url = app.url(&format!(
+        "/api/v1/attempts/{}/submit",
+        view["attempt_id"].as_str().unwrap()
+    ));
+    let post = |body: &'static str, mime: Option<&'static str>| {
+        let mut req = app.client.post(&url).bearer_auth(&member.token).body(body);
+        if let Some(m) = mime {
+            req = req.header("content-type", m);
+        }
+        req.send()
+    };
+    for (body, field) in [
+        (r#"{"prediction":"12"}"#, "prediction"),
+        (r#"{"prediction":1.5}"#, "prediction"),
+        (r#"{"prediktion":12}"#, "prediktion"),
+        (r#"[12]"#, "body"),
+        (r#"{"prediction":"#, "body"),
+    ] {
+        let res = post(body, Some("application/json")).await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(err["error"]["code"], "invalid_body", "{body}");
+        assert_eq!(err["error"]["field"], field, "{body}");
+    }
+    for mime in [Some("text/plain"), None] {
+        let res = post(r#"{"prediction":12}"#, mime).await.unwrap();
+        assert_eq!(
+            error_code(res, StatusCode::UNSUPPORTED_MEDIA_TYPE).await,
+            "unsupported_media_type"
+        );
+    }
+    // Nothing of that was taken as a submit: the attempt is still open.
+    let (_, again) = start(&app, &member.token, s.quiz_id).await;
+    assert_eq!(again["state"], "open");
+    // An empty body stays allowed (no prediction), with or without a content type.
+    let res = post("", Some("application/json")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res: Value = res.json().await.unwrap();
+    assert_eq!(res["state"], "submitted");
+}

@@ -72,3 +72,144 @@ async fn a_replaced_board_equals_the_one_recorded() {
         b.remove("live").await.unwrap();
     }
 }
+
+// Over HTTP: the boards as participants read them.
+
+use chrono::Duration;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use soiduong::{domain::person::Category, store};
+
+use crate::helpers::{Account, TestApp, error_code, fixture, spawn_app};
+
+/// A participant made directly in the store (no password hashing), with a token.
+pub async fn participant(app: &TestApp, name: &str, unit: i64) -> (Uuid, String) {
+    let id = Uuid::new_v4();
+    store::users::insert(
+        &app.state.db,
+        store::users::NewUser {
+            id,
+            full_name: name.to_owned(),
+            phone: Some(format!("+8491{:07}", id.as_u128() % 10_000_000)),
+            email: Some(format!("{}@example.vn", id.simple())),
+            password_hash: "x".into(),
+            birth_date: Some("2004-04-30".parse().unwrap()),
+            unit_id: Some(unit as i32),
+            admitted_on: None,
+            guardian_consent: true,
+            is_admin: false,
+            categories: vec![Category::Youth],
+        },
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    let token = app
+        .state
+        .jwt
+        .issue(
+            id,
+            false,
+            app.clock_now(),
+            std::time::Duration::from_secs(86_400),
+        )
+        .unwrap();
+    (id, token)
+}
+
+pub struct Round {
+    pub admin: Account,
+    pub contest: i64,
+    pub round: i64,
+}
+
+/// A contest owned by `owner` (a unit id) with one open round of 4 questions, `ranking` as
+/// the contest's rule and prizes for the top three.
+pub async fn open_round(app: &TestApp, owner: i64, ranking: Value, attempts: u32) -> Round {
+    let admin = app.admin().await;
+    let res = app
+        .upload(
+            &admin.token,
+            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post(
+            "/api/v1/contests",
+            Some(&admin.token),
+            &json!({ "slug": "tu-hao-viet-nam", "title": "Tự hào Việt Nam", "owner_unit_id": owner,
+                     "ranking": ranking,
+                     "prizes": { "tiers": [{ "name": "Giải Nhất", "count": 1 }, { "name": "Giải Nhì", "count": 2 }] } }),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let contest: Value = res.json().await.unwrap();
+    let now = app.clock_now();
+    let res = app
+        .post(
+            &format!("/api/v1/contests/{}/rounds", contest["id"]),
+            Some(&admin.token),
+            &json!({ "title": "Tuần 1", "opens_at": now - Duration::minutes(1), "closes_at": now + Duration::hours(6),
+                     "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
+                     "time_limit_minutes": 10, "attempts_allowed": attempts }),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let round: Value = res.json().await.unwrap();
+    Round {
+        admin,
+        contest: contest["id"].as_i64().unwrap(),
+        round: round["id"].as_i64().unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_board_offset_beyond_its_range_is_a_400_not_a_503() {
+    let app = spawn_app().await;
+    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
+    let r = open_round(&app, province, json!({}), 1).await;
+    let (_, token) = participant(&app, "Nguyễn Văn An", province).await;
+    for q in [
+        "offset=9223372036854775808",
+        "offset=18446744073709551616",
+        "offset=-1",
+        "limit=9223372036854775808",
+    ] {
+        let res = app
+            .get(
+                &format!("/api/v1/rounds/{}/leaderboard?{q}", r.round),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(
+            error_code(res, StatusCode::BAD_REQUEST).await,
+            "invalid_query",
+            "{q}"
+        );
+    }
+    let res = app
+        .get(
+            &format!(
+                "/api/v1/rounds/{}/leaderboard?offset=4294967295&limit=200",
+                r.round
+            ),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let board: Value = res.json().await.unwrap();
+    assert_eq!(board["entries"], json!([]));
+    let _ = r.admin;
+    let _ = r.contest;
+}
