@@ -170,7 +170,8 @@ pub async fn board_rows(
     if let Some(after) = after {
         q = q.filter(attempts::Column::Id.gt(after));
     }
-    let rows: Vec<(Uuid, Uuid, Option<i32>, Option<i64>, Option<DateTime<Utc>>)> = q
+    type Row = (Uuid, Uuid, Option<i32>, Option<i64>, Option<DateTime<Utc>>);
+    let rows: Vec<Row> = q
         .order_by_asc(attempts::Column::Id)
         .limit(limit)
         .into_tuple()
