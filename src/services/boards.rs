@@ -693,6 +693,12 @@ pub async fn results(state: &AppState, auth: AuthUser, round_id: i32) -> ApiResu
 }
 
 /// The final results with contact details, for the organizers who must reach the winners.
+///
+/// Every row is there (the ranking stays true), but phone and e-mail only for the people the
+/// caller is responsible for: participants whose unit is in a subtree the caller organizes
+/// (admins: everyone), and the prize winners for the organizers of the contest's owning unit
+/// (or above), who hand out the prizes. A district that runs a province-wide contest does
+/// not get the phones of the other districts' members.
 pub async fn export_rows(
     state: &AppState,
     auth: AuthUser,
@@ -704,13 +710,30 @@ pub async fn export_rows(
         .ok_or_else(|| ApiError::not_found("contest_not_found", "Không tìm thấy cuộc thi"))?;
     let actor = Actor::load(state, auth).await?;
     let owner = store::units::find(&state.db, c.owner_unit_id).await?;
-    actor.require(owner.as_ref().is_some_and(|u| actor.may_act_within(u)))?;
+    let runs_contest = owner.as_ref().is_some_and(|u| actor.may_act_within(u));
+    actor.require(runs_contest)?;
     let ids: Vec<Uuid> = rows.iter().map(|x| x.user_id).collect();
     let users: HashMap<Uuid, entity::users::Model> = store::users::find_many(&state.db, &ids)
         .await?
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
+    let unit_ids: Vec<i32> = users.values().filter_map(|u| u.unit_id).collect();
+    let units: HashMap<i32, entity::units::Model> = store::units::find_by_ids(&state.db, &unit_ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    // The person's unit now: an organizer answers for the people of their subtree today.
+    let in_my_subtree = |u: &entity::users::Model| {
+        u.unit_id
+            .and_then(|id| units.get(&id))
+            .is_some_and(|unit| actor.may_act_within(unit))
+    };
+    let may_contact = |x: &round_results::Model, u: &entity::users::Model| {
+        u.deleted_at.is_none()
+            && (actor.is_admin || in_my_subtree(u) || (x.prize.is_some() && runs_contest))
+    };
     let header = [
         "Hạng",
         "Họ và tên",
@@ -727,6 +750,7 @@ pub async fn export_rows(
     let mut out = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
     for x in &rows {
         let u = users.get(&x.user_id);
+        let contact = u.filter(|u| may_contact(x, u));
         out.push(vec![
             x.rank.to_string(),
             u.map_or_else(|| x.display_name.clone(), |u| u.full_name.clone()),
@@ -739,8 +763,8 @@ pub async fn export_rows(
                 .map(|p| p.to_string())
                 .unwrap_or_default(),
             x.prize.clone().unwrap_or_default(),
-            u.and_then(|u| u.phone.clone()).unwrap_or_default(),
-            u.and_then(|u| u.email.clone()).unwrap_or_default(),
+            contact.and_then(|u| u.phone.clone()).unwrap_or_default(),
+            contact.and_then(|u| u.email.clone()).unwrap_or_default(),
         ]);
     }
     Ok((format!("ket-qua-{}-vong-{}", c.slug, r.number), out))

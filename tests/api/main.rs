@@ -9,6 +9,7 @@ mod auth;
 mod banks;
 mod contests;
 mod courses;
+mod exports;
 
 mod health;
 mod helpers;
