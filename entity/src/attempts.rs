@@ -26,6 +26,8 @@ pub struct Model {
     pub idempotency_key: Option<String>,
     pub prediction: Option<i64>,
     pub updated_at: DateTimeUtc,
+    /// The attempt has ended but what follows (progress, the board) is not yet recorded.
+    pub effects_pending: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

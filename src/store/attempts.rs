@@ -84,7 +84,8 @@ pub struct Finish {
 }
 
 /// Records the result if the attempt is still open: two submits (or a submit and the
-/// sweeper) race to one winner. Returns whether this call won.
+/// sweeper) race to one winner. Returns whether this call won. The same statement marks the
+/// attempt's effects pending, so that they are retried until done (see [`effects_done`]).
 pub async fn finish(db: &Db, id: Uuid, f: Finish) -> ApiResult<bool> {
     let res = attempts::Entity::update_many()
         .col_expr(attempts::Column::State, Expr::value(f.state))
@@ -99,6 +100,7 @@ pub async fn finish(db: &Db, id: Uuid, f: Finish) -> ApiResult<bool> {
         )
         .col_expr(attempts::Column::Prediction, Expr::value(f.prediction))
         .col_expr(attempts::Column::UpdatedAt, Expr::value(f.at))
+        .col_expr(attempts::Column::EffectsPending, Expr::value(true))
         .filter(attempts::Column::Id.eq(id))
         .filter(attempts::Column::State.eq(OPEN))
         .exec(db)
@@ -204,4 +206,30 @@ pub async fn participants_before(db: &Db, quiz: i32, before: DateTime<Utc>) -> A
         .one(db)
         .await?;
     Ok(n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+}
+
+/// Records that what follows the attempt's end is done.
+pub async fn effects_done(db: &Db, id: Uuid) -> ApiResult<()> {
+    attempts::Entity::update_many()
+        .col_expr(attempts::Column::EffectsPending, Expr::value(false))
+        .filter(attempts::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Ended attempts whose effects are still to be done, that ended before `before` (younger
+/// ones are being done by the request that ended them), oldest first.
+pub async fn effects_pending(
+    db: &Db,
+    before: DateTime<Utc>,
+    limit: u64,
+) -> ApiResult<Vec<attempts::Model>> {
+    Ok(attempts::Entity::find()
+        .filter(attempts::Column::EffectsPending.eq(true))
+        .filter(attempts::Column::UpdatedAt.lt(before))
+        .order_by_asc(attempts::Column::UpdatedAt)
+        .limit(limit)
+        .all(db)
+        .await?)
 }

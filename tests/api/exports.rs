@@ -43,6 +43,7 @@ async fn finished(app: &TestApp, round: i64, user: Uuid, unit: i64, correct: i32
         idempotency_key: Set(None),
         prediction: Set(None),
         updated_at: Set(submitted),
+        ..Default::default()
     })
     .exec(&app.state.db)
     .await

@@ -281,6 +281,7 @@ async fn finished_attempts(app: &TestApp, round: i64, n: usize) -> Vec<(String, 
                 idempotency_key: Set(None),
                 prediction: Set(None),
                 updated_at: Set(submitted),
+                ..Default::default()
             });
         }
         best.push((id.to_string(), top));
