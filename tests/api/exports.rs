@@ -1,4 +1,5 @@
-//! Result exports: who gets which contact details, and cells that stay what they are.
+//! Round results: who gets which contact details in exports, cells that stay what they are,
+//! and which attempt the live board and the final results count.
 
 use std::collections::HashMap;
 
@@ -22,11 +23,15 @@ async fn finished(app: &TestApp, round: i64, user: Uuid, unit: i64, correct: i32
         .unwrap()
         .unwrap();
     let submitted = app.clock_now() - Duration::minutes(1);
+    let before = store::attempts::of_user(&app.state.db, user, r.quiz_id)
+        .await
+        .unwrap()
+        .len();
     entity::attempts::Entity::insert(entity::attempts::ActiveModel {
         id: Set(Uuid::new_v4()),
         quiz_id: Set(r.quiz_id),
         user_id: Set(user),
-        attempt_no: Set(1),
+        attempt_no: Set(before as i32 + 1),
         state: Set("submitted".into()),
         unit_id: Set(Some(unit as i32)),
         started_at: Set(submitted - Duration::milliseconds(ms)),
@@ -168,4 +173,93 @@ async fn organizers_export_contact_details_only_for_their_subtree_and_the_winner
         }
     }
     assert_eq!(phones, 4);
+}
+
+/// A contest that ranks by time since the round opened: the live board and the final
+/// results count the same attempt (the one submitted earliest in the round on equal
+/// answers), not one each.
+#[tokio::test]
+async fn the_live_board_and_the_final_results_count_the_same_attempt() {
+    let app = spawn_app().await;
+    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
+    let vinh_te = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let r = open_round(&app, province, json!({ "time_mode": "since_opening" }), 2).await;
+    let (id, token) = participant(&app, "Phan Thị Diễm", vinh_te).await;
+    // Both 3 of 4. The first took 5 minutes and ended 2 minutes ago; the second took 1
+    // minute and ended just now.
+    finished(&app, r.round, id, vinh_te, 3, 300_000).await;
+    app.clock.advance(Duration::minutes(2));
+    finished(&app, r.round, id, vinh_te, 3, 60_000).await;
+    let round = store::contests::round(&app.state.db, r.round as i32)
+        .await
+        .unwrap()
+        .unwrap();
+    soiduong::services::boards::rebuild(&app.state, &[round.id])
+        .await
+        .unwrap();
+    let live: serde_json::Value = app
+        .get(
+            &format!("/api/v1/rounds/{}/leaderboard", r.round),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let live_time = live["entries"][0]["duration_ms"].as_i64().unwrap();
+
+    app.clock.advance(Duration::hours(7));
+    assert!(contests::finalise(&app.state, round.id).await.unwrap());
+    let results: serde_json::Value = app
+        .get(&format!("/api/v1/rounds/{}/results", r.round), Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = &results["entries"][0];
+    assert_eq!(
+        row["time_ms"].as_i64().unwrap(),
+        live_time,
+        "{live} {results}"
+    );
+    assert_eq!(
+        row["duration_ms"], 300_000,
+        "the attempt that ended first counts"
+    );
+    assert_eq!(row["attempts_used"], 2);
+}
+
+/// An audience column that no longer decodes (corrupt, or written by another version) shuts
+/// the contest to everyone instead of opening it to everyone.
+#[tokio::test]
+async fn a_contest_whose_audience_cannot_be_read_admits_nobody() {
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    let app = spawn_app().await;
+    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
+    let vinh_te = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let r = open_round(&app, province, json!({}), 1).await;
+    let (_, token) = participant(&app, "Võ Minh Khang", vinh_te).await;
+    let path = format!("/api/v1/contests/{}", r.contest);
+    assert_eq!(app.get(&path, Some(&token)).await.status(), StatusCode::OK);
+    entity::contests::Entity::update_many()
+        .col_expr(
+            entity::contests::Column::AudienceCategories,
+            Expr::value(r#"["a_category_this_version_does_not_know"]"#),
+        )
+        .filter(entity::contests::Column::Id.eq(r.contest as i32))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get(&path, Some(&token)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = app
+        .post(
+            &format!("/api/v1/rounds/{}/attempts", r.round),
+            Some(&token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
