@@ -25,7 +25,7 @@ use crate::{
     routes,
     services::{
         attempts, banks,
-        boards::{self, NameCache, RoundCache, StaleBoards},
+        boards::{self, BoardCounts, NameCache, RoundCache, StaleBoards},
         contests,
         pool::QuestionCache,
         seed,
@@ -52,6 +52,8 @@ pub struct AppState {
     pub stale_boards: StaleBoards,
     /// Rounds as board reads need them, held for a few seconds.
     pub rounds: RoundCache,
+    /// How many entries each board should hold, counted in the database, held for seconds.
+    pub board_counts: BoardCounts,
 }
 
 impl AppState {
@@ -68,14 +70,31 @@ impl AppState {
                 let client = redis::Client::open(url.as_str())
                     .context("REDIS_URL is not a valid Redis URL")?;
                 // Fail fast while Redis is down: boards answer 503 and submissions carry on, rather
-                // than requests waiting on a dead connection.
+                // than requests waiting on a dead connection. The connection is made lazily and
+                // remade after a failure, so the service starts (degraded) and recovers on its
+                // own when Redis is down at start or restarts later.
                 let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(Duration::from_secs(2)))
+                    .set_connection_timeout(Some(Duration::from_secs(1)))
                     .set_response_timeout(Some(Duration::from_secs(2)))
-                    .set_number_of_retries(2);
-                let conn = ConnectionManager::new_with_config(client, config)
-                    .await
-                    .context("cannot connect to Redis")?;
+                    .set_number_of_retries(1)
+                    .set_max_delay(Duration::from_millis(200));
+                let conn = ConnectionManager::new_lazy_with_config(client, config)
+                    .context("cannot set up the Redis connection")?;
+                let mut probe = conn.clone();
+                match tokio::time::timeout(
+                    Duration::from_secs(2),
+                    redis::cmd("PING").query_async::<String>(&mut probe),
+                )
+                .await
+                {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "Redis does not answer at start: boards are unavailable until it does")
+                    }
+                    Err(_) => tracing::warn!(
+                        "Redis does not answer at start: boards are unavailable until it does"
+                    ),
+                }
                 Some(conn)
             }
             None => None,
@@ -106,6 +125,7 @@ impl AppState {
             names: NameCache::new(),
             stale_boards: StaleBoards::default(),
             rounds: RoundCache::default(),
+            board_counts: BoardCounts::default(),
         })
     }
 }

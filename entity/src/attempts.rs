@@ -28,6 +28,8 @@ pub struct Model {
     /// Taken by someone who can read the keys: never ranked, never on a board.
     pub practice: bool,
     pub updated_at: DateTimeUtc,
+    /// The attempt has ended but what follows (progress, the board) is not yet recorded.
+    pub effects_pending: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@ mod m20261128_000001_units_and_accounts;
 mod m20261128_000002_banks_attempts_courses;
 mod m20261128_000003_contests;
 mod m20261130_000002_banks_contests_hardening;
+mod m20261130_000003_attempts_hardening;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_banks_attempts_courses::Migration),
             Box::new(m20261128_000003_contests::Migration),
             Box::new(m20261130_000002_banks_contests_hardening::Migration),
+            Box::new(m20261130_000003_attempts_hardening::Migration),
         ]
     }
 }

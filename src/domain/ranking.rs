@@ -117,19 +117,54 @@ pub struct Ranked {
     pub time_ms: i64,
 }
 
+/// The time the time tie-break measures for an attempt under `mode`, in milliseconds: its
+/// duration, or from the round's opening to its submission. The live board's score and the
+/// final ranking both measure with this.
+pub fn time_ms(
+    mode: TimeMode,
+    duration_ms: i64,
+    submitted_at: DateTime<Utc>,
+    round_opens_at: DateTime<Utc>,
+) -> i64 {
+    match mode {
+        TimeMode::Duration => duration_ms,
+        TimeMode::SinceOpening => (submitted_at - round_opens_at).num_milliseconds(),
+    }
+}
+
+/// Which of two attempts of one participant counts: most correct, then less time as the
+/// contest measures it ([`time_ms`]), then the earlier submission. `Less` means `a` counts.
+///
+/// This is the order the live board keeps (`ZADD … GT` on a score of correct answers and
+/// time, an equal score keeping the earlier entry), so the live board and the final ranking
+/// count the same attempt.
+pub fn better_attempt(
+    a: &Entry,
+    b: &Entry,
+    mode: TimeMode,
+    round_opens_at: DateTime<Utc>,
+) -> Ordering {
+    let t = |e: &Entry| time_ms(mode, e.duration_ms, e.submitted_at, round_opens_at);
+    b.correct
+        .cmp(&a.correct)
+        .then(t(a).cmp(&t(b)))
+        .then(a.submitted_at.cmp(&b.submitted_at))
+}
+
 /// The attempt that counts among one participant's finished attempts in a round.
 ///
-/// The best one counts: most correct, then the shorter duration; on equal again the earlier
-/// submission, since the participant had already reached that result then and a later equal
-/// attempt added nothing. The returned entry carries `attempts_used = attempts.len()` so the
-/// `FewerAttempts` tie-break sees every attempt, not just the counted one.
-pub fn best_attempt(attempts: &[Entry]) -> Option<Entry> {
-    let best = attempts.iter().min_by(|a, b| {
-        b.correct
-            .cmp(&a.correct)
-            .then(a.duration_ms.cmp(&b.duration_ms))
-            .then(a.submitted_at.cmp(&b.submitted_at))
-    })?;
+/// The best one counts, by [`better_attempt`] under the contest's time mode: on equal, the
+/// earlier submission, since the participant had already reached that result then and a later
+/// equal attempt added nothing. The returned entry carries `attempts_used = attempts.len()` so
+/// the `FewerAttempts` tie-break sees every attempt, not just the counted one.
+pub fn best_attempt(
+    attempts: &[Entry],
+    mode: TimeMode,
+    round_opens_at: DateTime<Utc>,
+) -> Option<Entry> {
+    let best = attempts
+        .iter()
+        .min_by(|a, b| better_attempt(a, b, mode, round_opens_at))?;
     Some(Entry {
         attempts_used: u32::try_from(attempts.len()).unwrap_or(u32::MAX),
         ..best.clone()
@@ -198,10 +233,12 @@ pub fn rank(entries: Vec<Entry>, rule: &RankingRule, round_opens_at: DateTime<Ut
     let mut keyed: Vec<Keyed> = entries
         .into_iter()
         .map(|entry| {
-            let time_ms = match rule.time_mode {
-                TimeMode::Duration => entry.duration_ms,
-                TimeMode::SinceOpening => (entry.submitted_at - round_opens_at).num_milliseconds(),
-            };
+            let time_ms = time_ms(
+                rule.time_mode,
+                entry.duration_ms,
+                entry.submitted_at,
+                round_opens_at,
+            );
             Keyed {
                 error: entry.prediction.map(|p| p.abs_diff(truth)),
                 time_ms,
@@ -561,6 +598,7 @@ mod tests {
 
     #[test]
     fn best_attempt_takes_most_correct_then_shorter_then_earlier() {
+        let best_attempt = |a: &[Entry]| best_attempt(a, TimeMode::Duration, opens());
         assert_eq!(best_attempt(&[]), None);
 
         let mut low = entry(1);
@@ -584,6 +622,25 @@ mod tests {
         let best = best_attempt(&[later, high.clone()]).unwrap();
         assert_eq!(best.submitted_at, high.submitted_at);
         assert_eq!(best.started_at, high.started_at);
+    }
+
+    #[test]
+    fn since_opening_counts_the_attempt_submitted_earliest_in_the_round() {
+        // Both 10/10: the first took 5 minutes and ended 6 minutes into the round; the
+        // second took 1 minute but ended an hour in.
+        let mut first = entry(1);
+        first.duration_ms = 300_000;
+        first.submitted_at = opens() + Duration::minutes(6);
+        first.started_at = first.submitted_at - Duration::minutes(5);
+        let mut second = entry(1);
+        second.duration_ms = 60_000;
+        second.submitted_at = opens() + Duration::hours(1);
+        second.started_at = second.submitted_at - Duration::minutes(1);
+        let both = [first.clone(), second.clone()];
+        let by_opening = best_attempt(&both, TimeMode::SinceOpening, opens()).unwrap();
+        assert_eq!(by_opening.submitted_at, first.submitted_at);
+        let by_duration = best_attempt(&both, TimeMode::Duration, opens()).unwrap();
+        assert_eq!(by_duration.submitted_at, second.submitted_at);
     }
 
     #[test]
@@ -975,7 +1032,55 @@ mod tests {
         )
     }
 
+    /// One participant's attempts in the order they ended, over small ranges (ties frequent).
+    fn arb_attempts() -> impl Strategy<Value = Vec<Entry>> {
+        prop::collection::vec((0u32..4, 0i64..5, 0i64..5), 1..8).prop_map(|rows| {
+            let mut at = opens();
+            rows.into_iter()
+                .map(|(correct, d, gap)| {
+                    // Attempts end in order, each at least as late as the one before.
+                    at += Duration::seconds(gap);
+                    let mut e = entry(1);
+                    e.correct = correct;
+                    e.total = 3;
+                    e.duration_ms = d * 1000;
+                    e.submitted_at = at;
+                    e.started_at = at - Duration::seconds(d);
+                    e
+                })
+                .collect()
+        })
+    }
+
     proptest! {
+        /// The live board records each attempt as it ends with `ZADD … GT` on
+        /// `score(correct, time)`; the attempt it ends up holding is the one the final
+        /// ranking counts.
+        #[test]
+        fn the_live_board_and_the_final_ranking_count_the_same_attempt(
+            attempts in arb_attempts(),
+            mode in prop_oneof![Just(TimeMode::Duration), Just(TimeMode::SinceOpening)],
+        ) {
+            let score = |e: &Entry| crate::leaderboard::score(
+                e.correct,
+                time_ms(mode, e.duration_ms, e.submitted_at, opens()),
+            );
+            // ZADD GT: a new score replaces the held one only when strictly greater.
+            let mut held: Option<(i64, &Entry)> = None;
+            for a in &attempts {
+                let s = score(a);
+                if held.is_none_or(|(h, _)| s > h) {
+                    held = Some((s, a));
+                }
+            }
+            let (live_score, live) = held.unwrap();
+            let best = best_attempt(&attempts, mode, opens()).unwrap();
+            prop_assert_eq!(score(&best), live_score);
+            prop_assert_eq!(best.submitted_at, live.submitted_at);
+            prop_assert_eq!(best.duration_ms, live.duration_ms);
+            prop_assert_eq!(best.correct, live.correct);
+        }
+
         #[test]
         fn ranks_are_one_to_n(entries in arb_entries(), rule in arb_rule()) {
             let n = entries.len();

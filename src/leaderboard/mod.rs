@@ -8,7 +8,9 @@ mod memory;
 mod redis;
 
 pub use memory::MemoryBoards;
-pub use redis::RedisBoards;
+pub use redis::{RedisBoards, retrying};
+
+use std::time::Duration;
 
 #[async_trait::async_trait]
 pub trait Leaderboard: Send + Sync + 'static {
@@ -33,8 +35,42 @@ pub trait Leaderboard: Send + Sync + 'static {
     /// Whether the board exists (a missing board is rebuilt from the database).
     async fn exists(&self, board: &str) -> anyhow::Result<bool>;
 
+    /// Takes the board's rebuild lock for `ttl` under `token` (one rebuild per board at a
+    /// time, across instances with Redis). Returns false when someone else holds it.
+    async fn lock(&self, board: &str, token: &str, ttl: Duration) -> anyhow::Result<bool>;
+
+    /// Whether anyone holds the board's rebuild lock.
+    async fn locked(&self, board: &str) -> anyhow::Result<bool>;
+
+    /// Releases the lock if `token` still holds it (an expired lock taken over by another
+    /// rebuild is left to that one).
+    async fn unlock(&self, board: &str, token: &str) -> anyhow::Result<()>;
+
+    /// Adds entries to the staging copy `stage` of the board (keeping each member's best), a
+    /// key of its own so that concurrent rebuilds never mix.
+    async fn stage(
+        &self,
+        board: &str,
+        stage: &str,
+        entries: &[(String, i64)],
+    ) -> anyhow::Result<()>;
+
+    /// Replaces the board with the staging copy in one step (readers see the old board or the
+    /// new one); an empty (never staged) copy removes the board.
+    async fn publish(&self, board: &str, stage: &str) -> anyhow::Result<()>;
+
+    /// Drops a staging copy (a rebuild that failed half-way).
+    async fn discard(&self, board: &str, stage: &str) -> anyhow::Result<()>;
+
     /// Replaces the board with these entries atomically (readers see the old or the new one).
-    async fn replace(&self, board: &str, entries: &[(String, i64)]) -> anyhow::Result<()>;
+    async fn replace(&self, board: &str, entries: &[(String, i64)]) -> anyhow::Result<()> {
+        let stage = uuid::Uuid::new_v4().simple().to_string();
+        if let Err(e) = self.stage(board, &stage, entries).await {
+            let _ = self.discard(board, &stage).await;
+            return Err(e);
+        }
+        self.publish(board, &stage).await
+    }
 
     /// Forgets the board.
     async fn remove(&self, board: &str) -> anyhow::Result<()>;

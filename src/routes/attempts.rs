@@ -1,9 +1,9 @@
-use actix_web::{HttpRequest, get, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use uuid::Uuid;
 
 use crate::{
     auth::AuthUser,
-    error::{ApiError, ApiResult, ErrorBody},
+    error::{ApiError, ApiResult, ErrorBody, ErrorDetail},
     services::attempts::{self, AttemptView, SaveRequest, SaveResult, SubmitRequest},
     startup::AppState,
 };
@@ -64,8 +64,13 @@ async fn save(
         ("id" = Uuid, Path, description = "Attempt id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
     ),
-    request_body(content = Option<SubmitRequest>, description = "Optional: the prediction, in contest rounds that ask one"),
-    responses((status = 200, body = AttemptView), (status = 409, body = ErrorBody))
+    request_body(content = Option<SubmitRequest>, description = "Optional: the prediction, in contest rounds that ask one. An empty body is no prediction; a body that is not this JSON object is refused (400 with `field`), one that is not JSON 415."),
+    responses(
+        (status = 200, body = AttemptView),
+        (status = 400, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 415, body = ErrorBody)
+    )
 )]
 #[post("/attempts/{id}/submit")]
 async fn submit(
@@ -73,8 +78,8 @@ async fn submit(
     user: AuthUser,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Option<web::Json<SubmitRequest>>,
-) -> ApiResult<web::Json<AttemptView>> {
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let key = match req.headers().get("Idempotency-Key") {
         Some(v) => {
             let k = v
@@ -93,8 +98,87 @@ async fn submit(
         }
         None => None,
     };
-    let prediction = body.and_then(|b| b.into_inner().prediction);
-    Ok(web::Json(
-        attempts::submit(&state, user, id.into_inner(), key, prediction).await?,
-    ))
+    let prediction = match submit_body(&req, &body) {
+        Ok(b) => b.prediction,
+        Err(BodyError::NotJson) => return Err(ApiError::UnsupportedMediaType),
+        Err(BodyError::Invalid { field, message }) => {
+            return Ok(HttpResponse::BadRequest().json(ErrorBody {
+                error: ErrorDetail {
+                    code: "invalid_body".to_owned(),
+                    message: message.to_owned(),
+                    field: Some(field),
+                    details: None,
+                },
+            }));
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .json(attempts::submit(&state, user, id.into_inner(), key, prediction).await?))
+}
+
+enum BodyError {
+    /// A body whose content type is not JSON.
+    NotJson,
+    /// JSON that is not a submit request; `field` names the culprit (`body` for the whole).
+    Invalid {
+        field: String,
+        message: &'static str,
+    },
+}
+
+/// The submit body, which is optional: an empty one is no prediction. Anything else must be a
+/// JSON object with at most `prediction`, an integer; a body that cannot be read is refused
+/// rather than ignored, so a participant never loses a prediction silently.
+fn submit_body(req: &HttpRequest, body: &[u8]) -> Result<SubmitRequest, BodyError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(SubmitRequest::default());
+    }
+    let json = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| m == "application/json" || m.ends_with("+json"));
+    if !json {
+        return Err(BodyError::NotJson);
+    }
+    let invalid = |field: &str, message| BodyError::Invalid {
+        field: field.to_owned(),
+        message,
+    };
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| invalid("body", "Dữ liệu gửi lên không phải JSON hợp lệ"))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(invalid(
+            "body",
+            "Dữ liệu gửi lên phải là một đối tượng JSON, ví dụ {\"prediction\": 12}",
+        ));
+    };
+    let mut out = SubmitRequest::default();
+    for (name, v) in map {
+        match name.as_str() {
+            "prediction" => {
+                out.prediction = match v {
+                    serde_json::Value::Null => None,
+                    serde_json::Value::Number(n) if n.as_i64().is_some() => n.as_i64(),
+                    // `12.0` is the integer 12 to JSON Schema (and to some clients).
+                    serde_json::Value::Number(n)
+                        if n.as_f64()
+                            .is_some_and(|f| f.fract() == 0.0 && f.abs() < 9.0e15) =>
+                    {
+                        n.as_f64().map(|f| f as i64)
+                    }
+                    _ => {
+                        return Err(invalid(
+                            "prediction",
+                            "Dự đoán phải là một số nguyên, ví dụ {\"prediction\": 12}",
+                        ));
+                    }
+                }
+            }
+            other => return Err(invalid(other, "Trường này không có trong yêu cầu nộp bài")),
+        }
+    }
+    Ok(out)
 }

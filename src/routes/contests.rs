@@ -174,9 +174,9 @@ async fn start(
 #[derive(Debug, Deserialize, IntoParams)]
 struct PageQuery {
     /// Entries per page (1–200, default 50).
-    limit: Option<u64>,
-    /// Entries to skip (default 0).
-    offset: Option<u64>,
+    limit: Option<u32>,
+    /// Entries to skip (default 0; at most 4294967295, larger is 400 `invalid_query`).
+    offset: Option<u32>,
 }
 
 /// The live board of a round: masked names, units, scores. 503 `service_unavailable` while
@@ -186,7 +186,7 @@ struct PageQuery {
     tag = "contests",
     security(("bearer" = [])),
     params(("id" = i32, Path, description = "Round id"), PageQuery),
-    responses((status = 200, body = Board), (status = 503, body = ErrorBody))
+    responses((status = 200, body = Board), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody))
 )]
 #[get("/rounds/{id}/leaderboard")]
 async fn leaderboard(
@@ -200,8 +200,8 @@ async fn leaderboard(
             &state,
             user,
             id.into_inner(),
-            q.offset.unwrap_or(0),
-            q.limit.unwrap_or(50),
+            u64::from(q.offset.unwrap_or(0)),
+            u64::from(q.limit.unwrap_or(50)),
         )
         .await?,
     ))

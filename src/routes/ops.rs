@@ -32,11 +32,69 @@ pub struct Health {
 
 #[derive(Serialize, ToSchema)]
 pub struct Readiness {
-    /// `ok` or `unavailable`.
+    /// `ok`, or `unavailable` when the database does not answer (the only 503). A Redis that
+    /// does not answer leaves the service `ok`: boards are degraded, everything else works.
     pub status: &'static str,
+    /// `ok` or `unavailable`.
     pub database: &'static str,
     /// `ok`, `unavailable`, or `memory` when no Redis is configured.
     pub redis: &'static str,
+    /// Each dependency with its state and how long its probe took.
+    pub checks: Checks,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Checks {
+    pub database: Check,
+    pub redis: Check,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Check {
+    /// `up`, `down`, or `not_configured`.
+    pub status: &'static str,
+    /// The probe's round trip in milliseconds (absent when not probed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// Why it is down (`timeout`, `error`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
+}
+
+/// Each probe gets this long, so that readiness answers within a second.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// Runs one probe under [`PROBE_TIMEOUT`].
+async fn probe<E: std::fmt::Display>(
+    name: &'static str,
+    fut: impl std::future::Future<Output = Result<(), E>>,
+) -> Check {
+    let started = std::time::Instant::now();
+    let outcome = tokio::time::timeout(PROBE_TIMEOUT, fut).await;
+    let latency_ms = Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+    match outcome {
+        Ok(Ok(())) => Check {
+            status: "up",
+            latency_ms,
+            error: None,
+        },
+        Ok(Err(e)) => {
+            tracing::warn!(dependency = name, error = %e, "readiness: dependency does not answer");
+            Check {
+                status: "down",
+                latency_ms,
+                error: Some("error"),
+            }
+        }
+        Err(_) => {
+            tracing::warn!(dependency = name, "readiness: dependency timed out");
+            Check {
+                status: "down",
+                latency_ms,
+                error: Some("timeout"),
+            }
+        }
+    }
 }
 
 /// The process is up.
@@ -46,35 +104,44 @@ async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
 }
 
-/// The database and Redis answer.
+/// Whether the service can serve: 503 only when the database does not answer. Each
+/// dependency is reported (with its probe's latency); a Redis that is down is reported but
+/// does not make the service unready, because boards degrade on their own (503
+/// `leaderboard_unavailable`) while everything else works. Answers within a second.
 #[utoipa::path(tag = "operations", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let database = match state.db.ping().await {
-        Ok(()) => "ok",
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness: database does not answer");
-            "unavailable"
-        }
-    };
-    let redis = match &state.redis {
-        None => "memory",
-        Some(conn) => {
-            let mut conn = conn.clone();
-            match redis::cmd("PING").query_async::<String>(&mut conn).await {
-                Ok(_) => "ok",
-                Err(e) => {
-                    tracing::warn!(error = %e, "readiness: redis does not answer");
-                    "unavailable"
-                }
+    let db = probe("database", state.db.ping());
+    let redis = async {
+        match &state.redis {
+            None => Check {
+                status: "not_configured",
+                latency_ms: None,
+                error: None,
+            },
+            Some(conn) => {
+                let mut conn = conn.clone();
+                probe("redis", async move {
+                    redis::cmd("PING")
+                        .query_async::<String>(&mut conn)
+                        .await
+                        .map(|_| ())
+                })
+                .await
             }
         }
     };
-    let ready = database == "ok" && redis != "unavailable";
+    let (database, redis) = tokio::join!(db, redis);
+    let ready = database.status == "up";
     let body = Readiness {
         status: if ready { "ok" } else { "unavailable" },
-        database,
-        redis,
+        database: if ready { "ok" } else { "unavailable" },
+        redis: match redis.status {
+            "up" => "ok",
+            "not_configured" => "memory",
+            _ => "unavailable",
+        },
+        checks: Checks { database, redis },
     };
     if ready {
         HttpResponse::Ok().json(body)

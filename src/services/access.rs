@@ -67,12 +67,36 @@ impl Actor {
     }
 }
 
+/// A unit id no unit has: an audience restricted to it admits nobody. It stands in for an
+/// audience that cannot be read, so that a corrupt or outdated column never opens a contest or
+/// course to everyone (an empty audience means "everyone").
+pub const NOBODY_UNIT: i32 = i32::MIN;
+
 /// An audience stored as two JSON columns (categories, unit ids).
+///
+/// Fails when either column does not decode (corrupt, or written by an older or newer
+/// version with categories this one does not know).
+pub fn try_audience(categories_json: &str, units_json: &str) -> anyhow::Result<Audience> {
+    use anyhow::Context;
+    Ok(Audience {
+        categories: serde_json::from_str(categories_json).context("audience categories")?,
+        units: serde_json::from_str(units_json).context("audience units")?,
+    })
+}
+
+/// An audience stored as two JSON columns (categories, unit ids). One that cannot be read is
+/// logged as an error and admits nobody (see [`NOBODY_UNIT`]); never everyone.
 pub fn audience(categories_json: &str, units_json: &str) -> Audience {
-    Audience {
-        categories: serde_json::from_str(categories_json).unwrap_or_default(),
-        units: serde_json::from_str(units_json).unwrap_or_default(),
-    }
+    try_audience(categories_json, units_json).unwrap_or_else(|e| {
+        tracing::error!(
+            error = format!("{e:#}"),
+            "stored audience cannot be read: admitting nobody"
+        );
+        Audience {
+            categories: Vec::new(),
+            units: vec![NOBODY_UNIT],
+        }
+    })
 }
 
 /// Whether a person (categories, unit path) is in `audience`; its units count with their
@@ -83,10 +107,47 @@ pub async fn admits(
     categories: &[Category],
     unit_path: Option<&str>,
 ) -> ApiResult<bool> {
+    if audience.units.contains(&NOBODY_UNIT) {
+        return Ok(false);
+    }
     let paths: Vec<String> = store::units::find_by_ids(&state.db, &audience.units)
         .await?
         .into_iter()
         .map(|u| u.path)
         .collect();
     Ok(course::in_audience(categories, unit_path, audience, &paths))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_corrupt_or_outdated_audience_admits_nobody() {
+        for (cats, units) in [
+            ("[\"member\"", "[]"),
+            ("[\"a_category_from_the_future\"]", "[]"),
+            ("[]", "{\"units\":[1]}"),
+            ("null", "[]"),
+        ] {
+            assert!(try_audience(cats, units).is_err(), "{cats} {units}");
+            let a = audience(cats, units);
+            assert!(
+                !a.units.is_empty(),
+                "an empty audience would admit everyone"
+            );
+            for who in [
+                &[Category::Member][..],
+                &[Category::Cadre, Category::Youth],
+                &[],
+            ] {
+                // The sentinel unit has no row, so no path can be in its subtree.
+                assert!(!course::in_audience(who, Some("/1/2/"), &a, &[]));
+                assert!(!course::in_audience(who, None, &a, &[]));
+            }
+        }
+        let fine = audience("[\"member\"]", "[3]");
+        assert_eq!(fine.categories, vec![Category::Member]);
+        assert_eq!(fine.units, vec![3]);
+    }
 }

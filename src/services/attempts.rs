@@ -255,6 +255,7 @@ pub async fn start_quiz(
         prediction: Set(None),
         practice: Set(limits.practice),
         updated_at: Set(now),
+        effects_pending: Set(false),
     };
     match store::attempts::insert(&state.db, row).await? {
         store::attempts::Inserted::Ok(a) => {
@@ -453,8 +454,23 @@ pub async fn submit(
         return repeat_or_conflict(state, fresh, &quiz, key, now).await;
     }
     tracing::info!(attempt_id = %id, correct = grade.correct, total = grade.total, passed, "attempt submitted");
-    finished(state, &fresh, &quiz).await?;
+    effects(state, &fresh, &quiz).await?;
     view(state, fresh, &quiz, now).await
+}
+
+/// Runs what follows the end of an attempt and records that it is done. On failure the
+/// attempt stays marked (by the statement that ended it): a retried submit with the same key
+/// and the sweeper run it again until it succeeds. Each effect is idempotent.
+async fn effects(
+    state: &AppState,
+    attempt: &attempts::Model,
+    quiz: &quizzes::Model,
+) -> ApiResult<()> {
+    if let Err(e) = finished(state, attempt, quiz).await {
+        tracing::warn!(attempt_id = %attempt.id, error = %e, "effects of an ended attempt failed; they are retried");
+        return Err(e);
+    }
+    store::attempts::effects_done(&state.db, attempt.id).await
 }
 
 /// What follows the end of an attempt: lesson and course progress, or the round's board.
@@ -478,7 +494,13 @@ async fn repeat_or_conflict(
     now: DateTime<Utc>,
 ) -> ApiResult<AttemptView> {
     match (key, &attempt.idempotency_key) {
-        (Some(k), Some(stored)) if &k == stored => view(state, attempt, quiz, now).await,
+        (Some(k), Some(stored)) if &k == stored => {
+            // The first submit may have failed after it was recorded: finish its work now.
+            if attempt.effects_pending {
+                effects(state, &attempt, quiz).await?;
+            }
+            view(state, attempt, quiz, now).await
+        }
         _ if attempt.closed_by.as_deref() == Some("deadline") => Err(closed()),
         _ => Err(ApiError::conflict(
             "already_submitted",
@@ -530,30 +552,65 @@ pub async fn close_expired(
     if won {
         tracing::info!(attempt_id = %attempt.id, correct = grade.correct, "attempt closed at its deadline");
         if let Some(fresh) = store::attempts::find(&state.db, attempt.id).await? {
-            finished(state, &fresh, quiz).await?;
+            effects(state, &fresh, quiz).await?;
         }
     }
     Ok(())
 }
 
-/// Closes every open attempt past deadline + grace. Returns how many it closed.
+/// How long an ended attempt's effects are left to the request that ended it before the
+/// sweeper retries them.
+const EFFECTS_RETRY_AFTER: Duration = Duration::seconds(30);
+
+/// Closes every open attempt past deadline + grace, and retries the effects of ended attempts
+/// that failed (see [`effects`]). Returns how many attempts it closed. One attempt that fails
+/// does not hold up the others: it is logged and tried again at the next sweep.
 pub async fn sweep(state: &AppState) -> ApiResult<usize> {
-    let cutoff = state.clock.now() - grace(state);
-    let expired = store::attempts::expired(&state.db, cutoff, 500).await?;
+    let now = state.clock.now();
+    let expired = store::attempts::expired(&state.db, now - grace(state), 500).await?;
     let mut quizzes: HashMap<i32, quizzes::Model> = HashMap::new();
-    let n = expired.len();
+    let mut closed = 0;
     for attempt in expired {
-        let quiz = match quizzes.get(&attempt.quiz_id) {
-            Some(q) => q.clone(),
-            None => {
-                let q = quiz(state, attempt.quiz_id).await?;
-                quizzes.insert(q.id, q.clone());
-                q
+        let id = attempt.id;
+        let outcome = async {
+            let quiz = cached_quiz(state, &mut quizzes, attempt.quiz_id).await?;
+            close_expired(state, attempt, &quiz).await
+        }
+        .await;
+        match outcome {
+            Ok(()) => closed += 1,
+            Err(e) => {
+                tracing::warn!(attempt_id = %id, error = %e, "sweeper could not close an attempt")
             }
-        };
-        close_expired(state, attempt, &quiz).await?;
+        }
     }
-    Ok(n)
+    let pending =
+        store::attempts::effects_pending(&state.db, now - EFFECTS_RETRY_AFTER, 200).await?;
+    for attempt in pending {
+        let id = attempt.id;
+        let outcome = async {
+            let quiz = cached_quiz(state, &mut quizzes, attempt.quiz_id).await?;
+            effects(state, &attempt, &quiz).await
+        }
+        .await;
+        if outcome.is_ok() {
+            tracing::info!(attempt_id = %id, "effects of an ended attempt done on retry");
+        }
+    }
+    Ok(closed)
+}
+
+async fn cached_quiz(
+    state: &AppState,
+    cache: &mut HashMap<i32, quizzes::Model>,
+    id: i32,
+) -> ApiResult<quizzes::Model> {
+    if let Some(q) = cache.get(&id) {
+        return Ok(q.clone());
+    }
+    let q = quiz(state, id).await?;
+    cache.insert(id, q.clone());
+    Ok(q)
 }
 
 async fn view(

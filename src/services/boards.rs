@@ -5,6 +5,7 @@
 use std::{
     collections::HashMap,
     sync::{Arc, RwLock},
+    time::Instant,
 };
 
 use entity::{round_results, rounds};
@@ -64,17 +65,172 @@ impl StaleBoards {
     }
 }
 
+/// How many entries each round's board should hold, counted in the database and held for a
+/// few seconds: a board read compares the live count with it, and costs at most one count
+/// query per round every [`COUNT_TTL`] per instance.
+#[derive(Default)]
+pub struct BoardCounts(std::sync::Mutex<HashMap<(i32, bool), (Instant, u64)>>);
+
+const COUNT_TTL: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// How long a finished attempt may take to reach the board (the board write follows the
+/// commit): attempts younger than this are not yet expected on it, so a submit in flight never
+/// looks like a lost entry.
+const SETTLE: chrono::Duration = chrono::Duration::seconds(5);
+
+/// A rebuild holds the board's lock at most this long (a crashed one frees it on its own).
+const REBUILD_LOCK_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Attempts read per query while rebuilding.
+const REBUILD_BATCH: u64 = 5000;
+
+/// The entries the round's board should hold at least. With `all`, every finished attempt
+/// counts (a board that reads empty); otherwise only those older than [`SETTLE`].
+async fn expected(state: &AppState, r: &rounds::Model, all: bool) -> ApiResult<u64> {
+    if let Some((at, n)) = state
+        .board_counts
+        .0
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&(r.id, all))
+        && at.elapsed() < COUNT_TTL
+    {
+        return Ok(*n);
+    }
+    let before = if all {
+        state.clock.now() + chrono::Duration::days(3650)
+    } else {
+        state.clock.now() - SETTLE
+    };
+    let n = store::attempts::participants_before(&state.db, r.quiz_id, before).await?;
+    state
+        .board_counts
+        .0
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert((r.id, all), (Instant::now(), n));
+    Ok(n)
+}
+
+/// The live board's score of a finished attempt: correct answers, then the time as the
+/// contest measures it (the same measure the final ranking uses, see
+/// [`ranking::better_attempt`]).
+pub fn live_score(
+    mode: ranking::TimeMode,
+    correct: Option<i32>,
+    duration_ms: Option<i64>,
+    submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    opens_at: chrono::DateTime<chrono::Utc>,
+) -> i64 {
+    let time = submitted_at.map_or(0, |at| {
+        ranking::time_ms(mode, duration_ms.unwrap_or(0), at, opens_at)
+    });
+    leaderboard::score(u32::try_from(correct.unwrap_or(0)).unwrap_or(0), time)
+}
+
 /// Rebuilds the boards that missed writes. Returns how many were rebuilt; a board whose store
 /// is still down stays marked.
 pub async fn heal(state: &AppState) -> ApiResult<usize> {
     let mut healed = 0;
     for round in state.stale_boards.all() {
-        if rebuild(state, &[round]).await.is_ok() {
-            state.stale_boards.take(round);
-            healed += 1;
+        state.stale_boards.take(round);
+        let r = match store::contests::round(&state.db, round).await {
+            Ok(Some(r)) => r,
+            Ok(None) => continue,
+            Err(e) => {
+                state.stale_boards.mark(round);
+                return Err(e);
+            }
+        };
+        match rebuild_round(state, &r).await {
+            Ok(_) => healed += 1,
+            Err(_) => state.stale_boards.mark(round),
         }
     }
     Ok(healed)
+}
+
+/// Rebuilds one round's board from the database, one rebuild per board at a time: under the
+/// board's lock (Redis `SET NX PX`, or a process-local lock for the memory board), into a
+/// staging copy of its own, published in one step. Reads only the columns a score needs, in
+/// batches, each written as one pipelined round trip. Returns the entries on the board after;
+/// when another rebuild holds the lock, waits for it to end instead.
+pub async fn rebuild_round(state: &AppState, r: &rounds::Model) -> ApiResult<u64> {
+    let key = board_key(r.id);
+    let token = Uuid::new_v4().simple().to_string();
+    if !state
+        .boards
+        .lock(&key, &token, REBUILD_LOCK_TTL)
+        .await
+        .map_err(unavailable)?
+    {
+        // Someone else rebuilds: wait for them (bounded), then read what they wrote.
+        for _ in 0..200 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            if !state.boards.locked(&key).await.map_err(unavailable)? {
+                break;
+            }
+        }
+        return state.boards.count(&key).await.map_err(unavailable);
+    }
+    let result = stage_and_publish(state, r, &key, &token).await;
+    if result.is_err() {
+        let _ = state.boards.discard(&key, &token).await;
+    }
+    if let Err(e) = state.boards.unlock(&key, &token).await {
+        tracing::warn!(round_id = r.id, error = %e, "board lock not released; it expires");
+    }
+    let n = result?;
+    tracing::info!(
+        round_id = r.id,
+        entries = n,
+        "board rebuilt from the database"
+    );
+    Ok(n)
+}
+
+async fn stage_and_publish(
+    state: &AppState,
+    r: &rounds::Model,
+    key: &str,
+    stage: &str,
+) -> ApiResult<u64> {
+    let c = store::contests::contest(&state.db, r.contest_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("contest_not_found", "Không tìm thấy cuộc thi"))?;
+    let mode = contests::ranking_of(&c).time_mode;
+    let mut after = None;
+    loop {
+        let rows = store::attempts::board_rows(&state.db, r.quiz_id, after, REBUILD_BATCH).await?;
+        let Some(last) = rows.last() else {
+            break;
+        };
+        after = Some(last.id);
+        // Every attempt goes in; the staging copy keeps each person's best (`ZADD … GT`).
+        let entries: Vec<(String, i64)> = rows
+            .iter()
+            .map(|a| {
+                (
+                    a.user_id.to_string(),
+                    live_score(mode, a.correct, a.duration_ms, a.submitted_at, r.opens_at),
+                )
+            })
+            .collect();
+        state
+            .boards
+            .stage(key, stage, &entries)
+            .await
+            .map_err(unavailable)?;
+        if (rows.len() as u64) < REBUILD_BATCH {
+            break;
+        }
+    }
+    state
+        .boards
+        .publish(key, stage)
+        .await
+        .map_err(unavailable)?;
+    state.boards.count(key).await.map_err(unavailable)
 }
 
 /// Masked names and unit names by user id, held in memory: a board read needs no database
@@ -221,40 +377,37 @@ async fn round_and_total(
     Ok((r, total))
 }
 
-/// Heals the board: one that missed writes, or that reads empty (`missing`) while the database
-/// has entries (lost with Redis), is rebuilt from the attempts table. Returns whether it wrote.
-pub async fn ensure_board(state: &AppState, r: &rounds::Model, missing: bool) -> ApiResult<bool> {
-    let key = board_key(r.id);
+/// Heals the board: one that missed writes, or that holds fewer entries than the database
+/// says it should (lost with a Redis restart, a deleted key, a write that failed), is rebuilt
+/// from the attempts table. `live` is the board's entry count now. Returns the count after.
+pub async fn ensure_board(state: &AppState, r: &rounds::Model, live: u64) -> ApiResult<u64> {
     if state.stale_boards.take(r.id) {
-        let entries = contests::board_from_database(state, r).await?;
-        if let Err(e) = state.boards.replace(&key, &entries).await {
-            state.stale_boards.mark(r.id);
-            return Err(unavailable(e));
-        }
-        tracing::info!(round_id = r.id, "board caught up after missed writes");
-        return Ok(true);
+        return match rebuild_round(state, r).await {
+            Ok(n) => {
+                tracing::info!(round_id = r.id, "board caught up after missed writes");
+                Ok(n)
+            }
+            Err(e) => {
+                state.stale_boards.mark(r.id);
+                Err(e)
+            }
+        };
     }
-    if !missing {
-        return Ok(false);
+    let want = expected(state, r, live == 0).await?;
+    if live >= want {
+        return Ok(live);
     }
-    let entries = contests::board_from_database(state, r).await?;
-    if !entries.is_empty() {
-        tracing::info!(
-            round_id = r.id,
-            entries = entries.len(),
-            "board missing: rebuilt from the database"
-        );
-        state
-            .boards
-            .replace(&key, &entries)
-            .await
-            .map_err(unavailable)?;
-    }
-    Ok(!entries.is_empty())
+    tracing::warn!(
+        round_id = r.id,
+        live,
+        expected = want,
+        "board short of entries: rebuilding from the database"
+    );
+    rebuild_round(state, r).await
 }
 
 /// Rebuilds the boards of the given rounds (all when empty) from the database. Returns the
-/// number of entries written per round.
+/// number of entries on each board after.
 pub async fn rebuild(state: &AppState, round_ids: &[i32]) -> ApiResult<Vec<(i32, usize)>> {
     let mut out = Vec::new();
     let rounds = if round_ids.is_empty() {
@@ -277,13 +430,8 @@ pub async fn rebuild(state: &AppState, round_ids: &[i32]) -> ApiResult<Vec<(i32,
         some
     };
     for r in rounds {
-        let entries = contests::board_from_database(state, &r).await?;
-        state
-            .boards
-            .replace(&board_key(r.id), &entries)
-            .await
-            .map_err(unavailable)?;
-        out.push((r.id, entries.len()));
+        let n = rebuild_round(state, &r).await?;
+        out.push((r.id, usize::try_from(n).unwrap_or(usize::MAX)));
     }
     Ok(out)
 }
@@ -311,10 +459,8 @@ pub async fn page(
     let (r, total) = round_and_total(state, auth, round_id).await?;
     let key = board_key(r.id);
     let limit = limit.clamp(1, 200);
-    let mut count = state.boards.count(&key).await.map_err(unavailable)?;
-    if ensure_board(state, &r, count == 0).await? {
-        count = state.boards.count(&key).await.map_err(unavailable)?;
-    }
+    let live = state.boards.count(&key).await.map_err(unavailable)?;
+    let count = ensure_board(state, &r, live).await?;
     let rows = state
         .boards
         .page(&key, offset, limit)
@@ -344,10 +490,8 @@ pub async fn page(
 pub async fn me(state: &AppState, auth: AuthUser, round_id: i32) -> ApiResult<MyPlace> {
     let (r, total) = round_and_total(state, auth, round_id).await?;
     let key = board_key(r.id);
-    let mut count = state.boards.count(&key).await.map_err(unavailable)?;
-    if ensure_board(state, &r, count == 0).await? {
-        count = state.boards.count(&key).await.map_err(unavailable)?;
-    }
+    let live = state.boards.count(&key).await.map_err(unavailable)?;
+    let count = ensure_board(state, &r, live).await?;
     let place = state
         .boards
         .rank(&key, &auth.id.to_string())
@@ -549,6 +693,12 @@ pub async fn results(state: &AppState, auth: AuthUser, round_id: i32) -> ApiResu
 }
 
 /// The final results with contact details, for the organizers who must reach the winners.
+///
+/// Every row is there (the ranking stays true), but phone and e-mail only for the people the
+/// caller is responsible for: participants whose unit is in a subtree the caller organizes
+/// (admins: everyone), and the prize winners for the organizers of the contest's owning unit
+/// (or above), who hand out the prizes. A district that runs a province-wide contest does
+/// not get the phones of the other districts' members.
 pub async fn export_rows(
     state: &AppState,
     auth: AuthUser,
@@ -560,13 +710,30 @@ pub async fn export_rows(
         .ok_or_else(|| ApiError::not_found("contest_not_found", "Không tìm thấy cuộc thi"))?;
     let actor = Actor::load(state, auth).await?;
     let owner = store::units::find(&state.db, c.owner_unit_id).await?;
-    actor.require(owner.as_ref().is_some_and(|u| actor.may_act_within(u)))?;
+    let runs_contest = owner.as_ref().is_some_and(|u| actor.may_act_within(u));
+    actor.require(runs_contest)?;
     let ids: Vec<Uuid> = rows.iter().map(|x| x.user_id).collect();
     let users: HashMap<Uuid, entity::users::Model> = store::users::find_many(&state.db, &ids)
         .await?
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
+    let unit_ids: Vec<i32> = users.values().filter_map(|u| u.unit_id).collect();
+    let units: HashMap<i32, entity::units::Model> = store::units::find_by_ids(&state.db, &unit_ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    // The person's unit now: an organizer answers for the people of their subtree today.
+    let in_my_subtree = |u: &entity::users::Model| {
+        u.unit_id
+            .and_then(|id| units.get(&id))
+            .is_some_and(|unit| actor.may_act_within(unit))
+    };
+    let may_contact = |x: &round_results::Model, u: &entity::users::Model| {
+        u.deleted_at.is_none()
+            && (actor.is_admin || in_my_subtree(u) || (x.prize.is_some() && runs_contest))
+    };
     let header = [
         "Hạng",
         "Họ và tên",
@@ -583,6 +750,7 @@ pub async fn export_rows(
     let mut out = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
     for x in &rows {
         let u = users.get(&x.user_id);
+        let contact = u.filter(|u| may_contact(x, u));
         out.push(vec![
             x.rank.to_string(),
             u.map_or_else(|| x.display_name.clone(), |u| u.full_name.clone()),
@@ -595,8 +763,8 @@ pub async fn export_rows(
                 .map(|p| p.to_string())
                 .unwrap_or_default(),
             x.prize.clone().unwrap_or_default(),
-            u.and_then(|u| u.phone.clone()).unwrap_or_default(),
-            u.and_then(|u| u.email.clone()).unwrap_or_default(),
+            contact.and_then(|u| u.phone.clone()).unwrap_or_default(),
+            contact.and_then(|u| u.email.clone()).unwrap_or_default(),
         ]);
     }
     Ok((format!("ket-qua-{}-vong-{}", c.slug, r.number), out))

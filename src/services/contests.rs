@@ -785,7 +785,7 @@ pub async fn finalise(state: &AppState, round_id: i32) -> ApiResult<bool> {
     }
     let entries: Vec<Entry> = by_user
         .values()
-        .filter_map(|v| ranking::best_attempt(v))
+        .filter_map(|v| ranking::best_attempt(v, ranking_of(&c).time_mode, r.opens_at))
         .collect();
     let rule = ranking_of(&c);
     let truth = ranking::true_figure(&entries, rule.prediction_target);

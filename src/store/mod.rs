@@ -20,20 +20,30 @@ use crate::{
 
 pub type Db = DatabaseConnection;
 
+/// How long a request waits for a PostgreSQL connection before it fails (503). Short: when
+/// the database is down every request would otherwise hang this long, and readiness with it;
+/// under load a healthy pool hands a connection over in milliseconds.
+const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// How long opening one PostgreSQL connection may take.
+const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Opens the database named by the settings.
 ///
 /// SQLite gets exactly one connection: SQLite has one writer anyway, and one connection rules
 /// out `SQLITE_BUSY` on transactions that read before they write (and keeps a `:memory:`
-/// database alive for the life of the pool). PostgreSQL gets a pool sized for the machine.
+/// database alive for the life of the pool). Requests queue for it, so they may wait longer
+/// for it than for a PostgreSQL connection; an embedded file cannot be "down". PostgreSQL gets
+/// a pool sized for the machine (`DATABASE_MAX_CONNECTIONS`, a few per core) that fails fast.
 ///
 /// Fails when the database cannot be reached or opened.
 pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
     let mut opts = ConnectOptions::new(settings.database_url.clone());
-    opts.sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10));
+    opts.sqlx_logging(false);
     if settings.is_sqlite() {
-        opts.max_connections(1)
+        opts.connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(1)
             .min_connections(1)
             .idle_timeout(None::<Duration>)
             .max_lifetime(None::<Duration>)
@@ -49,7 +59,9 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
                 }
             });
     } else {
-        opts.max_connections(settings.database_max_connections)
+        opts.connect_timeout(PG_CONNECT_TIMEOUT)
+            .acquire_timeout(PG_ACQUIRE_TIMEOUT)
+            .max_connections(settings.database_max_connections.max(1))
             .min_connections(1);
     }
     Database::connect(opts).await.with_context(|| {

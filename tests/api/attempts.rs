@@ -740,3 +740,123 @@ async fn course_definitions_are_checked_against_the_banks() {
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_submit_body_that_does_not_parse_is_refused_not_ignored() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (_, view) = start(&app, &member.token, s.quiz_id).await;
+    let url = app.url(&format!(
+        "/api/v1/attempts/{}/submit",
+        view["attempt_id"].as_str().unwrap()
+    ));
+    let post = |body: &'static str, mime: Option<&'static str>| {
+        let mut req = app.client.post(&url).bearer_auth(&member.token).body(body);
+        if let Some(m) = mime {
+            req = req.header("content-type", m);
+        }
+        req.send()
+    };
+    for (body, field) in [
+        (r#"{"prediction":"12"}"#, "prediction"),
+        (r#"{"prediction":1.5}"#, "prediction"),
+        (r#"{"prediktion":12}"#, "prediktion"),
+        (r#"[12]"#, "body"),
+        (r#"{"prediction":"#, "body"),
+    ] {
+        let res = post(body, Some("application/json")).await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(err["error"]["code"], "invalid_body", "{body}");
+        assert_eq!(err["error"]["field"], field, "{body}");
+    }
+    for mime in [Some("text/plain"), None] {
+        let res = post(r#"{"prediction":12}"#, mime).await.unwrap();
+        assert_eq!(
+            error_code(res, StatusCode::UNSUPPORTED_MEDIA_TYPE).await,
+            "unsupported_media_type"
+        );
+    }
+    // Nothing of that was taken as a submit: the attempt is still open.
+    let (_, again) = start(&app, &member.token, s.quiz_id).await;
+    assert_eq!(again["state"], "open");
+    // An empty body stays allowed (no prediction), with or without a content type.
+    let res = post("", Some("application/json")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res: Value = res.json().await.unwrap();
+    assert_eq!(res["state"], "submitted");
+}
+
+/// Makes the lesson-progress table disappear (so recording progress fails) or come back.
+async fn progress_table(app: &TestApp, present: bool) {
+    use sea_orm::ConnectionTrait;
+    let (from, to) = if present {
+        ("lesson_progress_away", "lesson_progress")
+    } else {
+        ("lesson_progress", "lesson_progress_away")
+    };
+    app.state
+        .db
+        .execute_unprepared(&format!("ALTER TABLE {from} RENAME TO {to}"))
+        .await
+        .unwrap();
+}
+
+async fn lessons_completed(app: &TestApp, token: &str, course: &Value) -> Value {
+    let progress: Value = app
+        .get(
+            &format!("/api/v1/courses/{}/progress", course["id"]),
+            Some(token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    progress["lessons_completed"].clone()
+}
+
+/// A submit whose progress could not be recorded: graded and stored, but the lesson not done.
+async fn submit_while_progress_fails(app: &TestApp, s: &Setup, token: &str, key: &str) -> Value {
+    let k = keys(app, &s.admin).await;
+    let (_, view) = start(app, token, s.quiz_id).await;
+    put_answers(app, token, &view, &answers(&view, &k, 5)).await;
+    progress_table(app, false).await;
+    let res = submit(app, token, &view, Some(key)).await;
+    assert!(res.status().is_server_error(), "{}", res.status());
+    progress_table(app, true).await;
+    assert_eq!(lessons_completed(app, token, &s.course).await, 0);
+    let (_, again) = start(app, token, s.quiz_id).await;
+    assert_ne!(
+        again["attempt_id"], view["attempt_id"],
+        "the first attempt is submitted"
+    );
+    view
+}
+
+#[tokio::test]
+async fn a_retried_submit_finishes_the_progress_a_failed_one_left_undone() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let view = submit_while_progress_fails(&app, &s, &member.token, "nop-1").await;
+    let res = submit(&app, &member.token, &view, Some("nop-1")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["result"]["passed"], true);
+    assert_eq!(lessons_completed(&app, &member.token, &s.course).await, 1);
+}
+
+#[tokio::test]
+async fn the_sweeper_finishes_the_progress_a_failed_submit_left_undone() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    submit_while_progress_fails(&app, &s, &member.token, "nop-1").await;
+    // Left to the request for a while, then retried by the sweeper.
+    attempts::sweep(&app.state).await.unwrap();
+    assert_eq!(lessons_completed(&app, &member.token, &s.course).await, 0);
+    app.clock.advance(chrono::Duration::minutes(1));
+    attempts::sweep(&app.state).await.unwrap();
+    assert_eq!(lessons_completed(&app, &member.token, &s.course).await, 1);
+}

@@ -32,10 +32,55 @@ async fn readyz_is_503_when_the_database_is_gone() {
     app.state.db.clone().close().await.unwrap();
     let res = app.get("/readyz", None).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["database"], "unavailable");
+    assert_eq!(body["checks"]["database"]["status"], "down");
+    assert!(body["checks"]["database"]["latency_ms"].is_u64());
+}
+
+#[tokio::test]
+async fn readyz_stays_ready_while_redis_is_down_and_reports_it() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.redis_url = Some(format!("redis://127.0.0.1:{port}"));
+    })
+    .await;
+    let res = app.get("/readyz", None).await;
     assert_eq!(
-        res.json::<Value>().await.unwrap()["database"],
-        "unavailable"
+        res.status(),
+        StatusCode::OK,
+        "Redis down is degraded, not down"
     );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["redis"], "unavailable");
+    assert_eq!(body["checks"]["database"]["status"], "up");
+    assert!(body["checks"]["database"]["latency_ms"].is_u64());
+    assert_eq!(body["checks"]["redis"]["status"], "down");
+    // Everything but the boards works: people can still register and read the units.
+    assert_eq!(
+        app.get("/api/v1/units", None).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn readyz_reports_each_dependency() {
+    let app = spawn_app().await;
+    let body: Value = app.get("/readyz", None).await.json().await.unwrap();
+    assert_eq!(body["checks"]["database"]["status"], "up");
+    let redis = if std::env::var("TEST_REDIS_URL").is_ok() {
+        "up"
+    } else {
+        "not_configured"
+    };
+    assert_eq!(body["checks"]["redis"]["status"], redis);
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ mod banks;
 mod conformance;
 mod contests;
 mod courses;
+mod exports;
 
 mod health;
 mod helpers;
