@@ -45,11 +45,7 @@ pub fn parse_file(file: &str, text: &str) -> Result<CourseFile, FileError> {
         fail(line, 0, message)
     })?;
     if def.lessons.len() > MAX_LESSONS {
-        return Err(fail(
-            0,
-            0,
-            format!("Khóa học có quá {MAX_LESSONS} bài học"),
-        ));
+        return Err(fail(0, 0, format!("Khóa học có quá {MAX_LESSONS} bài học")));
     }
     Ok(def)
 }

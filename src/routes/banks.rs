@@ -4,12 +4,12 @@ use futures_util::StreamExt;
 
 use crate::{
     auth::AuthUser,
+    domain::banks::limits,
     error::{ApiError, ApiResult, ErrorBody},
     services::{
         access::Actor,
         banks::{self, BankDetail, BankInfo, ImportSummary},
     },
-    domain::banks::limits,
     startup::AppState,
 };
 
