@@ -5,7 +5,7 @@
 //! Each case asserts that the parser returns (no panic, no abort), that a refusal stays within
 //! the caps (at most 50 errors and a count line, short messages, each naming the file), that
 //! an accepted file stays within the question cap, and that the process's peak memory stays
-//! bounded. `FUZZ_CASES` sets the number of cases per generator (default 32, so that a plain
+//! bounded. `FUZZ_CASES` sets the number of cases per generator (default 8, so that a plain
 //! `cargo test` stays fast; CI runs many more in release mode). Failures are saved by proptest
 //! under `proptest-regressions/` and replayed first; the crashers found by hand are the seed
 //! tests at the end.
@@ -27,7 +27,7 @@ fn cases() -> u32 {
     std::env::var("FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(32)
+        .unwrap_or(8)
 }
 
 fn config() -> ProptestConfig {
