@@ -41,7 +41,14 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let wait = Duration::from_secs(limits::IMPORT_QUEUE_WAIT_SECS);
+    run_within(Duration::from_secs(limits::IMPORT_QUEUE_WAIT_SECS), work).await
+}
+
+async fn run_within<T, F>(wait: Duration, work: F) -> ApiResult<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
     let permit = match tokio::time::timeout(wait, semaphore().clone().acquire_owned()).await {
         Ok(Ok(permit)) => permit,
         Ok(Err(_)) | Err(_) => {
@@ -65,4 +72,28 @@ pub async fn parse(file: &str, bytes: &[u8]) -> ApiResult<Parsed> {
     let file = file.to_owned();
     let bytes = bytes.to_vec();
     run_bounded(move || super::banks::parse(&file, &bytes)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn work_waits_for_a_slot_and_is_turned_away_when_none_frees_up() {
+        let all = u32::try_from(slots()).unwrap();
+        let held = semaphore().clone().acquire_many_owned(all).await.unwrap();
+        let refused = run_within(Duration::from_millis(50), || 1).await;
+        assert!(
+            matches!(
+                refused,
+                Err(ApiError::TooManyRequests {
+                    retry_after_secs: limits::IMPORT_RETRY_AFTER_SECS
+                })
+            ),
+            "{refused:?}"
+        );
+        let waiting = tokio::spawn(run_within(Duration::from_secs(30), || 2));
+        drop(held);
+        assert_eq!(waiting.await.unwrap().unwrap(), 2);
+    }
 }
