@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use soiduong::{
+    domain::banks::{FileError, limits},
     services::{
         banks::{self, Format, ImportSummary},
         courses,
@@ -57,6 +58,32 @@ pub async fn run(state: &AppState, paths: &[PathBuf]) -> anyhow::Result<bool> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         bar.set_message(name.clone());
+        // The same limits as an upload: a file over the cap is refused unread.
+        let size = std::fs::metadata(path)?.len();
+        if size > limits::MAX_FILE_BYTES as u64 {
+            summaries.push(ImportSummary {
+                file: name.clone(),
+                bank: None,
+                added: 0,
+                updated: 0,
+                unchanged: 0,
+                retired: 0,
+                rejected: 1,
+                failed: true,
+                errors: vec![FileError {
+                    file: name,
+                    line: 0,
+                    column: 0,
+                    message: format!(
+                        "Tệp quá lớn ({} KB, tối đa {} KB)",
+                        size / 1024,
+                        limits::MAX_FILE_BYTES / 1024
+                    ),
+                }],
+            });
+            bar.inc(1);
+            continue;
+        }
         let bytes = std::fs::read(path)?;
         if Format::of(&name) == Some(Format::Yaml)
             && is_course(path, &String::from_utf8_lossy(&bytes))

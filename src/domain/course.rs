@@ -6,7 +6,52 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{banks::valid_slug, paper::DrawRule, person::Category, unit::in_subtree};
+use super::{
+    banks::{FileError, limits, valid_slug, yaml},
+    paper::DrawRule,
+    person::Category,
+    unit::in_subtree,
+};
+
+/// The bounds of a course file: lesson bodies are Markdown and may be long.
+pub const COURSE_BOUNDS: yaml::Bounds = yaml::Bounds {
+    max_bytes: limits::MAX_TEXT_BYTES,
+    max_depth: limits::MAX_YAML_DEPTH,
+    max_nodes: limits::MAX_YAML_NODES,
+    max_scalar_bytes: limits::MAX_COURSE_FIELD_BYTES,
+};
+
+/// Reads a course file (YAML). The text is first held to [`COURSE_BOUNDS`] (size, nesting,
+/// node count, value length, no control characters), so no file can exhaust the stack or the
+/// memory of the loader. Fails with the problem's file, line and Vietnamese message.
+pub fn parse_file(file: &str, text: &str) -> Result<CourseFile, FileError> {
+    let fail = |line: usize, column: usize, message: String| FileError {
+        file: file.to_owned(),
+        line,
+        column,
+        message,
+    };
+    yaml::guard(text, &COURSE_BOUNDS)
+        .map_err(|(line, column, message)| fail(line, column, message))?;
+    let def: CourseFile = marked_yaml::from_yaml(0, text).map_err(|e| {
+        let line = match &e {
+            marked_yaml::FromYamlError::FromNode(n) => n.start_mark().map_or(0, |m| m.line()),
+            marked_yaml::FromYamlError::ParseYaml(_) => 0,
+        };
+        let message: String = format!("Tệp khóa học không hợp lệ: {e}")
+            .chars()
+            .take(limits::MAX_MESSAGE_CHARS)
+            .collect();
+        fail(line, 0, message)
+    })?;
+    if def.lessons.len() > MAX_LESSONS {
+        return Err(fail(0, 0, format!("Khóa học có quá {MAX_LESSONS} bài học")));
+    }
+    Ok(def)
+}
+
+/// Lessons in one course: a year-long course of weekly lessons has 52.
+pub const MAX_LESSONS: usize = 500;
 
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -281,6 +326,18 @@ mod tests {
             }],
             final_test: Some(quiz()),
         }
+    }
+
+    #[test]
+    fn course_files_are_bounded_before_loading() {
+        let deep = format!("lessons:\n{}x\n", "- ".repeat(5_000));
+        let e = parse_file("k.yaml", &deep).unwrap_err();
+        assert!(e.message.contains("quá sâu"), "{e:?}");
+        let e = parse_file("k.yaml", "course:\n  id: a\u{0}\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 8));
+        let text = "course:\n  id: k\n  title: K\nlessons:\n  - id: bai-1\n    title: B\n    body: |\n      - một\n        - hai\n";
+        let def = parse_file("k.yaml", text).unwrap();
+        assert!(def.lessons[0].body.contains("hai"));
     }
 
     #[test]

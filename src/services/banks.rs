@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::access::Actor;
 use crate::{
     domain::{
-        banks::{self, BankDef, FileError, OptionDef, QuestionKind},
+        banks::{self, BankDef, FileError, OptionDef, QuestionKind, limits},
         paper::{self, DrawRule, PoolEntry, Purpose},
     },
     error::{ApiError, ApiResult},
@@ -81,15 +81,43 @@ impl ImportSummary {
 /// Parses a file of any supported format. Returns the bank and the items rejected without
 /// failing the file (unsupported GIFT question types); fails with every error otherwise.
 pub fn parse(file: &str, bytes: &[u8]) -> Result<(BankDef, Vec<FileError>), Vec<FileError>> {
+    let refuse = |line: usize, column: usize, message: String| {
+        vec![FileError {
+            file: file.to_owned(),
+            line,
+            column,
+            message,
+        }]
+    };
+    if bytes.len() > limits::MAX_FILE_BYTES {
+        return Err(refuse(
+            0,
+            0,
+            format!(
+                "Tệp quá lớn ({} KB, tối đa {} KB)",
+                bytes.len() / 1024,
+                limits::MAX_FILE_BYTES / 1024
+            ),
+        ));
+    }
     let text = || {
-        std::str::from_utf8(bytes).map_err(|_| {
-            vec![FileError {
-                file: file.to_owned(),
-                line: 1,
-                column: 0,
-                message: "Tệp không phải văn bản UTF-8".into(),
-            }]
-        })
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| refuse(1, 0, "Tệp không phải văn bản UTF-8".into()))?;
+        if text.len() > limits::MAX_TEXT_BYTES {
+            return Err(refuse(
+                0,
+                0,
+                format!(
+                    "Tệp quá lớn ({} KB, tối đa {} KB); hãy chia thành nhiều tệp",
+                    text.len() / 1024,
+                    limits::MAX_TEXT_BYTES / 1024
+                ),
+            ));
+        }
+        if let Some((line, column, c)) = limits::first_control_char(text) {
+            return Err(refuse(line, column, limits::control_char_message(c)));
+        }
+        Ok(text)
     };
     let (mut bank, rejected) = match Format::of(file) {
         Some(Format::Yaml) => (banks::yaml::parse(file, text()?)?, Vec::new()),
@@ -117,6 +145,13 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<(BankDef, Vec<FileError>), Vec<
             column: 0,
             message: "Tên tệp phải cho ra một mã ngân hàng hợp lệ (chữ cái, số)".into(),
         }]);
+    }
+    if limits::has_control_char(&bank.title) || limits::has_control_char(&bank.description) {
+        return Err(refuse(
+            0,
+            0,
+            "Tên hoặc mô tả ngân hàng chứa ký tự điều khiển không được phép".into(),
+        ));
     }
     if bank.questions.is_empty() {
         return Err(vec![FileError {
@@ -163,7 +198,7 @@ pub async fn import_file(
     file: &str,
     bytes: &[u8],
 ) -> ApiResult<ImportSummary> {
-    let (def, rejected) = match parse(file, bytes) {
+    let (def, rejected) = match super::imports::parse(file, bytes).await? {
         Ok(ok) => ok,
         Err(errors) => return Ok(ImportSummary::failed(file, errors)),
     };

@@ -467,18 +467,7 @@ pub async fn import_course_file(
     text: &str,
     by: Option<Uuid>,
 ) -> ApiResult<courses::Model> {
-    let def: CourseFile = marked_yaml::from_yaml(0, text).map_err(|e| {
-        let line = match &e {
-            marked_yaml::FromYamlError::FromNode(n) => n.start_mark().map_or(0, |m| m.line()),
-            marked_yaml::FromYamlError::ParseYaml(_) => 0,
-        };
-        file_rejected(vec![FileError {
-            file: file.to_owned(),
-            line,
-            column: 0,
-            message: format!("Tệp khóa học không hợp lệ: {e}"),
-        }])
-    })?;
+    let def = course::parse_file(file, text).map_err(|e| file_rejected(vec![e]))?;
     let problems = validate(state, &def).await?;
     if !problems.is_empty() {
         let errors = problems

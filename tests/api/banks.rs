@@ -282,3 +282,195 @@ fn the_shipped_banks_parse_with_no_rejection() {
     );
     assert!(total >= 400, "{total} shipped questions");
 }
+
+/// The error body of a refused upload, with its size in bytes.
+async fn refused(res: reqwest::Response) -> (Value, usize) {
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = res.text().await.unwrap();
+    let body: Value = serde_json::from_str(&text).unwrap();
+    (body, text.len())
+}
+
+/// The service still answers after a hostile upload.
+async fn still_serves(app: &crate::helpers::TestApp, token: &str) {
+    let res = app.get("/api/v1/question-banks", Some(token)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// A workbook with `cells` (row, column, text) on its first sheet.
+fn workbook(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    for (r, c, t) in cells {
+        sheet.write_string(*r, *c, *t).unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+#[tokio::test]
+async fn a_sparse_workbook_is_refused_by_name_and_the_service_keeps_serving() {
+    // Cells only at A1 and XFD1048576: calamine once sized a 512 GiB range from it and the
+    // process aborted (issue 7, finding 1).
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let bytes = workbook(&[(0, 0, "stem"), (1_048_575, 16_383, "x")]);
+    assert!(bytes.len() < 8_000);
+    let res = app.upload(&admin.token, &[("thua-thot.xlsx", bytes)]).await;
+    let (body, _) = refused(res).await;
+    assert_eq!(body["error"]["code"], "bank_rejected");
+    let error = &body["error"]["details"][0]["errors"][0];
+    assert_eq!(error["file"], "thua-thot.xlsx");
+    assert!(
+        error["message"].as_str().unwrap().contains("XFD1048576"),
+        "{error}"
+    );
+    still_serves(&app, &admin.token).await;
+}
+
+#[tokio::test]
+async fn deeply_nested_yaml_is_refused_and_the_service_keeps_serving() {
+    // `questions:` and 5,000 × "- " (10 KB) overflowed a worker's stack (finding 2).
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let text = format!("questions:\n{}x\n", "- ".repeat(5_000));
+    let res = app
+        .upload(&admin.token, &[("sau.yaml", text.into_bytes())])
+        .await;
+    let (body, _) = refused(res).await;
+    let errors = body["error"]["details"][0]["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        (errors[0]["file"].as_str(), errors[0]["line"].as_u64()),
+        (Some("sau.yaml"), Some(2))
+    );
+    assert!(errors[0]["message"].as_str().unwrap().contains("quá sâu"));
+    still_serves(&app, &admin.token).await;
+}
+
+#[tokio::test]
+async fn a_flood_of_broken_gift_items_gives_a_small_answer_with_the_count() {
+    // 1 MB of "{\n\n" once answered with a 102 MB error list (finding 3).
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let flood = "{\n\n".repeat(1024 * 1024 / 3);
+    let res = app
+        .upload(&admin.token, &[("lu.gift", flood.into_bytes())])
+        .await;
+    let (body, size) = refused(res).await;
+    assert!(size < 32 * 1024, "the error body is {size} bytes");
+    let errors = body["error"]["details"][0]["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 51, "fifty errors and the count");
+    let last = errors[50]["message"].as_str().unwrap();
+    assert!(last.contains("tổng cộng 5001 lỗi"), "{last}");
+    still_serves(&app, &admin.token).await;
+}
+
+#[tokio::test]
+async fn more_than_ten_files_in_one_request_are_refused_before_any_is_imported() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let good = fixture("ngan-hang-aiken.txt");
+    let files: Vec<(String, Vec<u8>)> = (0..11)
+        .map(|i| (format!("bank-{i}.txt"), good.clone()))
+        .collect();
+    let files: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    let res = app.upload(&admin.token, &files).await;
+    assert_eq!(
+        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "too_many_files"
+    );
+    let list: Vec<Value> = app
+        .get("/api/v1/question-banks", Some(&admin.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list.is_empty(), "nothing of the request was imported");
+    // Ten are fine.
+    let res = app.upload(&admin.token, &files[..10]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_upload_over_twenty_megabytes_is_refused_with_413() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let nine_mb = vec![b'x'; 9 * 1024 * 1024];
+    let files: Vec<(&str, Vec<u8>)> = (0..3).map(|_| ("lon.txt", nine_mb.clone())).collect();
+    let res = app.upload(&admin.token, &files).await;
+    assert_eq!(
+        error_code(res, StatusCode::PAYLOAD_TOO_LARGE).await,
+        "payload_too_large"
+    );
+    still_serves(&app, &admin.token).await;
+}
+
+#[tokio::test]
+async fn a_zip_bomb_sheet_is_refused_before_it_is_inflated() {
+    use std::io::Write;
+    // A valid header, then 400,000 rows of one cell: ~22 MB of sheet XML in a few hundred KB.
+    // Read whole, it cost GBs and answered with two errors a row (finding 3).
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>stem</t></is></c><c r="B1" t="inlineStr"><is><t>A</t></is></c><c r="C1" t="inlineStr"><is><t>B</t></is></c><c r="D1" t="inlineStr"><is><t>correct</t></is></c></row>"#,
+    );
+    for r in 2..400_002 {
+        xml.push_str(&format!(
+            r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>x</t></is></c></row>"#
+        ));
+    }
+    xml.push_str("</sheetData></worksheet>");
+    let workbook_xml = r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+    let rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
+    let root_rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
+    let types = r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, content) in [
+        ("[Content_Types].xml", types.as_bytes()),
+        ("_rels/.rels", root_rels.as_bytes()),
+        ("xl/workbook.xml", workbook_xml.as_bytes()),
+        ("xl/_rels/workbook.xml.rels", rels.as_bytes()),
+        ("xl/worksheets/sheet1.xml", xml.as_bytes()),
+    ] {
+        zip.start_file(name, opts).unwrap();
+        zip.write_all(content).unwrap();
+    }
+    let bytes = zip.finish().unwrap().into_inner();
+    assert!(bytes.len() < 2 * 1024 * 1024, "{} bytes", bytes.len());
+
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = app.upload(&admin.token, &[("bom.xlsx", bytes)]).await;
+    let (body, size) = refused(res).await;
+    assert!(size < 4 * 1024, "the error body is {size} bytes");
+    let errors = body["error"]["details"][0]["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["file"], "bom.xlsx");
+    assert!(
+        errors[0]["message"].as_str().unwrap().contains("giải nén"),
+        "{errors:?}"
+    );
+    still_serves(&app, &admin.token).await;
+}
+
+#[tokio::test]
+async fn a_nul_byte_in_a_gift_file_is_refused_with_its_line_and_column() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let text = "::Q1:: Thủ đô? {=Hà Nội ~Huế}\n\n::Q2:: Câu\0 hỏi {=a ~b}\n";
+    let res = app
+        .upload(&admin.token, &[("nul.gift", text.as_bytes().to_vec())])
+        .await;
+    let (body, _) = refused(res).await;
+    let error = &body["error"]["details"][0]["errors"][0];
+    assert_eq!(
+        (error["line"].as_u64(), error["column"].as_u64()),
+        (Some(3), Some(11))
+    );
+    assert!(
+        error["message"].as_str().unwrap().contains("U+0000"),
+        "{error}"
+    );
+    still_serves(&app, &admin.token).await;
+}

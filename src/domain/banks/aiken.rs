@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use super::{
     BankDef, FileError, OptionDef, Problems, QuestionDef, QuestionKind, check_question, file_stem,
-    hashed_key, nfc, slugify,
+    hashed_key, limits, nfc, slugify,
 };
 
 /// Parses an Aiken file. Fails with every malformed block, each with its line.
@@ -40,6 +40,17 @@ pub fn parse(file: &str, text: &str) -> Result<BankDef, Vec<FileError>> {
                     0,
                     "Dòng ANSWER đứng trước khi có câu hỏi và ít nhất hai phương án",
                 );
+            } else if questions.len() >= limits::MAX_QUESTIONS {
+                p.at(
+                    line_no,
+                    0,
+                    format!(
+                        "Tệp có quá {} câu hỏi; hãy chia thành nhiều tệp",
+                        limits::MAX_QUESTIONS
+                    ),
+                );
+                stem.clear();
+                break;
             } else if let Some(correct) = letter.filter(|l| options.iter().any(|(o, _)| o == l)) {
                 let stem_text = nfc(&stem.join("\n"));
                 let q = QuestionDef {

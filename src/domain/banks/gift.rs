@@ -15,7 +15,7 @@ use std::collections::HashSet;
 
 use super::{
     BankDef, FileError, OptionDef, Problems, QuestionDef, QuestionKind, check_question, file_stem,
-    hashed_key, letter_id, nfc, slugify, true_false_options,
+    hashed_key, letter_id, limits, nfc, slugify, true_false_options,
 };
 
 /// A parsed file: the bank, and the items it had that we do not import.
@@ -34,7 +34,18 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, Vec<FileError>> {
     let mut questions = Vec::new();
     let mut seen = HashSet::new();
 
-    for (line, item) in items(text) {
+    for (n, (line, item)) in items(text).into_iter().enumerate() {
+        if n >= limits::MAX_QUESTIONS {
+            p.at(
+                line,
+                0,
+                format!(
+                    "Tệp có quá {} mục; hãy chia thành nhiều tệp",
+                    limits::MAX_QUESTIONS
+                ),
+            );
+            break;
+        }
         if let Some(cat) = item.strip_prefix("$CATEGORY:") {
             let cat = nfc(cat);
             title = Some(cat.rsplit('/').next().unwrap_or(&cat).trim().to_owned());
@@ -61,7 +72,7 @@ pub fn parse(file: &str, text: &str) -> Result<Parsed, Vec<FileError>> {
         purpose: None,
         questions,
     };
-    let rejected = rejected.errors;
+    let rejected = rejected.finish();
     p.into_result(Parsed { bank, rejected })
 }
 

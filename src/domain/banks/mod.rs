@@ -6,6 +6,7 @@
 
 pub mod aiken;
 pub mod gift;
+pub mod limits;
 pub mod xlsx;
 pub mod yaml;
 
@@ -122,10 +123,12 @@ impl fmt::Display for FileError {
     }
 }
 
-/// Collects errors for one file.
+/// Collects errors for one file: the first [`limits::MAX_ERRORS_PER_FILE`] in full, the rest
+/// only counted (a final line gives the total), so a broken file costs a few KB of answer.
 pub struct Problems {
     file: String,
-    pub errors: Vec<FileError>,
+    errors: Vec<FileError>,
+    total: usize,
 }
 
 impl Problems {
@@ -133,25 +136,65 @@ impl Problems {
         Self {
             file: file.to_owned(),
             errors: Vec::new(),
+            total: 0,
         }
     }
 
     pub fn at(&mut self, line: usize, column: usize, message: impl Into<String>) {
-        self.errors.push(FileError {
-            file: self.file.clone(),
-            line,
-            column,
-            message: message.into(),
-        });
+        self.total += 1;
+        if self.errors.len() < limits::MAX_ERRORS_PER_FILE {
+            self.errors.push(FileError {
+                file: self.file.clone(),
+                line,
+                column,
+                message: shorten(message.into()),
+            });
+        }
     }
 
-    pub fn into_result<T>(mut self, value: T) -> Result<T, Vec<FileError>> {
-        if self.errors.is_empty() {
+    /// How many problems were found (listed or not).
+    pub fn count(&self) -> usize {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// The listed problems in file order, then a line with the total when some were left out.
+    pub fn finish(mut self) -> Vec<FileError> {
+        self.errors.sort_by_key(|e| (e.line, e.column));
+        let listed = self.errors.len();
+        if self.total > listed {
+            self.errors.push(FileError {
+                file: self.file.clone(),
+                line: 0,
+                column: 0,
+                message: format!(
+                    "Còn {} lỗi khác không liệt kê (tổng cộng {} lỗi); hãy sửa các lỗi trên rồi nhập lại",
+                    self.total - listed,
+                    self.total
+                ),
+            });
+        }
+        self.errors
+    }
+
+    pub fn into_result<T>(self, value: T) -> Result<T, Vec<FileError>> {
+        if self.total == 0 {
             Ok(value)
         } else {
-            self.errors.sort_by_key(|e| (e.line, e.column));
-            Err(self.errors)
+            Err(self.finish())
         }
+    }
+}
+
+/// A message cut to [`limits::MAX_MESSAGE_CHARS`] characters: messages quote the file, and a
+/// quoted 16 KB stem is no help to anyone.
+fn shorten(message: String) -> String {
+    match message.char_indices().nth(limits::MAX_MESSAGE_CHARS) {
+        Some((cut, _)) => format!("{}…", &message[..cut]),
+        None => message,
     }
 }
 
@@ -237,6 +280,36 @@ pub fn check_question(
     p: &mut Problems,
 ) {
     let line = q.line;
+    let texts = [&q.stem, &q.explanation, &q.source]
+        .into_iter()
+        .chain(q.options.iter().map(|o| &o.text));
+    let mut too_long = false;
+    let mut control = false;
+    for t in texts {
+        too_long |= t.len() > limits::MAX_FIELD_BYTES;
+        control |= limits::has_control_char(t);
+    }
+    if too_long {
+        p.at(
+            line,
+            column,
+            format!(
+                "Câu hỏi \"{}\": một trường văn bản dài quá {} KB",
+                q.key,
+                limits::MAX_FIELD_BYTES / 1024
+            ),
+        );
+    }
+    if control || q.tags.iter().any(|t| limits::has_control_char(t)) {
+        p.at(
+            line,
+            column,
+            format!(
+                "Câu hỏi \"{}\" chứa ký tự điều khiển không được phép (như NUL)",
+                q.key
+            ),
+        );
+    }
     if !valid_key(&q.key) {
         p.at(
             line,

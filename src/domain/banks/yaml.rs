@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{
     BankDef, FileError, OptionDef, Problems, QuestionDef, QuestionKind, check_question, letter_id,
-    nfc, true_false_options, valid_slug,
+    limits, nfc, true_false_options, valid_slug,
 };
 
 #[derive(Deserialize)]
@@ -59,6 +59,85 @@ struct Choice {
     correct: bool,
 }
 
+/// What a YAML file may hold before it is loaded.
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    pub max_bytes: usize,
+    pub max_depth: usize,
+    pub max_nodes: usize,
+    pub max_scalar_bytes: usize,
+}
+
+/// The bounds of a bank file.
+pub const BANK_BOUNDS: Bounds = Bounds {
+    max_bytes: limits::MAX_TEXT_BYTES,
+    max_depth: limits::MAX_YAML_DEPTH,
+    max_nodes: limits::MAX_YAML_NODES,
+    max_scalar_bytes: limits::MAX_FIELD_BYTES,
+};
+
+/// Checks a YAML text against `bounds` on the parser's event stream (an iterative state
+/// machine, unlike the loader and the deserializer, which recurse once per level and hold
+/// every node). Syntax errors are left to the loader, which reports them with their place.
+/// Fails with the line, column (1-based) and message of the first bound crossed.
+pub fn guard(text: &str, bounds: &Bounds) -> Result<(), (usize, usize, String)> {
+    use yaml_rust2::parser::{Event, Parser};
+    if text.len() > bounds.max_bytes {
+        return Err((
+            1,
+            0,
+            format!(
+                "Tệp quá lớn ({} KB, tối đa {} KB); hãy chia thành nhiều tệp",
+                text.len() / 1024,
+                bounds.max_bytes / 1024
+            ),
+        ));
+    }
+    if let Some((line, column, c)) = limits::first_control_char(text) {
+        return Err((line, column, limits::control_char_message(c)));
+    }
+    let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
+    let mut nodes = 0usize;
+    loop {
+        let Ok((event, mark)) = parser.next_token() else {
+            return Ok(());
+        };
+        let at = |message: String| Err((mark.line(), mark.col() + 1, message));
+        match event {
+            Event::StreamEnd => return Ok(()),
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                nodes += 1;
+                if depth > bounds.max_depth {
+                    return at(format!(
+                        "Cấu trúc lồng nhau quá sâu (quá {} cấp)",
+                        bounds.max_depth
+                    ));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            Event::Scalar(value, ..) => {
+                nodes += 1;
+                if value.len() > bounds.max_scalar_bytes {
+                    return at(format!(
+                        "Giá trị dài quá {} KB",
+                        bounds.max_scalar_bytes / 1024
+                    ));
+                }
+            }
+            Event::Alias(..) => nodes += 1,
+            _ => {}
+        }
+        if nodes > bounds.max_nodes {
+            return at(format!(
+                "Tệp có quá nhiều phần tử (quá {}); hãy chia thành nhiều tệp",
+                bounds.max_nodes
+            ));
+        }
+    }
+}
+
 fn pos<T>(s: &Spanned<T>) -> (usize, usize) {
     s.span().start().map_or((0, 0), |m| (m.line(), m.column()))
 }
@@ -67,6 +146,10 @@ fn pos<T>(s: &Spanned<T>) -> (usize, usize) {
 /// column and a Vietnamese message.
 pub fn parse(file: &str, text: &str) -> Result<BankDef, Vec<FileError>> {
     let mut p = Problems::new(file);
+    if let Err((line, column, message)) = guard(text, &BANK_BOUNDS) {
+        p.at(line, column, message);
+        return p.into_result(unreachable_bank());
+    }
     let doc: File = match marked_yaml::from_yaml(0, text) {
         Ok(doc) => doc,
         Err(marked_yaml::FromYamlError::ParseYaml(e)) => {
@@ -104,6 +187,19 @@ pub fn parse(file: &str, text: &str) -> Result<BankDef, Vec<FileError>> {
     if doc.questions.is_empty() {
         let (l, c) = pos(&doc.bank);
         p.at(l, c, "Ngân hàng chưa có câu hỏi nào");
+    }
+    if doc.questions.len() > limits::MAX_QUESTIONS {
+        let (l, c) = pos(&doc.bank);
+        p.at(
+            l,
+            c,
+            format!(
+                "Ngân hàng có {} câu hỏi, tối đa {} một tệp; hãy chia thành nhiều tệp",
+                doc.questions.len(),
+                limits::MAX_QUESTIONS
+            ),
+        );
+        return p.into_result(unreachable_bank());
     }
 
     let mut seen = HashSet::new();
@@ -421,6 +517,33 @@ questions:
         let e = errors("bank:\n  id: x\n  title: [unclosed\nquestions: []\n");
         assert_eq!(e.len(), 1);
         assert!(e[0].line >= 3, "{e:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_loading() {
+        // 5,000 nested sequences overflowed the loader's stack (issue 7, finding 2).
+        let text = format!("questions:\n{}x\n", "- ".repeat(5_000));
+        let e = errors(&text);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("quá sâu"), "{e:?}");
+        assert_eq!(e[0].line, 2);
+        let flow = format!("bank: {}{}\n", "[".repeat(200), "]".repeat(200));
+        let e = errors(&flow);
+        assert!(e[0].message.contains("quá sâu"), "{e:?}");
+        // The shipped shape is well inside.
+        assert!(guard(GOOD, &BANK_BOUNDS).is_ok());
+    }
+
+    #[test]
+    fn nul_bytes_and_long_values_are_refused_with_their_place() {
+        let e = errors(&GOOD.replace("Hà Nội là thủ đô.", "Hà Nội\u{0} là thủ đô."));
+        assert_eq!((e[0].line, e[0].column), (14, 24), "{e:?}");
+        assert!(e[0].message.contains("U+0000"), "{e:?}");
+        let e = errors(&GOOD.replace("Hà Nội là thủ đô.", "\"\\0\""));
+        assert!(e[0].message.contains("điều khiển"), "{e:?}");
+        let long = "a".repeat(limits::MAX_FIELD_BYTES + 1);
+        let e = errors(&GOOD.replace("Hà Nội là thủ đô.", &long));
+        assert!(e[0].message.contains("dài quá"), "{e:?}");
     }
 
     #[test]

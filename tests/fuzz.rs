@@ -1,0 +1,443 @@
+//! Fuzzing every file parser on stable Rust: proptest over arbitrary bytes and over
+//! structure-aware inputs (valid files mutated with each format's own syntax, deep nesting,
+//! floods of one token, workbooks with huge dimensions, zip members that lie).
+//!
+//! Each case asserts that the parser returns (no panic, no abort), that a refusal stays within
+//! the caps (at most 50 errors and a count line, short messages, each naming the file), that
+//! an accepted file stays within the question cap, and that the process's peak memory stays
+//! bounded. `FUZZ_CASES` sets the number of cases per generator (default 8, so that a plain
+//! `cargo test` stays fast; CI runs many more in release mode). Failures are saved by proptest
+//! under `proptest-regressions/` and replayed first; the crashers found by hand are the seed
+//! tests at the end.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+
+use proptest::prelude::*;
+use soiduong::{
+    domain::{
+        banks::{FileError, limits},
+        course,
+    },
+    services::banks::{self, shipped},
+};
+
+fn cases() -> u32 {
+    std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8)
+}
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: cases(),
+        max_shrink_iters: 512,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Peak resident memory of this process, when the platform tells.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Inputs here are at most a few MB and the whole run peaks at ~30 MB (release) to ~50 MB
+/// (debug, every generator in parallel); a parser that goes past this is unbounded.
+const PEAK_RSS_LIMIT: u64 = 256 * 1024 * 1024;
+
+fn assert_memory_bounded() {
+    if let Some(peak) = peak_rss_bytes() {
+        assert!(
+            peak < PEAK_RSS_LIMIT,
+            "peak RSS {} MB",
+            peak / (1024 * 1024)
+        );
+    }
+}
+
+fn assert_errors_bounded(name: &str, errors: &[FileError]) {
+    assert!(!errors.is_empty(), "a refusal says why");
+    assert!(
+        errors.len() <= limits::MAX_ERRORS_PER_FILE + 1,
+        "{} errors",
+        errors.len()
+    );
+    for e in errors {
+        assert_eq!(e.file, name);
+        assert!(
+            e.message.chars().count() <= limits::MAX_MESSAGE_CHARS + 1,
+            "a message of {} characters",
+            e.message.chars().count()
+        );
+    }
+    let body = serde_json::to_string(errors).unwrap();
+    assert!(body.len() < 128 * 1024, "{} bytes of errors", body.len());
+}
+
+/// Any bank file, through the same entry point as an upload.
+fn check_bank(name: &str, bytes: &[u8]) {
+    match banks::parse(name, bytes) {
+        Ok((bank, rejected)) => {
+            assert!(!bank.questions.is_empty());
+            assert!(bank.questions.len() <= limits::MAX_QUESTIONS);
+            assert!(rejected.len() <= limits::MAX_ERRORS_PER_FILE + 1);
+            for q in &bank.questions {
+                assert!(!limits::has_control_char(&q.stem));
+                assert!(q.stem.len() <= limits::MAX_FIELD_BYTES);
+            }
+        }
+        Err(errors) => assert_errors_bounded(name, &errors),
+    }
+    assert_memory_bounded();
+}
+
+fn check_course(name: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    if let Err(e) = course::parse_file(name, &text) {
+        assert_errors_bounded(name, &[e]);
+    }
+    assert_memory_bounded();
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn course_sample() -> Vec<u8> {
+    shipped::COURSES
+        .first()
+        .map(|(_, text)| text.as_bytes().to_vec())
+        .unwrap_or_default()
+}
+
+/// One edit of a file: insert a token of the format's syntax, delete or duplicate a span,
+/// or overwrite a byte. Positions are fractions of the length, so they apply to any file.
+#[derive(Clone, Debug)]
+enum Edit {
+    Insert(f64, usize, u8),
+    Delete(f64, u16),
+    Duplicate(f64, u16, u8),
+    Byte(f64, u8),
+}
+
+fn edits() -> impl Strategy<Value = Vec<Edit>> {
+    let edit = prop_oneof![
+        (0.0..1.0f64, any::<usize>(), 1..40u8).prop_map(|(p, t, n)| Edit::Insert(p, t, n)),
+        (0.0..1.0f64, any::<u16>()).prop_map(|(p, n)| Edit::Delete(p, n)),
+        (0.0..1.0f64, 1..2000u16, 1..20u8).prop_map(|(p, n, k)| Edit::Duplicate(p, n, k)),
+        (0.0..1.0f64, any::<u8>()).prop_map(|(p, b)| Edit::Byte(p, b)),
+    ];
+    prop::collection::vec(edit, 1..8)
+}
+
+fn apply(mut bytes: Vec<u8>, edits: &[Edit], tokens: &[&[u8]]) -> Vec<u8> {
+    let at = |p: f64, len: usize| ((p * len as f64) as usize).min(len);
+    for e in edits {
+        let len = bytes.len();
+        match *e {
+            Edit::Insert(p, t, n) => {
+                let i = at(p, len);
+                let token = tokens[t % tokens.len()];
+                let insert: Vec<u8> = token.repeat(usize::from(n));
+                bytes.splice(i..i, insert);
+            }
+            Edit::Delete(p, n) => {
+                let i = at(p, len);
+                let j = (i + usize::from(n)).min(len);
+                bytes.drain(i..j);
+            }
+            Edit::Duplicate(p, n, k) => {
+                let i = at(p, len);
+                let j = (i + usize::from(n)).min(len);
+                let span = bytes[i..j].repeat(usize::from(k));
+                bytes.splice(j..j, span);
+            }
+            Edit::Byte(p, b) => {
+                if len > 0 {
+                    let i = at(p, len - 1);
+                    bytes[i] = b;
+                }
+            }
+        }
+    }
+    bytes
+}
+
+const YAML_TOKENS: &[&[u8]] = &[
+    b"- ",
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b": ",
+    b"\n",
+    b"\n  ",
+    b"? ",
+    b"&a ",
+    b"*a",
+    b"!!str ",
+    b"|\n",
+    b">-\n",
+    b"\"",
+    b"'",
+    b"\\",
+    b"#",
+    b"---\n",
+    b"...\n",
+    b"\t",
+    b"\0",
+    b"\xc3",
+    b"\"\\0\"",
+    b"questions:",
+    b"options:",
+    b"- text: x\n",
+    b"correct: true",
+    b"difficulty: 300",
+    b"lessons:",
+    b"draw:",
+    b"count: 4294967296",
+];
+const GIFT_TOKENS: &[&[u8]] = &[
+    b"{",
+    b"}",
+    b"\n\n",
+    b"::",
+    b"=",
+    b"~",
+    b"#",
+    b"####",
+    b"%50%",
+    b"%-100%",
+    b"\\",
+    b"->",
+    b"{T}",
+    b"{#1:0}",
+    b"$CATEGORY: a/b",
+    b"//",
+    b"[html]",
+    b"\0",
+    b"\x1b",
+    b"\xe1\xba",
+];
+const AIKEN_TOKENS: &[&[u8]] = &[
+    b"\n",
+    b"A. x\n",
+    b"B) y\n",
+    b"ANSWER: A\n",
+    b"ANSWER: Z\n",
+    b"ANSWER :",
+    b"\n\n",
+    b"\0",
+    b"Z. ",
+    b"\r\n",
+];
+const BINARY_TOKENS: &[&[u8]] = &[
+    b"PK\x03\x04",
+    b"PK\x01\x02",
+    b"PK\x05\x06",
+    b"\xff\xff\xff\xff",
+    b"\0\0\0\0",
+    b"<row>",
+    b"</sheetData>",
+    b"XFD1048576",
+];
+
+/// A workbook with `cells` (row, column, text) on its first sheet.
+fn workbook(cells: &[(u32, u16, String)]) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    for (r, c, t) in cells {
+        sheet.write_string(*r, *c, t).unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+/// A zip of `members`, deflated.
+fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, content) in members {
+        out.start_file(*name, opts).unwrap();
+        out.write_all(content).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+/// Nested collections in any mix of YAML's block and flow styles.
+fn nesting() -> impl Strategy<Value = String> {
+    let open = prop::sample::select(vec!["- ", "[", "{a: ", "- [", "? ", "- a: ", "\n  - "]);
+    (prop::collection::vec(open, 0..3000), "[a-z]{0,3}").prop_map(|(opens, leaf)| {
+        let mut s = String::from("questions:\n");
+        for o in &opens {
+            s.push_str(o);
+        }
+        s.push_str(&leaf);
+        for o in opens.iter().rev() {
+            match *o {
+                "[" | "- [" => s.push(']'),
+                "{a: " => s.push('}'),
+                _ => {}
+            }
+        }
+        s.push('\n');
+        s
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn arbitrary_bytes_never_break_a_parser(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
+        for name in ["b.yaml", "b.gift", "b.txt", "b.xlsx"] {
+            check_bank(name, &bytes);
+        }
+        check_course("k.yaml", &bytes);
+    }
+
+    #[test]
+    fn arbitrary_text_never_breaks_a_parser(text in "\\PC{0,2000}") {
+        for name in ["b.yaml", "b.gift", "b.txt"] {
+            check_bank(name, text.as_bytes());
+        }
+        check_course("k.yaml", text.as_bytes());
+    }
+
+    #[test]
+    fn mutated_yaml_banks_and_courses_are_handled(e in edits()) {
+        check_bank("thu-nghiem.yaml", &apply(fixture("thu-nghiem.yaml"), &e, YAML_TOKENS));
+        check_course("khoa-hoc.yaml", &apply(course_sample(), &e, YAML_TOKENS));
+    }
+
+    #[test]
+    fn mutated_gift_files_are_handled(e in edits()) {
+        check_bank("ngan-hang.gift", &apply(fixture("ngan-hang.gift"), &e, GIFT_TOKENS));
+    }
+
+    #[test]
+    fn mutated_aiken_files_are_handled(e in edits()) {
+        check_bank("ngan-hang.txt", &apply(fixture("ngan-hang-aiken.txt"), &e, AIKEN_TOKENS));
+    }
+
+    #[test]
+    fn mutated_workbooks_are_handled(e in edits()) {
+        check_bank("ngan-hang.xlsx", &apply(fixture("ngan-hang-excel.xlsx"), &e, BINARY_TOKENS));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_or_read(text in nesting()) {
+        check_bank("sau.yaml", text.as_bytes());
+        check_course("sau.yaml", text.replace("questions:", "lessons:").as_bytes());
+    }
+
+    #[test]
+    fn token_floods_give_small_answers(
+        tokens in prop::collection::vec(prop::sample::select(GIFT_TOKENS.to_vec()), 1..4),
+        repeat in 1..60_000usize,
+    ) {
+        let unit: Vec<u8> = tokens.concat();
+        let flood = unit.repeat(repeat.min(limits::MAX_TEXT_BYTES / unit.len().max(1) + 10));
+        check_bank("lu.gift", &flood);
+        check_bank("lu.txt", &flood);
+    }
+
+    #[test]
+    fn workbooks_with_huge_dimensions_are_refused_or_read(
+        cells in prop::collection::vec(
+            (
+                prop_oneof![0..20u32, 0..1_048_576u32, Just(1_048_575u32)],
+                prop_oneof![0..10u16, 0..16_384u16, Just(16_383u16)],
+                "[a-zA-Z0-9 ]{0,12}",
+            ),
+            0..6,
+        ),
+    ) {
+        check_bank("lon.xlsx", &workbook(&cells));
+    }
+
+    #[test]
+    fn zip_members_that_lie_about_their_size_are_refused(
+        size in 1..200_000usize,
+        declared in any::<u32>(),
+        which in 0..2usize,
+    ) {
+        let content = vec![b'<'; size];
+        let mut bytes = zip_of(&[("xl/workbook.xml", &content)]);
+        let lie = declared.to_le_bytes();
+        if which == 0 {
+            bytes[22..26].copy_from_slice(&lie);
+        }
+        if let Some(cd) = bytes.windows(4).position(|w| w == [0x50, 0x4b, 0x01, 0x02]) {
+            bytes[cd + 24..cd + 28].copy_from_slice(&lie);
+        }
+        check_bank("noi-doi.xlsx", &bytes);
+    }
+}
+
+// The crashers, kept as seeds: each aborted the process or answered with megabytes once.
+
+#[test]
+fn seed_sparse_workbook_at_a1_and_xfd1048576() {
+    let bytes = workbook(&[(0, 0, "stem".into()), (1_048_575, 16_383, "x".into())]);
+    let e = banks::parse("thua.xlsx", &bytes).unwrap_err();
+    assert!(e[0].message.contains("XFD1048576"), "{e:?}");
+    assert_memory_bounded();
+}
+
+#[test]
+fn seed_five_thousand_nested_block_sequences() {
+    let text = format!("questions:\n{}x\n", "- ".repeat(5_000));
+    check_bank("sau.yaml", text.as_bytes());
+    let e = banks::parse("sau.yaml", text.as_bytes()).unwrap_err();
+    assert!(e[0].message.contains("quá sâu"), "{e:?}");
+    check_course(
+        "sau.yaml",
+        text.replace("questions:", "lessons:").as_bytes(),
+    );
+}
+
+#[test]
+fn seed_deep_flow_collections() {
+    for depth in [33, 200, 100_000] {
+        let text = format!("bank: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+        check_bank("sau.yaml", text.as_bytes());
+        check_course("sau.yaml", text.as_bytes());
+    }
+}
+
+#[test]
+fn seed_a_megabyte_of_open_braces() {
+    let flood = "{\n\n".repeat(1024 * 1024 / 3);
+    let e = banks::parse("lu.gift", flood.as_bytes()).unwrap_err();
+    assert_eq!(e.len(), limits::MAX_ERRORS_PER_FILE + 1);
+    check_bank("lu.gift", flood.as_bytes());
+}
+
+#[test]
+fn seed_zip_bomb_member() {
+    let big = vec![b' '; (limits::MAX_ZIP_MEMBER_BYTES + 1) as usize];
+    let bytes = zip_of(&[("xl/worksheets/sheet1.xml", &big)]);
+    let e = banks::parse("bom.xlsx", &bytes).unwrap_err();
+    assert!(e[0].message.contains("giải nén"), "{e:?}");
+    assert_memory_bounded();
+}
+
+#[test]
+fn seed_nul_bytes_in_every_text_format() {
+    for name in ["b.yaml", "b.gift", "b.txt"] {
+        let e = banks::parse(name, "Câu hỏi\0?\nA. x\nB. y\nANSWER: A\n".as_bytes()).unwrap_err();
+        assert_eq!((e[0].line, e[0].column), (1, 8), "{name}: {e:?}");
+    }
+    let e = course::parse_file("k.yaml", "course:\n  id: \u{0}\n").unwrap_err();
+    assert_eq!(e.line, 2);
+}
