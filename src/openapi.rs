@@ -3,8 +3,9 @@
 use utoipa::{
     Modify, OpenApi,
     openapi::{
-        ContentBuilder, Ref, RefOr, ResponseBuilder,
+        ContentBuilder, Ref, RefOr, ResponseBuilder, Schema,
         path::{Operation, ParameterIn},
+        schema::ArrayItems,
         security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     },
 };
@@ -67,7 +68,7 @@ use crate::{error, routes, services};
         routes::ops::openapi_json,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, services::accounts::Roles, services::accounts::SessionRecord)),
-    modifiers(&BearerAuth, &CommonResponses),
+    modifiers(&BearerAuth, &CommonResponses, &Refinements),
     tags(
         (name = "auth", description = "Đăng ký, đăng nhập, phiên"),
         (name = "me", description = "Tài khoản của tôi"),
@@ -192,6 +193,26 @@ impl Modify for CommonResponses {
             {
                 Self::apply(op);
             }
+        }
+    }
+}
+
+/// Rules the derive cannot attach where they belong: bounds on the items of an array.
+struct Refinements;
+
+impl Modify for Refinements {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        // A draw rule's difficulties are 1, 2 or 3 (`domain::paper::DrawRule`).
+        if let Some(RefOr::T(Schema::Object(rule))) = components.schemas.get_mut("DrawRule")
+            && let Some(RefOr::T(Schema::Array(list))) = rule.properties.get_mut("difficulty")
+            && let ArrayItems::RefOrSchema(item) = &mut list.items
+            && let RefOr::T(Schema::Object(item)) = item.as_mut()
+        {
+            item.minimum = Some(1.into());
+            item.maximum = Some(3.into());
         }
     }
 }

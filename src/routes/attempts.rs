@@ -62,7 +62,7 @@ async fn save(
     security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "Attempt id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 200 visible ASCII characters, e.g. a UUID", min_length = 1, max_length = 200, pattern = "^[!-~]{1,200}$"),
     ),
     request_body(content = Option<SubmitRequest>, description = "Optional: the prediction, in contest rounds that ask one. An empty body is no prediction; a body that is not this JSON object is refused (400 with `field`), one that is not JSON 415."),
     responses(
@@ -88,10 +88,10 @@ async fn submit(
                     ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key không hợp lệ")
                 })?
                 .trim();
-            if k.is_empty() || k.len() > 200 {
+            if k.is_empty() || k.len() > 200 || !k.bytes().all(|b| b.is_ascii_graphic()) {
                 return Err(ApiError::bad_request(
                     "invalid_idempotency_key",
-                    "Idempotency-Key phải có từ 1 đến 200 ký tự",
+                    "Idempotency-Key phải có từ 1 đến 200 ký tự ASCII nhìn thấy được (ví dụ một UUID)",
                 ));
             }
             Some(k.to_owned())
@@ -149,6 +149,10 @@ fn submit_body(req: &HttpRequest, body: &[u8]) -> Result<SubmitRequest, BodyErro
     };
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|_| invalid("body", "Dữ liệu gửi lên không phải JSON hợp lệ"))?;
+    // `null` is the document's "no body" (the body is optional): no prediction.
+    if value.is_null() {
+        return Ok(SubmitRequest::default());
+    }
     let serde_json::Value::Object(map) = value else {
         return Err(invalid(
             "body",

@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     auth::AuthUser,
@@ -254,8 +254,17 @@ async fn unit_leaderboard(
 
 #[derive(Debug, Deserialize, IntoParams)]
 struct ResultsQuery {
-    /// `csv` or `xlsx`: the export with contact details (organizers only).
-    format: Option<String>,
+    /// The export with contact details (organizers only); JSON without it.
+    #[param(inline)]
+    format: Option<ExportFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum ExportFormat {
+    Json,
+    Csv,
+    Xlsx,
 }
 
 /// The final board and prize list of a finalised round (409 `results_not_ready` before).
@@ -265,7 +274,15 @@ struct ResultsQuery {
     tag = "contests",
     security(("bearer" = [])),
     params(("id" = i32, Path, description = "Round id"), ResultsQuery),
-    responses((status = 200, body = Results), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody))
+    responses(
+        (status = 200, description = "The results (JSON), or their export (`format=csv|xlsx`)", content(
+            (Results = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
 )]
 #[get("/rounds/{id}/results")]
 async fn results(
@@ -275,34 +292,32 @@ async fn results(
     q: web::Query<ResultsQuery>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    match q.format.as_deref() {
-        None | Some("json") => {
+    match q.format {
+        None | Some(ExportFormat::Json) => {
             Ok(HttpResponse::Ok().json(boards::results(&state, user, id).await?))
         }
-        Some(format @ ("csv" | "xlsx")) => {
+        Some(format) => {
             let (name, rows) = boards::export_rows(&state, user, id).await?;
-            let (bytes, mime) = if format == "csv" {
+            let (bytes, mime, ext) = if format == ExportFormat::Csv {
                 (
                     crate::export::csv(&rows).into_bytes(),
                     "text/csv; charset=utf-8",
+                    "csv",
                 )
             } else {
                 (
                     crate::export::xlsx("Kết quả", &rows).map_err(ApiError::Internal)?,
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    "xlsx",
                 )
             };
             Ok(HttpResponse::Ok()
                 .content_type(mime)
                 .insert_header((
                     "Content-Disposition",
-                    format!("attachment; filename=\"{name}.{format}\""),
+                    format!("attachment; filename=\"{name}.{ext}\""),
                 ))
                 .body(bytes))
         }
-        Some(_) => Err(ApiError::bad_request(
-            "invalid_format",
-            "Định dạng xuất phải là csv hoặc xlsx",
-        )),
     }
 }

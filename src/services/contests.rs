@@ -37,6 +37,8 @@ pub const ROUND_QUIZ: &str = "contest_round";
 #[serde(deny_unknown_fields)]
 pub struct NewContest {
     /// Stable slug.
+    /// Lower-case ASCII letters, digits and `-`, e.g. `tu-hao-viet-nam-2026`.
+    #[schema(pattern = "^[a-z0-9-]{1,64}$")]
     pub slug: String,
     pub title: String,
     #[serde(default)]
