@@ -99,9 +99,15 @@ async fn import(
             "Chưa có tệp nào được tải lên",
         ));
     }
-    let mut summaries = Vec::with_capacity(files.len());
+    // Every file is parsed and cleared before any is written: a file the caller may not
+    // import (403) or that a running round still needs (409) leaves the whole request unwritten.
+    let mut prepared = Vec::with_capacity(files.len());
     for (name, bytes) in files {
-        summaries.push(banks::import_file(&state, &actor, *target, &name, &bytes).await?);
+        prepared.push(banks::prepare(&state, &actor, *target, &name, &bytes).await?);
+    }
+    let mut summaries = Vec::with_capacity(prepared.len());
+    for p in prepared {
+        summaries.push(banks::apply(&state, p).await?);
     }
     if summaries.iter().any(|s| s.failed) {
         let message = summaries

@@ -187,10 +187,9 @@ pub fn system() -> Actor {
     }
 }
 
-/// Imports one file as `actor`; a file with any error imports nothing and says why. Fails
-/// (nothing written) with 403 when the bank exists outside the caller's subtree or `unit_id`
-/// lies outside it, and with 409 `bank_in_use` when the new content would leave an open or
-/// upcoming round unable to draw its paper, or would change the purpose of a bank in use.
+/// Imports one file as `actor`: [`prepare`] then [`apply`].
+///
+/// Fails as those do.
 pub async fn import_file(
     state: &AppState,
     actor: &Actor,
@@ -198,9 +197,37 @@ pub async fn import_file(
     file: &str,
     bytes: &[u8],
 ) -> ApiResult<ImportSummary> {
+    let prepared = prepare(state, actor, target, file, bytes).await?;
+    apply(state, prepared).await
+}
+
+/// A file parsed and cleared for import, or refused with its errors.
+pub enum Prepared {
+    Refused(ImportSummary),
+    Ready {
+        file: String,
+        def: BankDef,
+        rejected: Vec<FileError>,
+        owner: Option<i32>,
+    },
+}
+
+/// Parses a file and checks, writing nothing, that `actor` may import it. A file with any error
+/// comes back `Refused` with every error. Fails with 403 when the bank exists outside the
+/// caller's subtree or `unit_id` lies outside it, and with 409 `bank_in_use` when the new
+/// content would leave an open or upcoming round unable to draw its paper, or would change the
+/// purpose of a bank in use. An upload prepares every file before it applies any, so a refusal
+/// leaves nothing of the request written.
+pub async fn prepare(
+    state: &AppState,
+    actor: &Actor,
+    target: ImportTarget,
+    file: &str,
+    bytes: &[u8],
+) -> ApiResult<Prepared> {
     let (def, rejected) = match super::imports::parse(file, bytes).await? {
         Ok(ok) => ok,
-        Err(errors) => return Ok(ImportSummary::failed(file, errors)),
+        Err(errors) => return Ok(Prepared::Refused(ImportSummary::failed(file, errors))),
     };
     let scope = Scope::load(state).await?;
     let existing = store::banks::by_slugs(&state.db, std::slice::from_ref(&def.slug))
@@ -216,11 +243,32 @@ pub async fn import_file(
     if let Some(b) = &existing {
         guard_rounds(state, b, &def).await?;
     }
+    Ok(Prepared::Ready {
+        file: file.to_owned(),
+        def,
+        rejected,
+        owner,
+    })
+}
+
+/// Writes a prepared file (one transaction) and says what changed.
+///
+/// Fails when the database does.
+pub async fn apply(state: &AppState, prepared: Prepared) -> ApiResult<ImportSummary> {
+    let (file, def, rejected, owner) = match prepared {
+        Prepared::Refused(summary) => return Ok(summary),
+        Prepared::Ready {
+            file,
+            def,
+            rejected,
+            owner,
+        } => (file, def, rejected, owner),
+    };
     let (bank, counts) =
-        store::banks::apply(&state.db, &def, file, state.clock.now(), owner).await?;
+        store::banks::apply(&state.db, &def, &file, state.clock.now(), owner).await?;
     tracing::info!(bank = %bank.slug, version = bank.version, added = counts.added, updated = counts.updated, retired = counts.retired, "bank imported");
     Ok(ImportSummary {
-        file: file.to_owned(),
+        file,
         bank: Some(bank.slug),
         added: counts.added,
         updated: counts.updated,

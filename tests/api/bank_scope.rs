@@ -486,3 +486,39 @@ async fn a_lesson_quiz_over_a_bank_sealed_for_a_contest_does_not_start() {
         .await;
     assert_eq!(error_code(res, StatusCode::CONFLICT).await, "bank_sealed");
 }
+
+#[tokio::test]
+async fn a_refused_file_leaves_the_other_files_of_its_request_unwritten() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .upload(
+            &admin.token,
+            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let district = app.unit_id("Thành Đoàn Châu Đốc").await;
+    let district_org = app.organizer(district, district).await;
+
+    // Its own new bank first, then the province's bank, which it may not change.
+    let res = app
+        .upload(
+            &district_org.token,
+            &[
+                ("chau-doc.yaml", variant("chau-doc", None)),
+                ("thu-nghiem.yaml", cut_bank()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let slugs: Vec<Value> = banks_of(&app, &admin.token)
+        .await
+        .iter()
+        .map(|b| b["slug"].clone())
+        .collect();
+    assert!(
+        !slugs.contains(&json!("chau-doc")),
+        "the district's bank was written although the request was refused: {slugs:?}"
+    );
+}
