@@ -52,6 +52,8 @@ pub struct AppState {
     pub stale_boards: StaleBoards,
     /// Rounds as board reads need them, held for a few seconds.
     pub rounds: RoundCache,
+    /// Token generations, checked by `AuthUser` on each request (cached briefly).
+    pub generations: crate::auth::sessions::Generations,
 }
 
 impl AppState {
@@ -106,6 +108,7 @@ impl AppState {
             names: NameCache::new(),
             stale_boards: StaleBoards::default(),
             rounds: RoundCache::default(),
+            generations: crate::auth::sessions::Generations::new(),
         })
     }
 }

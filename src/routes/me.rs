@@ -1,4 +1,4 @@
-use actix_web::{HttpResponse, delete, get, patch, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, web};
 
 use crate::{
     auth::AuthUser,
@@ -38,10 +38,12 @@ async fn get_me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Js
 async fn patch_me(
     state: web::Data<AppState>,
     user: AuthUser,
+    req: HttpRequest,
     body: web::Json<ProfileChange>,
 ) -> ApiResult<web::Json<Me>> {
+    let address = super::auth::client_address(&req, state.settings.trust_proxy);
     Ok(web::Json(
-        accounts::update_me(&state, user.id, body.into_inner()).await?,
+        accounts::update_me(&state, user.id, body.into_inner(), &address).await?,
     ))
 }
 

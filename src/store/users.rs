@@ -4,7 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{refresh_tokens, unit_organizers, units, user_categories, users};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait, sea_query::Expr,
+    QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
@@ -48,6 +49,7 @@ pub async fn insert(db: &Db, new: NewUser, now: DateTime<Utc>) -> ApiResult<user
         deleted_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        token_generation: Set(0),
     }
     .insert(&txn)
     .await
@@ -130,6 +132,7 @@ pub async fn update(
 pub async fn erase(db: &Db, user: users::Model, now: DateTime<Utc>) -> ApiResult<()> {
     let txn = db.begin().await?;
     let id = user.id;
+    let generation = user.token_generation.saturating_add(1);
     let mut active: users::ActiveModel = user.into();
     active.full_name = Set("Người dùng đã xóa".to_owned());
     active.phone = Set(None);
@@ -140,6 +143,7 @@ pub async fn erase(db: &Db, user: users::Model, now: DateTime<Utc>) -> ApiResult
     active.is_admin = Set(false);
     active.deleted_at = Set(Some(now));
     active.updated_at = Set(now);
+    active.token_generation = Set(generation);
     active.update(&txn).await?;
     refresh_tokens::Entity::delete_many()
         .filter(refresh_tokens::Column::UserId.eq(id))
@@ -151,6 +155,31 @@ pub async fn erase(db: &Db, user: users::Model, now: DateTime<Utc>) -> ApiResult
         .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The token generation of a live account (`None` when it is gone or erased).
+pub async fn token_generation(db: &Db, id: Uuid) -> ApiResult<Option<i32>> {
+    Ok(users::Entity::find_by_id(id)
+        .filter(users::Column::DeletedAt.is_null())
+        .select_only()
+        .column(users::Column::TokenGeneration)
+        .into_tuple::<i32>()
+        .one(db)
+        .await?)
+}
+
+/// Bumps the token generation of `id`, ending every access token issued before, and returns
+/// the new generation (`None` when the account is gone).
+pub async fn bump_token_generation(db: &Db, id: Uuid) -> ApiResult<Option<i32>> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::TokenGeneration,
+            Expr::col(users::Column::TokenGeneration).add(1),
+        )
+        .filter(users::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    token_generation(db, id).await
 }
 
 /// Makes an existing account an admin and sets its password (used by `create-admin`).

@@ -116,6 +116,12 @@ async fn a_password_change_needs_the_current_one_and_ends_other_sessions() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+    let res = app.get("/api/v1/me", Some(&member.token)).await;
+    assert_eq!(
+        error_code(res, StatusCode::UNAUTHORIZED).await,
+        "token_revoked",
+        "a new password ends the access tokens too"
+    );
     let res = app
         .post(
             "/api/v1/auth/refresh",
@@ -177,7 +183,8 @@ async fn delete_me_erases_personal_data_and_keeps_an_anonymous_stub() {
     let res = app.get("/api/v1/me", Some(&member.token)).await;
     assert_eq!(
         error_code(res, StatusCode::UNAUTHORIZED).await,
-        "account_not_found"
+        "token_revoked",
+        "the access token ends with the account"
     );
     let res = app
         .post(
@@ -219,4 +226,34 @@ async fn delete_me_erases_personal_data_and_keeps_an_anonymous_stub() {
         }))
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn patch_me_is_no_password_oracle() {
+    let app = spawn_app().await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    for i in 0..5 {
+        let res = app
+            .patch(
+                "/api/v1/me",
+                Some(&member.token),
+                &json!({ "current_password": format!("doan-sai-{i}"), "new_password": "mat-khau-moi-2026" }),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&member.token),
+            &json!({ "current_password": member.password, "new_password": "mat-khau-moi-2026" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    // The same count as logins.
+    assert_eq!(
+        app.login(&member.login, &member.password).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
