@@ -485,3 +485,23 @@ async fn logout_ends_the_access_token_at_once() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn an_email_in_nfd_and_in_nfc_is_one_account() {
+    let app = spawn_app().await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let mut body = new_member(unit, "");
+    body["phone"] = Value::Null;
+    body["email"] = json!("nga\u{323}\u{302}n@example.vn");
+    assert_eq!(app.register(&body).await.status(), StatusCode::CREATED);
+    body["email"] = json!("Ngận@Example.vn");
+    let res = app.register(&body).await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "duplicate_login"
+    );
+    assert_eq!(
+        app.login("ngận@example.vn", "matkhau-an-toan").await.status(),
+        StatusCode::OK
+    );
+}

@@ -15,4 +15,5 @@ mod helpers;
 mod leaderboard;
 mod limiter;
 mod me;
+mod metrics;
 mod units;
