@@ -8,7 +8,10 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::units::{Unit, find_active};
+use super::{
+    membership::{self, MembershipRequest, staff_assigned},
+    units::{Unit, find_active},
+};
 use crate::{
     auth::{password, tokens},
     domain::{
@@ -57,6 +60,9 @@ pub struct Me {
     pub guardian_consent: bool,
     pub roles: Roles,
     pub created_at: DateTime<Utc>,
+    /// A change of unit or of a staff-assigned category (`cadre`, `new_member`) waiting for
+    /// an organizer of the receiving unit; `unit` and `categories` above do not include it yet.
+    pub pending_change: Option<MembershipRequest>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -178,6 +184,11 @@ pub async fn register(state: &AppState, reg: Registration) -> ApiResult<Me> {
     .map_err(rule)?;
     let unit = find_active(state, reg.unit_id, "unit_id").await?;
     let password_hash = password::hash(reg.password).await?;
+    // Staff confirm who is a cadre; a new member's admission is confirmed later by the roster.
+    let (staff, categories): (Vec<Category>, Vec<Category>) = reg
+        .categories
+        .iter()
+        .partition(|c| **c == Category::Cadre);
     let user = store::users::insert(
         &state.db,
         store::users::NewUser {
@@ -191,11 +202,26 @@ pub async fn register(state: &AppState, reg: Registration) -> ApiResult<Me> {
             admitted_on: reg.admitted_on,
             guardian_consent: reg.guardian_consent,
             is_admin: false,
-            categories: reg.categories,
+            categories,
         },
         state.clock.now(),
     )
     .await?;
+    if !staff.is_empty() {
+        store::users::insert_membership_request(
+            &state.db,
+            store::users::NewMembershipRequest {
+                user_id: user.id,
+                from_unit_id: None,
+                unit_id: unit.id,
+                add: staff,
+                remove: Vec::new(),
+                admitted_on: None,
+            },
+            state.clock.now(),
+        )
+        .await?;
+    }
     tracing::info!(user_id = %user.id, unit_id = unit.id, "account registered");
     me_from(state, user).await
 }
@@ -398,6 +424,10 @@ async fn me_from(state: &AppState, user: users::Model) -> ApiResult<Me> {
         None => None,
     };
     let categories = store::users::categories(&state.db, user.id).await?;
+    let pending_change = match store::users::pending_membership_request(&state.db, user.id).await? {
+        Some(r) => Some(membership::describe(state, r, None).await?),
+        None => None,
+    };
     let organizer_of = store::users::organized_units(&state.db, user.id)
         .await?
         .into_iter()
@@ -418,6 +448,7 @@ async fn me_from(state: &AppState, user: users::Model) -> ApiResult<Me> {
             organizer_of,
         },
         created_at: user.created_at,
+        pending_change,
     })
 }
 
@@ -426,14 +457,21 @@ pub async fn me(state: &AppState, id: Uuid) -> ApiResult<Me> {
     me_from(state, user).await
 }
 
+/// What `PATCH /me` did: the profile, and whether part of the change waits for an organizer.
+pub struct Updated {
+    pub me: Me,
+    pub pending: bool,
+}
+
 /// Applies a profile change. A password change checks `current_password` through the login
-/// throttle (same account and address counts), so `PATCH /me` is no password oracle.
+/// throttle (same account and address counts), so `PATCH /me` is no password oracle. A change
+/// of unit or of a staff-assigned category becomes a membership request (the rest applies).
 pub async fn update_me(
     state: &AppState,
     id: Uuid,
     change: ProfileChange,
     client_address: &str,
-) -> ApiResult<Me> {
+) -> ApiResult<Updated> {
     use sea_orm::ActiveValue::Set;
 
     let user = current(state, id).await?;
@@ -489,9 +527,59 @@ pub async fn update_me(
             "Cần giữ lại số điện thoại hoặc e-mail để đăng nhập",
         ));
     }
-    if let Some(unit_id) = change.unit_id {
-        active.unit_id = Set(Some(find_active(state, unit_id, "unit_id").await?.id));
-    }
+    let new_unit = match change.unit_id {
+        Some(unit_id) if Some(unit_id) != user.unit_id => {
+            Some(find_active(state, unit_id, "unit_id").await?.id)
+        }
+        _ => None,
+    };
+    // Self-declared categories apply now; staff-assigned ones wait for a decision.
+    let (applied_categories, add, remove) = match &change.categories {
+        None => (None, Vec::new(), Vec::new()),
+        Some(wanted) => {
+            let mut applied: Vec<Category> = wanted
+                .iter()
+                .copied()
+                .filter(|c| !staff_assigned(*c))
+                .collect();
+            applied.extend(old_categories.iter().copied().filter(|c| staff_assigned(*c)));
+            let mut add: Vec<Category> = wanted
+                .iter()
+                .copied()
+                .filter(|c| staff_assigned(*c) && !old_categories.contains(c))
+                .collect();
+            add.dedup();
+            let remove: Vec<Category> = old_categories
+                .iter()
+                .copied()
+                .filter(|c| staff_assigned(*c) && !wanted.contains(c))
+                .collect();
+            (Some(applied), add, remove)
+        }
+    };
+    let request = if new_unit.is_some() || !add.is_empty() || !remove.is_empty() {
+        let unit_id = new_unit.or(user.unit_id).ok_or_else(|| {
+            ApiError::invalid(
+                "unit_required",
+                "unit_id",
+                "Cần chọn đơn vị để xác nhận thay đổi",
+            )
+        })?;
+        let admitted = add
+            .contains(&Category::NewMember)
+            .then_some(admitted_on)
+            .flatten();
+        Some(store::users::NewMembershipRequest {
+            user_id: id,
+            from_unit_id: user.unit_id,
+            unit_id,
+            add,
+            remove,
+            admitted_on: admitted,
+        })
+    } else {
+        None
+    };
     active.birth_date = Set(birth_date);
     active.admitted_on = Set(admitted_on);
     active.guardian_consent = Set(consent);
@@ -514,8 +602,12 @@ pub async fn update_me(
     }
     let now = state.clock.now();
     active.updated_at = Set(now);
-    let cats = change.categories.as_deref();
-    let saved = store::users::update(&state.db, active, cats).await?;
+    let saved = store::users::update(&state.db, active, applied_categories.as_deref()).await?;
+    let pending = request.is_some();
+    if let Some(request) = request {
+        let filed = store::users::insert_membership_request(&state.db, request, now).await?;
+        tracing::info!(user_id = %id, request_id = filed.id, "membership change requested");
+    }
     if password_changed {
         // A new password ends every other session.
         store::tokens::revoke_all(&state.db, id, now).await?;
@@ -523,7 +615,10 @@ pub async fn update_me(
     }
     state.names.forget(id);
     tracing::info!(user_id = %id, password_changed, "profile updated");
-    me_from(state, saved).await
+    Ok(Updated {
+        me: me_from(state, saved).await?,
+        pending,
+    })
 }
 
 pub async fn export(state: &AppState, id: Uuid) -> ApiResult<PersonalExport> {

@@ -136,7 +136,7 @@ pub async fn get(state: &AppState, id: i32) -> ApiResult<UnitDetail> {
     })
 }
 
-async fn find(state: &AppState, id: i32) -> ApiResult<units::Model> {
+pub(crate) async fn find(state: &AppState, id: i32) -> ApiResult<units::Model> {
     store::units::find(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("unit_not_found", "Không tìm thấy đơn vị"))
