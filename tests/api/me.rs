@@ -457,3 +457,69 @@ async fn patch_me_is_no_password_oracle() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test]
+async fn a_submit_after_erasure_does_not_reach_the_board() {
+    use crate::helpers::fixture;
+
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .upload(&admin.token, &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
+    let contest: Value = app
+        .post(
+            "/api/v1/contests",
+            Some(&admin.token),
+            &json!({ "slug": "xoa-roi-nop", "title": "Xóa rồi nộp", "owner_unit_id": province }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let now = app.clock_now();
+    let res = app
+        .post(
+            &format!("/api/v1/contests/{}/rounds", contest["id"]),
+            Some(&admin.token),
+            &json!({ "title": "Tuần 1", "opens_at": now - chrono::Duration::minutes(1),
+                     "closes_at": now + chrono::Duration::hours(6),
+                     "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
+                     "time_limit_minutes": 10, "attempts_allowed": 1 }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let round = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let res = app
+        .post(&format!("/api/v1/rounds/{round}/attempts"), Some(&member.token), &json!({}))
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let attempt = res.json::<Value>().await.unwrap()["id"].clone();
+
+    let res = app
+        .client
+        .delete(app.url("/api/v1/me"))
+        .bearer_auth(&member.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = app
+        .post(
+            &format!("/api/v1/attempts/{}/submit", attempt.as_str().map_or(attempt.to_string(), str::to_owned)),
+            Some(&member.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let board: Value = app
+        .get(&format!("/api/v1/rounds/{round}/leaderboard"), Some(&admin.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(board["entries"], json!([]), "{board}");
+}
