@@ -13,6 +13,9 @@
 //! opening where people log in from their own phones. `BENCH_SERVER_BIN` runs another build
 //! (e.g. an older commit) for a before/after comparison.
 
+// A bench, like a test, stops loudly at the first broken step.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::zombie_processes)]
+
 use std::{
     process::{Child, Command, Stdio},
     sync::Arc,
@@ -85,11 +88,7 @@ async fn start_server() -> Server {
         if let Ok(r) = client.get(format!("{base}/healthz")).send().await
             && r.status().is_success()
         {
-            return Server {
-                child,
-                base,
-                dir,
-            };
+            return Server { child, base, dir };
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -218,7 +217,10 @@ async fn main() {
             let Ok(tokens) = res.json::<Value>().await else {
                 return 1;
             };
-            let token = tokens["access_token"].as_str().unwrap_or_default().to_owned();
+            let token = tokens["access_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             client
                 .get(format!("{base}/api/v1/me"))
                 .bearer_auth(token)

@@ -36,9 +36,7 @@ impl MigrationTrait for Migration {
                     .col(text_null(MembershipRequests::Reason))
                     .col(uuid_null(MembershipRequests::DecidedBy))
                     .col(timestamp_with_time_zone(MembershipRequests::CreatedAt))
-                    .col(timestamp_with_time_zone_null(
-                        MembershipRequests::DecidedAt,
-                    ))
+                    .col(timestamp_with_time_zone_null(MembershipRequests::DecidedAt))
                     .foreign_key(
                         ForeignKey::create()
                             .from(MembershipRequests::Table, MembershipRequests::UserId)

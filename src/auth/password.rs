@@ -257,7 +257,11 @@ mod tests {
         let mut buffer = Vec::new();
         assert!(verify_with(&mut buffer, b"mat-khau", &theirs));
         assert!(!verify_with(&mut buffer, b"mat-khav", &theirs));
-        assert!(!verify_with(&mut buffer, b"mat-khau", "$argon2id$v=19$garbage"));
+        assert!(!verify_with(
+            &mut buffer,
+            b"mat-khau",
+            "$argon2id$v=19$garbage"
+        ));
     }
 
     #[test]
@@ -291,6 +295,9 @@ mod tests {
         assert!(pool.peak_running() <= 2, "{}", pool.peak_running());
         assert!(done >= 5 && done + busy == 8, "done {done}, busy {busy}");
         assert!(busy >= 1, "past 2 running + 3 waiting, jobs are refused");
-        assert!(pool.buffers.lock().unwrap().len() <= 2, "one buffer per slot");
+        assert!(
+            pool.buffers.lock().unwrap().len() <= 2,
+            "one buffer per slot"
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! Operations endpoints, outside `/api/v1`.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use sha2::{Digest, Sha256};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::{
@@ -112,8 +112,7 @@ fn may_read_metrics(req: &HttpRequest, access: &MetricsAccess) -> Result<(), Api
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .unwrap_or_default();
             // Comparing digests: the time taken says nothing about the secret.
-            if Sha256::digest(given.trim().as_bytes())
-                == Sha256::digest(secret.expose().as_bytes())
+            if Sha256::digest(given.trim().as_bytes()) == Sha256::digest(secret.expose().as_bytes())
             {
                 Ok(())
             } else {

@@ -185,10 +185,8 @@ pub async fn register(state: &AppState, reg: Registration) -> ApiResult<Me> {
     let unit = find_active(state, reg.unit_id, "unit_id").await?;
     let password_hash = password::hash(reg.password).await?;
     // Staff confirm who is a cadre; a new member's admission is confirmed later by the roster.
-    let (staff, categories): (Vec<Category>, Vec<Category>) = reg
-        .categories
-        .iter()
-        .partition(|c| **c == Category::Cadre);
+    let (staff, categories): (Vec<Category>, Vec<Category>) =
+        reg.categories.iter().partition(|c| **c == Category::Cadre);
     let user = store::users::insert(
         &state.db,
         store::users::NewUser {
@@ -342,9 +340,10 @@ pub async fn login(
 async fn issue_pair(state: &AppState, user: &users::Model, family: Uuid) -> ApiResult<TokenPair> {
     let now = state.clock.now();
     let ttl = state.settings.access_token_ttl;
-    let access_token = state
-        .jwt
-        .issue_at(user.id, user.is_admin, user.token_generation, now, ttl)?;
+    let access_token =
+        state
+            .jwt
+            .issue_at(user.id, user.is_admin, user.token_generation, now, ttl)?;
     let user = user.id;
     let refresh_token = tokens::new_refresh_token();
     let refresh_ttl = chrono::Duration::from_std(state.settings.refresh_token_ttl)
@@ -542,7 +541,12 @@ pub async fn update_me(
                 .copied()
                 .filter(|c| !staff_assigned(*c))
                 .collect();
-            applied.extend(old_categories.iter().copied().filter(|c| staff_assigned(*c)));
+            applied.extend(
+                old_categories
+                    .iter()
+                    .copied()
+                    .filter(|c| staff_assigned(*c)),
+            );
             let mut add: Vec<Category> = wanted
                 .iter()
                 .copied()

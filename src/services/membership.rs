@@ -133,7 +133,8 @@ pub async fn decide(
             ApiError::not_found("request_not_found", "Không tìm thấy yêu cầu thay đổi")
         })?;
     let unit = super::units::find(state, request.unit_id).await?;
-    actor.require(actor.may_act_within(&unit) && (actor.is_admin || actor.id != request.user_id))?;
+    actor
+        .require(actor.may_act_within(&unit) && (actor.is_admin || actor.id != request.user_id))?;
     let decided_already = || {
         ApiError::conflict(
             "request_decided",

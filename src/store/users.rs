@@ -1,12 +1,12 @@
 //! Accounts, their member categories and organizer grants.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{
-    membership_requests, refresh_tokens, unit_organizers, units, user_categories, users,
-};
+use entity::{membership_requests, refresh_tokens, unit_organizers, units, user_categories, users};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -443,7 +443,10 @@ pub async fn decide_membership_request(
             membership_requests::Column::Status,
             Expr::value(if approved { "approved" } else { "rejected" }),
         )
-        .col_expr(membership_requests::Column::DecidedBy, Expr::value(decided_by))
+        .col_expr(
+            membership_requests::Column::DecidedBy,
+            Expr::value(decided_by),
+        )
         .col_expr(membership_requests::Column::DecidedAt, Expr::value(now))
         .col_expr(membership_requests::Column::Reason, Expr::value(reason))
         .filter(membership_requests::Column::Id.eq(request.id))

@@ -501,7 +501,9 @@ async fn an_email_in_nfd_and_in_nfc_is_one_account() {
         "duplicate_login"
     );
     assert_eq!(
-        app.login("ngận@example.vn", "matkhau-an-toan").await.status(),
+        app.login("ngận@example.vn", "matkhau-an-toan")
+            .await
+            .status(),
         StatusCode::OK
     );
 }

@@ -62,7 +62,11 @@ async fn undo_takes_back_one_hit_and_never_goes_below_zero() {
     for (name, limiter) in drivers().await {
         let window = Duration::from_secs(60);
         limiter.undo("u").await.unwrap();
-        assert_eq!(limiter.peek("u").await.unwrap(), None, "{name}: undo creates nothing");
+        assert_eq!(
+            limiter.peek("u").await.unwrap(),
+            None,
+            "{name}: undo creates nothing"
+        );
         assert_eq!(limiter.hit("u", window).await.unwrap(), 1, "{name}");
         assert_eq!(limiter.hit("u", window).await.unwrap(), 2, "{name}");
         limiter.undo("u").await.unwrap();

@@ -52,7 +52,10 @@ async fn patch_me_changes_name_and_phone_and_declares_unit_changes() {
         "self-declared categories apply, staff-assigned ones wait"
     );
     assert_eq!(me["pending_change"]["unit"]["id"], new_unit);
-    assert_eq!(me["pending_change"]["add_categories"], json!(["new_member"]));
+    assert_eq!(
+        me["pending_change"]["add_categories"],
+        json!(["new_member"])
+    );
     assert_eq!(me["pending_change"]["status"], "pending");
 
     // A plain change is applied and answers 200.
@@ -66,7 +69,10 @@ async fn patch_me_changes_name_and_phone_and_declares_unit_changes() {
     assert_eq!(res.status(), StatusCode::OK);
     let me: Value = res.json().await.unwrap();
     assert_eq!(me["categories"], json!(["member", "youth"]));
-    assert_eq!(me["pending_change"]["unit"]["id"], new_unit, "still pending");
+    assert_eq!(
+        me["pending_change"]["unit"]["id"], new_unit,
+        "still pending"
+    );
 }
 
 #[tokio::test]
@@ -465,7 +471,10 @@ async fn a_submit_after_erasure_does_not_reach_the_board() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let res = app
-        .upload(&admin.token, &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))])
+        .upload(
+            &admin.token,
+            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
@@ -490,11 +499,20 @@ async fn a_submit_after_erasure_does_not_reach_the_board() {
                      "time_limit_minutes": 10, "attempts_allowed": 1 }),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
     let round = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
     let res = app
-        .post(&format!("/api/v1/rounds/{round}/attempts"), Some(&member.token), &json!({}))
+        .post(
+            &format!("/api/v1/rounds/{round}/attempts"),
+            Some(&member.token),
+            &json!({}),
+        )
         .await;
     assert!(res.status().is_success(), "{}", res.status());
     let attempt = res.json::<Value>().await.unwrap()["id"].clone();
@@ -509,14 +527,20 @@ async fn a_submit_after_erasure_does_not_reach_the_board() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let res = app
         .post(
-            &format!("/api/v1/attempts/{}/submit", attempt.as_str().map_or(attempt.to_string(), str::to_owned)),
+            &format!(
+                "/api/v1/attempts/{}/submit",
+                attempt.as_str().map_or(attempt.to_string(), str::to_owned)
+            ),
             Some(&member.token),
             &json!({}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let board: Value = app
-        .get(&format!("/api/v1/rounds/{round}/leaderboard"), Some(&admin.token))
+        .get(
+            &format!("/api/v1/rounds/{round}/leaderboard"),
+            Some(&admin.token),
+        )
         .await
         .json()
         .await

@@ -22,7 +22,10 @@ async fn metrics_are_readable_from_loopback_but_not_through_a_proxy_by_default()
 #[tokio::test]
 async fn metrics_can_be_turned_off() {
     let app = spawn_app_with(|s| s.metrics = MetricsAccess::Off).await;
-    assert_eq!(app.get("/metrics", None).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/metrics", None).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -37,7 +40,9 @@ async fn metrics_behind_a_token_need_the_token() {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        app.get("/metrics", Some("not-the-secret-at-all")).await.status(),
+        app.get("/metrics", Some("not-the-secret-at-all"))
+            .await
+            .status(),
         StatusCode::UNAUTHORIZED
     );
     let res = app.get("/metrics", Some(secret)).await;
@@ -47,7 +52,10 @@ async fn metrics_behind_a_token_need_the_token() {
 
 #[test]
 fn metrics_setting_is_parsed_strictly() {
-    assert!(matches!(MetricsAccess::parse("off"), Ok(MetricsAccess::Off)));
+    assert!(matches!(
+        MetricsAccess::parse("off"),
+        Ok(MetricsAccess::Off)
+    ));
     assert!(MetricsAccess::parse("token:short").is_err());
     assert!(MetricsAccess::parse("public").is_err());
 }

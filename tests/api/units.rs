@@ -528,7 +528,11 @@ async fn unit_names_with_control_characters_are_refused() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let parent = app.unit_id("Huyện Đoàn Chợ Mới").await;
-    for name in ["Đoàn xã\u{0}Mỹ Hội", "Đoàn xã \u{7}Bell", "Đoàn \u{202e}xã đảo"] {
+    for name in [
+        "Đoàn xã\u{0}Mỹ Hội",
+        "Đoàn xã \u{7}Bell",
+        "Đoàn \u{202e}xã đảo",
+    ] {
         let res = app
             .post(
                 "/api/v1/units",
