@@ -59,9 +59,9 @@ pub struct HashPool {
     peak_running: AtomicUsize,
 }
 
-struct Admission<'a>(&'a AtomicUsize);
+struct Admission(&'static AtomicUsize);
 
-impl Drop for Admission<'_> {
+impl Drop for Admission {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
@@ -95,32 +95,37 @@ impl HashPool {
             self.admitted.fetch_sub(1, Ordering::AcqRel);
             return Err(HashError::Busy);
         }
-        let _admission = Admission(&self.admitted);
-        let _permit = self
+        let admission = Admission(&self.admitted);
+        let permit = self
             .slots
             .acquire()
             .await
             .map_err(|e| HashError::Failed(e.into()))?;
-        let mut buffer = self
-            .buffers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop()
-            .unwrap_or_default();
-        let running = self.running.fetch_add(1, Ordering::AcqRel) + 1;
-        self.peak_running.fetch_max(running, Ordering::AcqRel);
-        let outcome = tokio::task::spawn_blocking(move || {
+        // Everything a running hash holds (its slot, its buffer, its place in the queue) moves
+        // into the blocking task and is given back there, so a caller that goes away (a client
+        // that hangs up) frees nothing early: never more than `slots` hashes run.
+        let job = move || {
+            let _permit = permit;
+            let _admission = admission;
+            let mut buffer = self
+                .buffers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop()
+                .unwrap_or_default();
+            let running = self.running.fetch_add(1, Ordering::AcqRel) + 1;
+            self.peak_running.fetch_max(running, Ordering::AcqRel);
             let out = job(&mut buffer);
-            (out, buffer)
-        })
-        .await;
-        self.running.fetch_sub(1, Ordering::AcqRel);
-        let (out, buffer) = outcome.context("password hashing task")?;
-        self.buffers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(buffer);
-        Ok(out)
+            self.running.fetch_sub(1, Ordering::AcqRel);
+            self.buffers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(buffer);
+            out
+        };
+        Ok(tokio::task::spawn_blocking(job)
+            .await
+            .context("password hashing task")?)
     }
 }
 
