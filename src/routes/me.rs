@@ -46,6 +46,8 @@ async fn get_me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Js
     responses(
         (status = 200, description = "Changed", body = Me),
         (status = 202, description = "Changed, and a membership request waits (`pending_change`)", body = Me),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, body = ErrorBody),
         (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody),
         (status = 429, description = "Too many wrong current passwords; see `Retry-After`", body = ErrorBody),
@@ -179,6 +181,7 @@ async fn approve_membership_request(
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
+        (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 409, description = "`request_decided`", body = ErrorBody),
         (status = 422, description = "`invalid_reason`", body = ErrorBody),
     )
