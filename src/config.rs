@@ -37,6 +37,34 @@ pub enum LogFormat {
     Json,
 }
 
+/// Who may read `GET /metrics`.
+#[derive(Clone, Debug)]
+pub enum MetricsAccess {
+    /// Nobody: 404.
+    Off,
+    /// Requests from a loopback address that did not come through a proxy (the default).
+    Loopback,
+    /// Requests carrying `Authorization: Bearer <secret>`.
+    Token(Secret),
+}
+
+impl MetricsAccess {
+    /// Reads `off`, `loopback` or `token:<secret>` (a secret of at least 16 characters).
+    ///
+    /// Fails on anything else.
+    pub fn parse(value: &str) -> anyhow::Result<Self> {
+        match value.trim() {
+            "off" => Ok(Self::Off),
+            "loopback" => Ok(Self::Loopback),
+            v => match v.strip_prefix("token:") {
+                Some(secret) if secret.len() >= 16 => Ok(Self::Token(Secret::new(secret))),
+                Some(_) => bail!("SOIDUONG_METRICS token must be at least 16 characters"),
+                None => bail!("SOIDUONG_METRICS must be off, loopback or token:<secret>"),
+            },
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// `sqlite://…` or `postgres://…`.
@@ -73,6 +101,8 @@ pub struct Settings {
     pub attempt_grace: Duration,
     /// How often expired attempts nobody submitted are closed.
     pub sweep_interval: Duration,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsAccess,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -103,6 +133,7 @@ impl Settings {
             import_shipped_banks: true,
             attempt_grace: Duration::from_secs(5),
             sweep_interval: Duration::from_secs(30),
+            metrics: MetricsAccess::Loopback,
         }
     }
 
@@ -169,6 +200,9 @@ impl Settings {
                 v.parse()
                     .context("SOIDUONG_ATTEMPT_GRACE_SECS must be a number")?,
             );
+        }
+        if let Some(v) = var("SOIDUONG_METRICS") {
+            s.metrics = MetricsAccess::parse(&v)?;
         }
         Ok(s)
     }

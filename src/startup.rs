@@ -54,6 +54,8 @@ pub struct AppState {
     pub rounds: RoundCache,
     /// How many entries each board should hold, counted in the database, held for seconds.
     pub board_counts: BoardCounts,
+    /// Token generations, checked by `AuthUser` on each request (cached briefly).
+    pub generations: crate::auth::sessions::Generations,
 }
 
 impl AppState {
@@ -126,6 +128,7 @@ impl AppState {
             stale_boards: StaleBoards::default(),
             rounds: RoundCache::default(),
             board_counts: BoardCounts::default(),
+            generations: crate::auth::sessions::Generations::new(),
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod courses;
 pub mod events;
 pub mod lesson_progress;
 pub mod lessons;
+pub mod membership_requests;
 pub mod question_banks;
 pub mod question_versions;
 pub mod questions;

@@ -17,6 +17,8 @@ pub struct Model {
     pub deleted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Access tokens carry the generation they were issued at; bumping it ends them all.
+    pub token_generation: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

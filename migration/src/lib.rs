@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_units_and_accounts;
 mod m20261128_000002_banks_attempts_courses;
 mod m20261128_000003_contests;
+mod m20261130_000001_accounts_hardening;
 mod m20261130_000002_banks_contests_hardening;
 mod m20261130_000003_attempts_hardening;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_units_and_accounts::Migration),
             Box::new(m20261128_000002_banks_attempts_courses::Migration),
             Box::new(m20261128_000003_contests::Migration),
+            Box::new(m20261130_000001_accounts_hardening::Migration),
             Box::new(m20261130_000002_banks_contests_hardening::Migration),
             Box::new(m20261130_000003_attempts_hardening::Migration),
         ]

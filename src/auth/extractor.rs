@@ -1,13 +1,13 @@
-use std::future::{Ready, ready};
-
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
 use super::tokens::TokenError;
 use crate::{error::ApiError, startup::AppState};
 
 /// The logged-in user, from a `Authorization: Bearer …` access token. Verified with the key
-/// and the app clock only: no database read.
+/// and the app clock, then against the account's token generation (cached, see
+/// `auth::sessions`), so tokens end at logout, password change and erasure.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
     pub id: Uuid,
@@ -16,14 +16,22 @@ pub struct AuthUser {
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req).await })
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+fn revoked() -> ApiError {
+    ApiError::unauthorized(
+        "token_revoked",
+        "Phiên đăng nhập đã kết thúc, vui lòng đăng nhập lại",
+    )
+}
+
+async fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
@@ -41,18 +49,26 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
         .ok_or_else(|| ApiError::unauthorized("invalid_token", "Mã xác thực không hợp lệ"))?;
-    match state.jwt.verify(token.trim(), state.clock.now()) {
-        Ok(claims) => Ok(AuthUser {
+    let claims = match state.jwt.verify(token.trim(), state.clock.now()) {
+        Ok(claims) => claims,
+        Err(TokenError::Expired) => {
+            return Err(ApiError::unauthorized(
+                "token_expired",
+                "Phiên đăng nhập đã hết hạn, vui lòng làm mới hoặc đăng nhập lại",
+            ));
+        }
+        Err(TokenError::Invalid) => {
+            return Err(ApiError::unauthorized(
+                "invalid_token",
+                "Mã xác thực không hợp lệ",
+            ));
+        }
+    };
+    match state.generations.current(&state.db, claims.sub).await? {
+        Some(generation) if generation == claims.generation => Ok(AuthUser {
             id: claims.sub,
             is_admin: claims.adm,
         }),
-        Err(TokenError::Expired) => Err(ApiError::unauthorized(
-            "token_expired",
-            "Phiên đăng nhập đã hết hạn, vui lòng làm mới hoặc đăng nhập lại",
-        )),
-        Err(TokenError::Invalid) => Err(ApiError::unauthorized(
-            "invalid_token",
-            "Mã xác thực không hợp lệ",
-        )),
+        _ => Err(revoked()),
     }
 }

@@ -2,6 +2,7 @@
 
 mod extractor;
 pub mod password;
+pub mod sessions;
 pub mod tokens;
 
 pub use extractor::AuthUser;

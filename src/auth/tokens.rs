@@ -20,6 +20,9 @@ pub struct Claims {
     /// Admin flag, so admin checks need no database read.
     #[serde(default)]
     pub adm: bool,
+    /// The user's token generation at issue; a token of an older generation is refused.
+    #[serde(default, rename = "gen")]
+    pub generation: i32,
 }
 
 #[derive(Clone)]
@@ -42,12 +45,25 @@ impl JwtKeys {
         }
     }
 
-    /// Signs an access token for `user` valid from `now` for `ttl`. Fails only if signing
-    /// itself fails (it does not for HMAC keys).
+    /// Signs an access token for `user` at token generation 0 (an account never logged out),
+    /// valid from `now` for `ttl`. Fails only if signing itself fails (it does not for HMAC keys).
     pub fn issue(
         &self,
         user: Uuid,
         admin: bool,
+        now: DateTime<Utc>,
+        ttl: std::time::Duration,
+    ) -> anyhow::Result<String> {
+        self.issue_at(user, admin, 0, now, ttl)
+    }
+
+    /// Signs an access token for `user` at token generation `generation`, valid from `now`
+    /// for `ttl`. Fails only if signing itself fails.
+    pub fn issue_at(
+        &self,
+        user: Uuid,
+        admin: bool,
+        generation: i32,
         now: DateTime<Utc>,
         ttl: std::time::Duration,
     ) -> anyhow::Result<String> {
@@ -56,6 +72,7 @@ impl JwtKeys {
             iat: now.timestamp(),
             exp: now.timestamp() + ttl.as_secs() as i64,
             adm: admin,
+            generation,
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),

@@ -1,5 +1,7 @@
 //! What a person logs in with: a phone number or an e-mail address.
 
+use unicode_normalization::UnicodeNormalization;
+
 use super::phone::{Phone, PhoneError};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,10 +18,11 @@ pub enum LoginError {
     Phone(#[from] PhoneError),
 }
 
-/// Lower-cases and checks an e-mail address: one `@`, a non-empty local part, a domain with a
+/// NFC-normalises (so an address typed with combining marks is the same account as its
+/// composed form), lower-cases and checks an e-mail address: one `@`, a non-empty local part, a domain with a
 /// dot, no spaces, at most 254 characters.
 pub fn parse_email(input: &str) -> Result<String, LoginError> {
-    let email = input.trim().to_lowercase();
+    let email: String = input.trim().to_lowercase().nfc().collect();
     let (local, domain) = email.split_once('@').ok_or(LoginError::Email)?;
     let ok = !local.is_empty()
         && local.len() <= 64
@@ -67,6 +70,11 @@ mod tests {
         assert_eq!(
             Login::parse("0912.345.678").unwrap().as_str(),
             "+84912345678"
+        );
+        assert_eq!(
+            Login::parse("Nga\u{323}\u{302}n@example.vn").unwrap(),
+            Login::parse("ngận@example.vn").unwrap(),
+            "NFD and NFC are one address"
         );
         assert!(Login::parse("an@@example.vn").is_err());
         assert!(Login::parse("an@example").is_err());

@@ -44,6 +44,17 @@ impl Limiter for MemoryLimiter {
             .map(|(count, ends)| (*count, *ends - now)))
     }
 
+    async fn undo(&self, key: &str) -> anyhow::Result<()> {
+        let now = Instant::now();
+        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((count, ends)) = map.get_mut(key)
+            && *ends > now
+        {
+            *count = count.saturating_sub(1);
+        }
+        Ok(())
+    }
+
     async fn reset(&self, key: &str) -> anyhow::Result<()> {
         self.windows
             .lock()

@@ -1,4 +1,4 @@
-//! A small fixed-window counter for throttling (failed logins today). Two drivers behind one
+//! A small fixed-window counter for throttling (logins and password checks: counted before the check runs). Two drivers behind one
 //! trait: Redis, shared by every instance, and process memory for the embedded mode.
 
 mod memory;
@@ -18,6 +18,11 @@ pub trait Limiter: Send + Sync + 'static {
     /// The count in the current window and the time until it ends, or `None` when no window
     /// is open. Fails when the backend does not answer.
     async fn peek(&self, key: &str) -> anyhow::Result<Option<(u64, Duration)>>;
+
+    /// Takes back one event counted by `hit` (a login that was let through and succeeded, or
+    /// one refused before it ran), never below zero and without touching the window's end, so
+    /// failures counted by others stay. Fails when the backend does not answer.
+    async fn undo(&self, key: &str) -> anyhow::Result<()>;
 
     /// Forgets `key`. Fails when the backend does not answer.
     async fn reset(&self, key: &str) -> anyhow::Result<()>;

@@ -58,6 +58,23 @@ impl Limiter for RedisLimiter {
         })
     }
 
+    async fn undo(&self, key: &str) -> anyhow::Result<()> {
+        let mut conn = self.conn.clone();
+        // DECR on an expired (absent) key would create a key with no expiry; the script only
+        // decrements a live, positive count, atomically.
+        let _: i64 = redis::cmd("EVAL")
+            .arg(
+                "local n = tonumber(redis.call('GET', KEYS[1]) or '0') \
+                 if n > 0 then return redis.call('DECR', KEYS[1]) end return 0",
+            )
+            .arg(1)
+            .arg(self.key(key))
+            .query_async(&mut conn)
+            .await
+            .context("redis limiter undo")?;
+        Ok(())
+    }
+
     async fn reset(&self, key: &str) -> anyhow::Result<()> {
         let mut conn = self.conn.clone();
         let _: i64 = redis::cmd("DEL")

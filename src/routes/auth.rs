@@ -96,7 +96,7 @@ async fn logout(
 
 /// The client's address: the socket peer, or the first `X-Forwarded-For` hop when the
 /// service runs behind a trusted proxy (a header anyone can set must not be trusted otherwise).
-fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
+pub(crate) fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
     if trust_proxy && let Some(ip) = req.connection_info().realip_remote_addr() {
         return ip.to_owned();
     }

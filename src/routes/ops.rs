@@ -1,10 +1,13 @@
 //! Operations endpoints, outside `/api/v1`.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::{metrics::Metrics, openapi::ApiDoc, startup::AppState};
+use crate::{
+    config::MetricsAccess, error::ApiError, metrics::Metrics, openapi::ApiDoc, startup::AppState,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(healthz)
@@ -150,13 +153,65 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics (text format).
-#[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain")))]
+/// Whether this request may read the metrics (`SOIDUONG_METRICS`). Loopback means the socket
+/// peer is loopback and no proxy header is present: a reverse proxy on the same host would
+/// otherwise make every outside request look local.
+fn may_read_metrics(req: &HttpRequest, access: &MetricsAccess) -> Result<(), ApiError> {
+    let hidden = || ApiError::not_found("not_found", "Không tìm thấy");
+    match access {
+        MetricsAccess::Off => Err(hidden()),
+        MetricsAccess::Loopback => {
+            let local = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+            let proxied = ["x-forwarded-for", "forwarded", "x-real-ip"]
+                .iter()
+                .any(|h| req.headers().contains_key(*h));
+            if local && !proxied {
+                Ok(())
+            } else {
+                Err(hidden())
+            }
+        }
+        MetricsAccess::Token(secret) => {
+            let given = req
+                .headers()
+                .get(actix_web::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            // Comparing digests: the time taken says nothing about the secret.
+            if Sha256::digest(given.trim().as_bytes()) == Sha256::digest(secret.expose().as_bytes())
+            {
+                Ok(())
+            } else {
+                Err(ApiError::unauthorized(
+                    "unauthenticated",
+                    "Cần mã truy cập để đọc số liệu vận hành",
+                ))
+            }
+        }
+    }
+}
+
+/// Prometheus metrics (text format). Readable from loopback only by default; see
+/// `SOIDUONG_METRICS` (`off`, `loopback`, `token:<secret>` for a bearer token).
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, content_type = "text/plain"),
+        (status = 401, description = "`SOIDUONG_METRICS=token:…` and no or a wrong bearer token", body = crate::error::ErrorBody),
+        (status = 404, description = "Metrics are off, or not readable from this address", body = crate::error::ErrorBody),
+    )
+)]
 #[get("/metrics")]
-async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
-    HttpResponse::Ok()
+async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    metrics: web::Data<Metrics>,
+) -> Result<HttpResponse, ApiError> {
+    may_read_metrics(&req, &state.settings.metrics)?;
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render())
+        .body(metrics.render()))
 }
 
 /// This document.

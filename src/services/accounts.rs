@@ -8,7 +8,10 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::units::{Unit, find_active};
+use super::{
+    membership::{self, MembershipRequest, staff_assigned},
+    units::{Unit, find_active},
+};
 use crate::{
     auth::{password, tokens},
     domain::{
@@ -57,6 +60,9 @@ pub struct Me {
     pub guardian_consent: bool,
     pub roles: Roles,
     pub created_at: DateTime<Utc>,
+    /// A change of unit or of a staff-assigned category (`cadre`, `new_member`) waiting for
+    /// an organizer of the receiving unit; `unit` and `categories` above do not include it yet.
+    pub pending_change: Option<MembershipRequest>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -178,6 +184,9 @@ pub async fn register(state: &AppState, reg: Registration) -> ApiResult<Me> {
     .map_err(rule)?;
     let unit = find_active(state, reg.unit_id, "unit_id").await?;
     let password_hash = password::hash(reg.password).await?;
+    // Staff confirm who is a cadre; a new member's admission is confirmed later by the roster.
+    let (staff, categories): (Vec<Category>, Vec<Category>) =
+        reg.categories.iter().partition(|c| **c == Category::Cadre);
     let user = store::users::insert(
         &state.db,
         store::users::NewUser {
@@ -191,32 +200,111 @@ pub async fn register(state: &AppState, reg: Registration) -> ApiResult<Me> {
             admitted_on: reg.admitted_on,
             guardian_consent: reg.guardian_consent,
             is_admin: false,
-            categories: reg.categories,
+            categories,
         },
         state.clock.now(),
     )
     .await?;
+    if !staff.is_empty() {
+        store::users::insert_membership_request(
+            &state.db,
+            store::users::NewMembershipRequest {
+                user_id: user.id,
+                from_unit_id: None,
+                unit_id: unit.id,
+                add: staff,
+                remove: Vec::new(),
+                admitted_on: None,
+            },
+            state.clock.now(),
+        )
+        .await?;
+    }
     tracing::info!(user_id = %user.id, unit_id = unit.id, "account registered");
     me_from(state, user).await
 }
 
-/// Throttle keys hold a hash of the login, not the phone number or e-mail itself.
-fn throttle_keys(login: &str, address: &str) -> (String, String) {
-    let digest = Sha256::digest(login.as_bytes());
-    let short: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    (
-        format!("login:acct:{short}"),
-        format!("login:addr:{address}"),
-    )
+/// The throttle key of an account: its id when it exists (so its phone, its e-mail and
+/// `PATCH /me` share one count), else a hash of the login (never the phone or e-mail itself).
+fn account_key(user: Option<Uuid>, login: &str) -> String {
+    match user {
+        Some(id) => format!("login:acct:{}", id.simple()),
+        None => {
+            let digest = Sha256::digest(login.as_bytes());
+            let short: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+            format!("login:acct:{short}")
+        }
+    }
 }
 
-async fn throttled(state: &AppState, key: &str, limit: u64) -> ApiResult<()> {
-    match state.limiter.peek(key).await {
-        Ok(Some((count, left))) if count >= limit => Err(ApiError::TooManyRequests {
-            retry_after_secs: left.as_secs().max(1),
-        }),
-        Ok(_) => Ok(()),
-        Err(e) => Err(ApiError::Unavailable(e)),
+fn address_key(address: &str) -> String {
+    format!("login:addr:{address}")
+}
+
+/// Counts one password check under each key BEFORE it runs, atomically, so concurrent
+/// attempts cannot all slip under the limit: a count is the failures of the window plus the
+/// checks in flight. Refused attempts take their count back; so do successful ones (see
+/// `release`), which leaves the failures of others standing.
+async fn admit(state: &AppState, keys: &[(String, u64)]) -> ApiResult<()> {
+    let window = state.settings.login_failure_window;
+    for (i, (key, limit)) in keys.iter().enumerate() {
+        let count = state
+            .limiter
+            .hit(key, window)
+            .await
+            .map_err(ApiError::Unavailable)?;
+        if count > *limit {
+            let left = state
+                .limiter
+                .peek(key)
+                .await
+                .ok()
+                .flatten()
+                .map_or(window, |(_, left)| left);
+            release(state, &keys[..=i]).await;
+            return Err(ApiError::TooManyRequests {
+                retry_after_secs: left.as_secs().max(1),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Takes back the counts of an admitted check that did not fail (a success, or a check that
+/// never ran). Best effort: a backend error leaves a count that expires with its window.
+async fn release(state: &AppState, keys: &[(String, u64)]) {
+    for (key, _) in keys {
+        if let Err(e) = state.limiter.undo(key).await {
+            tracing::warn!(error = %e, "login throttle: count not taken back");
+        }
+    }
+}
+
+/// Checks a password through the throttle: `Ok(true)` only for the right password of an
+/// existing account. Fails with 429 when a limit is reached, or when hashing is saturated.
+async fn checked_password(
+    state: &AppState,
+    account: String,
+    address: &str,
+    password_text: String,
+    stored: Option<String>,
+) -> ApiResult<bool> {
+    let s = &state.settings;
+    let keys = [
+        (account, s.login_failures_per_account),
+        (address_key(address), s.login_failures_per_address),
+    ];
+    admit(state, &keys).await?;
+    match password::verify(password_text, stored).await {
+        Ok(true) => {
+            release(state, &keys).await;
+            Ok(true)
+        }
+        Ok(false) => Ok(false),
+        Err(e) => {
+            release(state, &keys).await;
+            Err(e.into())
+        }
     }
 }
 
@@ -232,49 +320,31 @@ pub async fn login(
         )
     };
     let login = Login::parse(&creds.login).map_err(|_| bad())?;
-    let (account_key, address_key) = throttle_keys(login.as_str(), client_address);
-    let s = &state.settings;
-    throttled(state, &account_key, s.login_failures_per_account).await?;
-    throttled(state, &address_key, s.login_failures_per_address).await?;
-
     let user = store::users::find_by_login(&state.db, &login)
         .await?
         .filter(|u| u.deleted_at.is_none());
+    let account = account_key(user.as_ref().map(|u| u.id), login.as_str());
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    if !password::verify(creds.password, stored).await? {
-        let window = s.login_failure_window;
-        state
-            .limiter
-            .hit(&account_key, window)
-            .await
-            .map_err(ApiError::Unavailable)?;
-        state
-            .limiter
-            .hit(&address_key, window)
-            .await
-            .map_err(ApiError::Unavailable)?;
+    let exists = stored.is_some();
+    if !checked_password(state, account, client_address, creds.password, stored).await? {
         tracing::info!("login failed");
         return Err(bad());
     }
-    let Some(user) = user else { return Err(bad()) };
-    state
-        .limiter
-        .reset(&account_key)
-        .await
-        .map_err(ApiError::Unavailable)?;
+    let Some(user) = user.filter(|_| exists) else {
+        return Err(bad());
+    };
     tracing::info!(user_id = %user.id, "logged in");
-    issue_pair(state, user.id, user.is_admin, Uuid::new_v4()).await
+    issue_pair(state, &user, Uuid::new_v4()).await
 }
 
-async fn issue_pair(
-    state: &AppState,
-    user: Uuid,
-    admin: bool,
-    family: Uuid,
-) -> ApiResult<TokenPair> {
+async fn issue_pair(state: &AppState, user: &users::Model, family: Uuid) -> ApiResult<TokenPair> {
     let now = state.clock.now();
     let ttl = state.settings.access_token_ttl;
-    let access_token = state.jwt.issue(user, admin, now, ttl)?;
+    let access_token =
+        state
+            .jwt
+            .issue_at(user.id, user.is_admin, user.token_generation, now, ttl)?;
+    let user = user.id;
     let refresh_token = tokens::new_refresh_token();
     let refresh_ttl = chrono::Duration::from_std(state.settings.refresh_token_ttl)
         .map_err(|e| ApiError::Internal(e.into()))?;
@@ -310,10 +380,12 @@ pub async fn refresh(state: &AppState, req: RefreshRequest) -> ApiResult<TokenPa
                 .await?
                 .filter(|u| u.deleted_at.is_none())
                 .ok_or_else(invalid)?;
-            issue_pair(state, user.id, user.is_admin, token.family_id).await
+            issue_pair(state, &user, token.family_id).await
         }
-        store::tokens::Consumed::Replayed => {
-            tracing::warn!("refresh token replayed; its family is revoked");
+        store::tokens::Consumed::Replayed(user) => {
+            // What a stolen token looks like: end the access tokens too.
+            state.generations.bump(&state.db, user).await?;
+            tracing::warn!(user_id = %user, "refresh token replayed; its family is revoked");
             Err(invalid())
         }
         store::tokens::Consumed::Expired => Err(ApiError::unauthorized(
@@ -330,6 +402,9 @@ pub async fn logout(state: &AppState, req: RefreshRequest) -> ApiResult<()> {
     let hash = tokens::refresh_token_hash(req.refresh_token.trim());
     if let Some(token) = store::tokens::find_by_hash(&state.db, &hash).await? {
         store::tokens::revoke_family(&state.db, token.family_id, state.clock.now()).await?;
+        // Access tokens carry no session id: logging out ends all of this person's access
+        // tokens (other devices refresh and carry on with their own sessions).
+        state.generations.bump(&state.db, token.user_id).await?;
         tracing::info!(user_id = %token.user_id, "logged out");
     }
     Ok(())
@@ -348,6 +423,10 @@ async fn me_from(state: &AppState, user: users::Model) -> ApiResult<Me> {
         None => None,
     };
     let categories = store::users::categories(&state.db, user.id).await?;
+    let pending_change = match store::users::pending_membership_request(&state.db, user.id).await? {
+        Some(r) => Some(membership::describe(state, r, None).await?),
+        None => None,
+    };
     let organizer_of = store::users::organized_units(&state.db, user.id)
         .await?
         .into_iter()
@@ -368,6 +447,7 @@ async fn me_from(state: &AppState, user: users::Model) -> ApiResult<Me> {
             organizer_of,
         },
         created_at: user.created_at,
+        pending_change,
     })
 }
 
@@ -376,7 +456,21 @@ pub async fn me(state: &AppState, id: Uuid) -> ApiResult<Me> {
     me_from(state, user).await
 }
 
-pub async fn update_me(state: &AppState, id: Uuid, change: ProfileChange) -> ApiResult<Me> {
+/// What `PATCH /me` did: the profile, and whether part of the change waits for an organizer.
+pub struct Updated {
+    pub me: Me,
+    pub pending: bool,
+}
+
+/// Applies a profile change. A password change checks `current_password` through the login
+/// throttle (same account and address counts), so `PATCH /me` is no password oracle. A change
+/// of unit or of a staff-assigned category becomes a membership request (the rest applies).
+pub async fn update_me(
+    state: &AppState,
+    id: Uuid,
+    change: ProfileChange,
+    client_address: &str,
+) -> ApiResult<Updated> {
     use sea_orm::ActiveValue::Set;
 
     let user = current(state, id).await?;
@@ -432,9 +526,64 @@ pub async fn update_me(state: &AppState, id: Uuid, change: ProfileChange) -> Api
             "Cần giữ lại số điện thoại hoặc e-mail để đăng nhập",
         ));
     }
-    if let Some(unit_id) = change.unit_id {
-        active.unit_id = Set(Some(find_active(state, unit_id, "unit_id").await?.id));
-    }
+    let new_unit = match change.unit_id {
+        Some(unit_id) if Some(unit_id) != user.unit_id => {
+            Some(find_active(state, unit_id, "unit_id").await?.id)
+        }
+        _ => None,
+    };
+    // Self-declared categories apply now; staff-assigned ones wait for a decision.
+    let (applied_categories, add, remove) = match &change.categories {
+        None => (None, Vec::new(), Vec::new()),
+        Some(wanted) => {
+            let mut applied: Vec<Category> = wanted
+                .iter()
+                .copied()
+                .filter(|c| !staff_assigned(*c))
+                .collect();
+            applied.extend(
+                old_categories
+                    .iter()
+                    .copied()
+                    .filter(|c| staff_assigned(*c)),
+            );
+            let mut add: Vec<Category> = wanted
+                .iter()
+                .copied()
+                .filter(|c| staff_assigned(*c) && !old_categories.contains(c))
+                .collect();
+            add.dedup();
+            let remove: Vec<Category> = old_categories
+                .iter()
+                .copied()
+                .filter(|c| staff_assigned(*c) && !wanted.contains(c))
+                .collect();
+            (Some(applied), add, remove)
+        }
+    };
+    let request = if new_unit.is_some() || !add.is_empty() || !remove.is_empty() {
+        let unit_id = new_unit.or(user.unit_id).ok_or_else(|| {
+            ApiError::invalid(
+                "unit_required",
+                "unit_id",
+                "Cần chọn đơn vị để xác nhận thay đổi",
+            )
+        })?;
+        let admitted = add
+            .contains(&Category::NewMember)
+            .then_some(admitted_on)
+            .flatten();
+        Some(store::users::NewMembershipRequest {
+            user_id: id,
+            from_unit_id: user.unit_id,
+            unit_id,
+            add,
+            remove,
+            admitted_on: admitted,
+        })
+    } else {
+        None
+    };
     active.birth_date = Set(birth_date);
     active.admitted_on = Set(admitted_on);
     active.guardian_consent = Set(consent);
@@ -442,7 +591,9 @@ pub async fn update_me(state: &AppState, id: Uuid, change: ProfileChange) -> Api
     let mut password_changed = false;
     if let Some(new_password) = change.new_password {
         let current_password = change.current_password.unwrap_or_default();
-        if !password::verify(current_password, user.password_hash.clone()).await? {
+        let account = account_key(Some(id), "");
+        let stored = user.password_hash.clone();
+        if !checked_password(state, account, client_address, current_password, stored).await? {
             return Err(ApiError::invalid(
                 "wrong_password",
                 "current_password",
@@ -455,15 +606,23 @@ pub async fn update_me(state: &AppState, id: Uuid, change: ProfileChange) -> Api
     }
     let now = state.clock.now();
     active.updated_at = Set(now);
-    let cats = change.categories.as_deref();
-    let saved = store::users::update(&state.db, active, cats).await?;
+    let saved = store::users::update(&state.db, active, applied_categories.as_deref()).await?;
+    let pending = request.is_some();
+    if let Some(request) = request {
+        let filed = store::users::insert_membership_request(&state.db, request, now).await?;
+        tracing::info!(user_id = %id, request_id = filed.id, "membership change requested");
+    }
     if password_changed {
         // A new password ends every other session.
         store::tokens::revoke_all(&state.db, id, now).await?;
+        state.generations.bump(&state.db, id).await?;
     }
     state.names.forget(id);
     tracing::info!(user_id = %id, password_changed, "profile updated");
-    me_from(state, saved).await
+    Ok(Updated {
+        me: me_from(state, saved).await?,
+        pending,
+    })
 }
 
 pub async fn export(state: &AppState, id: Uuid) -> ApiResult<PersonalExport> {
@@ -488,6 +647,7 @@ pub async fn export(state: &AppState, id: Uuid) -> ApiResult<PersonalExport> {
 pub async fn erase(state: &AppState, id: Uuid) -> ApiResult<()> {
     let user = current(state, id).await?;
     store::users::erase(&state.db, user, state.clock.now()).await?;
+    state.generations.forget(id);
     state.names.forget(id);
     tracing::info!(user_id = %id, "personal data erased");
     Ok(())

@@ -8,6 +8,7 @@ pub mod boards;
 pub mod contests;
 pub mod courses;
 pub mod imports;
+pub mod membership;
 pub mod pool;
 pub mod seed;
 pub mod units;

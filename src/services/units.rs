@@ -136,7 +136,7 @@ pub async fn get(state: &AppState, id: i32) -> ApiResult<UnitDetail> {
     })
 }
 
-async fn find(state: &AppState, id: i32) -> ApiResult<units::Model> {
+pub(crate) async fn find(state: &AppState, id: i32) -> ApiResult<units::Model> {
     store::units::find(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("unit_not_found", "Không tìm thấy đơn vị"))
@@ -169,6 +169,19 @@ fn unit_name(input: &str) -> ApiResult<String> {
             "invalid_name",
             "name",
             "Tên đơn vị phải có từ 2 đến 200 ký tự",
+        ));
+    }
+    // Control characters (NUL among them) and bidirectional overrides have no place in a
+    // name shown on boards and exports.
+    let invisible = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    };
+    if name.chars().any(invisible) {
+        return Err(ApiError::invalid(
+            "invalid_name",
+            "name",
+            "Tên đơn vị không được chứa ký tự điều khiển",
         ));
     }
     Ok(name)

@@ -37,8 +37,8 @@ pub async fn insert(
 pub enum Consumed {
     /// The token was live and is now spent.
     Fresh(refresh_tokens::Model),
-    /// Spent before (or revoked): a replay. The family has been revoked.
-    Replayed,
+    /// Spent before (or revoked): a replay. The family has been revoked; this is its user.
+    Replayed(uuid::Uuid),
     Expired,
     Unknown,
 }
@@ -68,7 +68,7 @@ pub async fn consume(db: &Db, token_hash: &str, now: DateTime<Utc>) -> ApiResult
         return Ok(Consumed::Fresh(token));
     }
     revoke_family(db, token.family_id, now).await?;
-    Ok(Consumed::Replayed)
+    Ok(Consumed::Replayed(token.user_id))
 }
 
 pub async fn revoke_family(db: &Db, family: Uuid, now: DateTime<Utc>) -> ApiResult<()> {

@@ -1,10 +1,13 @@
 //! Accounts, their member categories and organizer grants.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{refresh_tokens, unit_organizers, units, user_categories, users};
+use entity::{membership_requests, refresh_tokens, unit_organizers, units, user_categories, users};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+    sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
@@ -48,6 +51,7 @@ pub async fn insert(db: &Db, new: NewUser, now: DateTime<Utc>) -> ApiResult<user
         deleted_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        token_generation: Set(0),
     }
     .insert(&txn)
     .await
@@ -130,6 +134,7 @@ pub async fn update(
 pub async fn erase(db: &Db, user: users::Model, now: DateTime<Utc>) -> ApiResult<()> {
     let txn = db.begin().await?;
     let id = user.id;
+    let generation = user.token_generation.saturating_add(1);
     let mut active: users::ActiveModel = user.into();
     active.full_name = Set("Người dùng đã xóa".to_owned());
     active.phone = Set(None);
@@ -140,6 +145,7 @@ pub async fn erase(db: &Db, user: users::Model, now: DateTime<Utc>) -> ApiResult
     active.is_admin = Set(false);
     active.deleted_at = Set(Some(now));
     active.updated_at = Set(now);
+    active.token_generation = Set(generation);
     active.update(&txn).await?;
     refresh_tokens::Entity::delete_many()
         .filter(refresh_tokens::Column::UserId.eq(id))
@@ -151,6 +157,31 @@ pub async fn erase(db: &Db, user: users::Model, now: DateTime<Utc>) -> ApiResult
         .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The token generation of a live account (`None` when it is gone or erased).
+pub async fn token_generation(db: &Db, id: Uuid) -> ApiResult<Option<i32>> {
+    Ok(users::Entity::find_by_id(id)
+        .filter(users::Column::DeletedAt.is_null())
+        .select_only()
+        .column(users::Column::TokenGeneration)
+        .into_tuple::<i32>()
+        .one(db)
+        .await?)
+}
+
+/// Bumps the token generation of `id`, ending every access token issued before, and returns
+/// the new generation (`None` when the account is gone).
+pub async fn bump_token_generation(db: &Db, id: Uuid) -> ApiResult<Option<i32>> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::TokenGeneration,
+            Expr::col(users::Column::TokenGeneration).add(1),
+        )
+        .filter(users::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    token_generation(db, id).await
 }
 
 /// Makes an existing account an admin and sets its password (used by `create-admin`).
@@ -283,4 +314,168 @@ pub async fn count_by_unit(db: &Db) -> ApiResult<Vec<(i32, u32)>> {
         .into_iter()
         .filter_map(|(u, n)| Some((u?, u32::try_from(n).unwrap_or(0))))
         .collect())
+}
+
+/// A membership change waiting for (or decided by) an organizer of the receiving unit.
+pub struct NewMembershipRequest {
+    pub user_id: Uuid,
+    pub from_unit_id: Option<i32>,
+    pub unit_id: i32,
+    pub add: Vec<Category>,
+    pub remove: Vec<Category>,
+    pub admitted_on: Option<NaiveDate>,
+}
+
+fn category_json(cats: &[Category]) -> String {
+    let codes: Vec<&str> = cats.iter().map(|c| c.as_str()).collect();
+    serde_json::to_string(&codes).unwrap_or_else(|_| "[]".into())
+}
+
+/// The categories of a request column (unknown codes are dropped).
+pub fn request_categories(json: &str) -> Vec<Category> {
+    serde_json::from_str::<Vec<String>>(json)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|c| Category::parse(c))
+        .collect()
+}
+
+/// Files a membership request; the person's earlier pending request, if any, is superseded
+/// (one pending request a person).
+pub async fn insert_membership_request(
+    db: &Db,
+    new: NewMembershipRequest,
+    now: DateTime<Utc>,
+) -> ApiResult<membership_requests::Model> {
+    let txn = db.begin().await?;
+    membership_requests::Entity::update_many()
+        .col_expr(
+            membership_requests::Column::Status,
+            Expr::value("superseded"),
+        )
+        .col_expr(membership_requests::Column::DecidedAt, Expr::value(now))
+        .filter(membership_requests::Column::UserId.eq(new.user_id))
+        .filter(membership_requests::Column::Status.eq("pending"))
+        .exec(&txn)
+        .await?;
+    let saved = membership_requests::ActiveModel {
+        user_id: Set(new.user_id),
+        from_unit_id: Set(new.from_unit_id),
+        unit_id: Set(new.unit_id),
+        add_categories: Set(category_json(&new.add)),
+        remove_categories: Set(category_json(&new.remove)),
+        admitted_on: Set(new.admitted_on),
+        status: Set("pending".into()),
+        reason: Set(None),
+        decided_by: Set(None),
+        created_at: Set(now),
+        decided_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+pub async fn find_membership_request(
+    db: &Db,
+    id: i32,
+) -> ApiResult<Option<membership_requests::Model>> {
+    Ok(membership_requests::Entity::find_by_id(id).one(db).await?)
+}
+
+/// A person's requests, newest first.
+pub async fn membership_requests_of(
+    db: &Db,
+    user: Uuid,
+) -> ApiResult<Vec<membership_requests::Model>> {
+    Ok(membership_requests::Entity::find()
+        .filter(membership_requests::Column::UserId.eq(user))
+        .order_by_desc(membership_requests::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The pending request of a person, if any.
+pub async fn pending_membership_request(
+    db: &Db,
+    user: Uuid,
+) -> ApiResult<Option<membership_requests::Model>> {
+    Ok(membership_requests::Entity::find()
+        .filter(membership_requests::Column::UserId.eq(user))
+        .filter(membership_requests::Column::Status.eq("pending"))
+        .order_by_desc(membership_requests::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// Pending requests whose receiving unit is one of `units`, oldest first.
+pub async fn pending_membership_requests_for(
+    db: &Db,
+    units: &[i32],
+) -> ApiResult<Vec<membership_requests::Model>> {
+    if units.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(membership_requests::Entity::find()
+        .filter(membership_requests::Column::UnitId.is_in(units.iter().copied()))
+        .filter(membership_requests::Column::Status.eq("pending"))
+        .order_by_asc(membership_requests::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Decides a pending request: `approved` also moves the person and sets their categories, in
+/// the same transaction. Returns `None` when the request was no longer pending (someone else
+/// decided first, or it was superseded).
+pub async fn decide_membership_request(
+    db: &Db,
+    request: &membership_requests::Model,
+    approved: bool,
+    decided_by: Uuid,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<membership_requests::Model>> {
+    let txn = db.begin().await?;
+    let decided = membership_requests::Entity::update_many()
+        .col_expr(
+            membership_requests::Column::Status,
+            Expr::value(if approved { "approved" } else { "rejected" }),
+        )
+        .col_expr(
+            membership_requests::Column::DecidedBy,
+            Expr::value(decided_by),
+        )
+        .col_expr(membership_requests::Column::DecidedAt, Expr::value(now))
+        .col_expr(membership_requests::Column::Reason, Expr::value(reason))
+        .filter(membership_requests::Column::Id.eq(request.id))
+        .filter(membership_requests::Column::Status.eq("pending"))
+        .exec(&txn)
+        .await?;
+    if decided.rows_affected != 1 {
+        return Ok(None);
+    }
+    if approved {
+        let mut cats = categories(&txn, request.user_id).await?;
+        let remove = request_categories(&request.remove_categories);
+        cats.retain(|c| !remove.contains(c));
+        cats.extend(request_categories(&request.add_categories));
+        set_categories(&txn, request.user_id, &cats).await?;
+        let mut update = users::Entity::update_many()
+            .col_expr(users::Column::UnitId, Expr::value(request.unit_id))
+            .col_expr(users::Column::UpdatedAt, Expr::value(now));
+        if let Some(admitted) = request.admitted_on {
+            update = update.col_expr(users::Column::AdmittedOn, Expr::value(admitted));
+        }
+        update
+            .filter(users::Column::Id.eq(request.user_id))
+            .exec(&txn)
+            .await?;
+    }
+    let saved = membership_requests::Entity::find_by_id(request.id)
+        .one(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(saved)
 }

@@ -394,3 +394,116 @@ async fn forged_or_missing_tokens_are_refused() {
         "invalid_token"
     );
 }
+
+async fn statuses(futures: Vec<impl std::future::Future<Output = reqwest::Response>>) -> Vec<u16> {
+    futures_util::future::join_all(futures)
+        .await
+        .into_iter()
+        .map(|r| r.status().as_u16())
+        .collect()
+}
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_for_one_account_get_at_most_five_tries() {
+    let app = spawn_app().await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let tries = (0..30)
+        .map(|_| app.login(&member.login, "sai-mat-khau-roi"))
+        .collect();
+    let got = statuses(tries).await;
+    let wrong = got.iter().filter(|s| **s == 401).count();
+    let throttled = got.iter().filter(|s| **s == 429).count();
+    assert!((1..=5).contains(&wrong), "{got:?}");
+    assert_eq!(wrong + throttled, 30, "{got:?}");
+}
+
+#[tokio::test]
+async fn concurrent_logins_from_one_address_run_at_most_fifty() {
+    let app = spawn_app().await;
+    let logins: Vec<String> = (0..64)
+        .map(|i| format!("khong-co-{i}@example.vn"))
+        .collect();
+    let tries = logins
+        .iter()
+        .map(|login| app.login(login, "sai-mat-khau-roi"))
+        .collect();
+    let got = statuses(tries).await;
+    let ran = got.iter().filter(|s| **s == 401).count();
+    let throttled = got.iter().filter(|s| **s == 429).count();
+    assert!((1..=50).contains(&ran), "{got:?}");
+    assert_eq!(ran + throttled, 64, "{got:?}");
+}
+
+#[tokio::test]
+async fn a_successful_login_does_not_erase_earlier_failures() {
+    let app = spawn_app().await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    for _ in 0..4 {
+        let res = app.login(&member.login, "sai-mat-khau-roi").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = app.login(&member.login, &member.password).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.login(&member.login, "sai-mat-khau-roi").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // Five failures in the window, whatever succeeded in between.
+    let res = app.login(&member.login, &member.password).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn logout_ends_the_access_token_at_once() {
+    let app = spawn_app().await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    assert_eq!(
+        app.get("/api/v1/me", Some(&member.token)).await.status(),
+        StatusCode::OK
+    );
+    let res = app
+        .post(
+            "/api/v1/auth/logout",
+            None,
+            &json!({ "refresh_token": member.refresh }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = app.get("/api/v1/me", Some(&member.token)).await;
+    assert_eq!(
+        error_code(res, StatusCode::UNAUTHORIZED).await,
+        "token_revoked"
+    );
+    // A new login works.
+    let tokens: Value = app
+        .login(&member.login, &member.password)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = tokens["access_token"].as_str().unwrap();
+    assert_eq!(
+        app.get("/api/v1/me", Some(token)).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn an_email_in_nfd_and_in_nfc_is_one_account() {
+    let app = spawn_app().await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let mut body = new_member(unit, "");
+    body["phone"] = Value::Null;
+    body["email"] = json!("nga\u{323}\u{302}n@example.vn");
+    assert_eq!(app.register(&body).await.status(), StatusCode::CREATED);
+    body["email"] = json!("Ngận@Example.vn");
+    let res = app.register(&body).await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "duplicate_login"
+    );
+    assert_eq!(
+        app.login("ngận@example.vn", "matkhau-an-toan")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}

@@ -56,3 +56,44 @@ async fn a_window_ends_and_counting_starts_again() {
         limiter.reset("w").await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn undo_takes_back_one_hit_and_never_goes_below_zero() {
+    for (name, limiter) in drivers().await {
+        let window = Duration::from_secs(60);
+        limiter.undo("u").await.unwrap();
+        assert_eq!(
+            limiter.peek("u").await.unwrap(),
+            None,
+            "{name}: undo creates nothing"
+        );
+        assert_eq!(limiter.hit("u", window).await.unwrap(), 1, "{name}");
+        assert_eq!(limiter.hit("u", window).await.unwrap(), 2, "{name}");
+        limiter.undo("u").await.unwrap();
+        assert_eq!(limiter.peek("u").await.unwrap().unwrap().0, 1, "{name}");
+        limiter.undo("u").await.unwrap();
+        limiter.undo("u").await.unwrap();
+        assert_eq!(limiter.hit("u", window).await.unwrap(), 1, "{name}");
+        limiter.reset("u").await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn concurrent_hits_are_each_counted_once() {
+    for (name, limiter) in drivers().await {
+        let window = Duration::from_secs(60);
+        let hits: Vec<_> = (0..40)
+            .map(|_| {
+                let limiter = limiter.clone();
+                tokio::spawn(async move { limiter.hit("c", window).await.unwrap() })
+            })
+            .collect();
+        let mut counts = Vec::new();
+        for h in hits {
+            counts.push(h.await.unwrap());
+        }
+        counts.sort_unstable();
+        assert_eq!(counts, (1..=40).collect::<Vec<u64>>(), "{name}");
+        limiter.reset("c").await.unwrap();
+    }
+}

@@ -18,4 +18,5 @@ mod helpers;
 mod leaderboard;
 mod limiter;
 mod me;
+mod metrics;
 mod units;

@@ -23,9 +23,10 @@ async fn me_shows_the_profile_with_unit_and_roles() {
 }
 
 #[tokio::test]
-async fn patch_me_changes_name_unit_and_categories() {
+async fn patch_me_changes_name_and_phone_and_declares_unit_changes() {
     let app = spawn_app().await;
-    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let member = app.member(home).await;
     let new_unit = app.unit_id("Đoàn phường Núi Sam").await;
     let res = app
         .patch(
@@ -40,12 +41,217 @@ async fn patch_me_changes_name_unit_and_categories() {
             }),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
     let me: Value = res.json().await.unwrap();
     assert_eq!(me["full_name"], "Trần Thị Bích Ngọc");
-    assert_eq!(me["unit"]["id"], new_unit);
-    assert_eq!(me["categories"], json!(["new_member"]));
     assert_eq!(me["phone"], "+84398765432");
+    assert_eq!(me["unit"]["id"], home, "the move waits for an organizer");
+    assert_eq!(
+        me["categories"],
+        json!([]),
+        "self-declared categories apply, staff-assigned ones wait"
+    );
+    assert_eq!(me["pending_change"]["unit"]["id"], new_unit);
+    assert_eq!(
+        me["pending_change"]["add_categories"],
+        json!(["new_member"])
+    );
+    assert_eq!(me["pending_change"]["status"], "pending");
+
+    // A plain change is applied and answers 200.
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&member.token),
+            &json!({ "categories": ["member", "youth"] }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let me: Value = res.json().await.unwrap();
+    assert_eq!(me["categories"], json!(["member", "youth"]));
+    assert_eq!(
+        me["pending_change"]["unit"]["id"], new_unit,
+        "still pending"
+    );
+}
+
+#[tokio::test]
+async fn a_unit_change_is_approved_only_by_an_organizer_of_the_receiving_unit() {
+    let app = spawn_app().await;
+    let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let target = app.unit_id("Đoàn phường Núi Sam").await;
+    let member = app.member(home).await;
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&member.token),
+            &json!({ "unit_id": target, "categories": ["member", "cadre"] }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let me: Value = res.json().await.unwrap();
+    let request = me["pending_change"]["id"].as_i64().unwrap();
+    assert_eq!(me["categories"], json!(["member"]));
+
+    // The organizer of the unit the person leaves cannot decide.
+    let elsewhere = app.organizer(home, home).await;
+    let res = app
+        .get(
+            &format!("/api/v1/units/{target}/membership-requests"),
+            Some(&elsewhere.token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .post(
+            &format!("/api/v1/membership-requests/{request}/approve"),
+            Some(&elsewhere.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let mine: Value = app
+        .get("/api/v1/me", Some(&member.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["unit"]["id"], home);
+
+    // The receiving unit's organizer sees and approves it.
+    let organizer = app.organizer(target, target).await;
+    let list: Value = app
+        .get(
+            &format!("/api/v1/units/{target}/membership-requests"),
+            Some(&organizer.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["id"], request);
+    assert_eq!(list[0]["full_name"], "Trần Thị Bích Ngọc");
+    let res = app
+        .post(
+            &format!("/api/v1/membership-requests/{request}/approve"),
+            Some(&organizer.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mine: Value = app
+        .get("/api/v1/me", Some(&member.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["unit"]["id"], target);
+    assert_eq!(mine["categories"], json!(["cadre", "member"]));
+    assert!(mine["pending_change"].is_null());
+    // Decided once.
+    let res = app
+        .post(
+            &format!("/api/v1/membership-requests/{request}/reject"),
+            Some(&organizer.token),
+            &json!({ "reason": "muộn" }),
+        )
+        .await;
+    assert_eq!(
+        error_code(res, StatusCode::CONFLICT).await,
+        "request_decided"
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_request_leaves_the_person_where_they_were() {
+    let app = spawn_app().await;
+    let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let member = app.member(home).await;
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&member.token),
+            &json!({ "categories": ["member", "youth", "cadre"] }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let me: Value = res.json().await.unwrap();
+    let request = me["pending_change"]["id"].as_i64().unwrap();
+    let organizer = app.organizer(home, home).await;
+    let res = app
+        .post(
+            &format!("/api/v1/membership-requests/{request}/reject"),
+            Some(&organizer.token),
+            &json!({ "reason": "Chưa có quyết định công nhận cán bộ" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mine: Value = app
+        .get("/api/v1/me/membership-requests", Some(&member.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine[0]["status"], "rejected");
+    assert_eq!(mine[0]["reason"], "Chưa có quyết định công nhận cán bộ");
+    let me: Value = app
+        .get("/api/v1/me", Some(&member.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["categories"], json!(["member", "youth"]));
+}
+
+#[tokio::test]
+async fn nobody_but_an_admin_approves_their_own_request() {
+    let app = spawn_app().await;
+    let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let organizer = app.organizer(home, home).await;
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&organizer.token),
+            &json!({ "categories": ["member", "cadre"] }),
+        )
+        .await;
+    let me: Value = res.json().await.unwrap();
+    let request = me["pending_change"]["id"].as_i64().unwrap();
+    let res = app
+        .post(
+            &format!("/api/v1/membership-requests/{request}/approve"),
+            Some(&organizer.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let admin = app.admin().await;
+    let res = app
+        .post(
+            &format!("/api/v1/membership-requests/{request}/approve"),
+            Some(&admin.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn cadre_at_registration_waits_for_an_organizer() {
+    let app = spawn_app().await;
+    let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let res = app
+        .register(&json!({
+            "full_name": "Lê Văn Cán", "email": "can-bo@example.vn", "password": "mat-khau-du-dai",
+            "birth_date": "1995-01-01", "unit_id": home, "categories": ["member", "cadre"],
+        }))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let me: Value = res.json().await.unwrap();
+    assert_eq!(me["categories"], json!(["member"]));
+    assert_eq!(me["pending_change"]["add_categories"], json!(["cadre"]));
+    assert_eq!(me["pending_change"]["unit"]["id"], home);
 }
 
 #[tokio::test]
@@ -116,6 +322,12 @@ async fn a_password_change_needs_the_current_one_and_ends_other_sessions() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+    let res = app.get("/api/v1/me", Some(&member.token)).await;
+    assert_eq!(
+        error_code(res, StatusCode::UNAUTHORIZED).await,
+        "token_revoked",
+        "a new password ends the access tokens too"
+    );
     let res = app
         .post(
             "/api/v1/auth/refresh",
@@ -177,7 +389,8 @@ async fn delete_me_erases_personal_data_and_keeps_an_anonymous_stub() {
     let res = app.get("/api/v1/me", Some(&member.token)).await;
     assert_eq!(
         error_code(res, StatusCode::UNAUTHORIZED).await,
-        "account_not_found"
+        "token_revoked",
+        "the access token ends with the account"
     );
     let res = app
         .post(
@@ -219,4 +432,118 @@ async fn delete_me_erases_personal_data_and_keeps_an_anonymous_stub() {
         }))
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn patch_me_is_no_password_oracle() {
+    let app = spawn_app().await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    for i in 0..5 {
+        let res = app
+            .patch(
+                "/api/v1/me",
+                Some(&member.token),
+                &json!({ "current_password": format!("doan-sai-{i}"), "new_password": "mat-khau-moi-2026" }),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&member.token),
+            &json!({ "current_password": member.password, "new_password": "mat-khau-moi-2026" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    // The same count as logins.
+    assert_eq!(
+        app.login(&member.login, &member.password).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn a_submit_after_erasure_does_not_reach_the_board() {
+    use crate::helpers::fixture;
+
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .upload(
+            &admin.token,
+            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
+    let contest: Value = app
+        .post(
+            "/api/v1/contests",
+            Some(&admin.token),
+            &json!({ "slug": "xoa-roi-nop", "title": "Xóa rồi nộp", "owner_unit_id": province }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let now = app.clock_now();
+    let res = app
+        .post(
+            &format!("/api/v1/contests/{}/rounds", contest["id"]),
+            Some(&admin.token),
+            &json!({ "title": "Tuần 1", "opens_at": now - chrono::Duration::minutes(1),
+                     "closes_at": now + chrono::Duration::hours(6),
+                     "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
+                     "time_limit_minutes": 10, "attempts_allowed": 1 }),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let round = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let res = app
+        .post(
+            &format!("/api/v1/rounds/{round}/attempts"),
+            Some(&member.token),
+            &json!({}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let attempt = res.json::<Value>().await.unwrap()["id"].clone();
+
+    let res = app
+        .client
+        .delete(app.url("/api/v1/me"))
+        .bearer_auth(&member.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = app
+        .post(
+            &format!(
+                "/api/v1/attempts/{}/submit",
+                attempt.as_str().map_or(attempt.to_string(), str::to_owned)
+            ),
+            Some(&member.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let board: Value = app
+        .get(
+            &format!("/api/v1/rounds/{round}/leaderboard"),
+            Some(&admin.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(board["entries"], json!([]), "{board}");
 }

@@ -522,3 +522,29 @@ async fn organizers_are_appointed_listed_and_dismissed() {
         "organizer_not_found"
     );
 }
+
+#[tokio::test]
+async fn unit_names_with_control_characters_are_refused() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let parent = app.unit_id("Huyện Đoàn Chợ Mới").await;
+    for name in [
+        "Đoàn xã\u{0}Mỹ Hội",
+        "Đoàn xã \u{7}Bell",
+        "Đoàn \u{202e}xã đảo",
+    ] {
+        let res = app
+            .post(
+                "/api/v1/units",
+                Some(&admin.token),
+                &json!({ "name": name, "kind": "commune", "parent_id": parent }),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name:?}: {}",
+            res.text().await.unwrap()
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! Membership change requests: a person declares their unit and categories, but moving to
+//! another unit, or taking or dropping a staff-assigned category (cadre, new member), changes
+//! who may enter restricted contests and courses, so it waits for an organizer of the
+//! receiving unit (or an admin). Until then the person stays where they were.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::membership_requests;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{access::Actor, units::Unit};
+use crate::{
+    domain::{person::Category, unit::in_subtree},
+    error::{ApiError, ApiResult},
+    startup::AppState,
+    store,
+};
+
+/// Categories only staff may assign: each change of them is a request.
+pub fn staff_assigned(c: Category) -> bool {
+    matches!(c, Category::Cadre | Category::NewMember)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MembershipRequest {
+    pub id: i32,
+    pub user_id: Uuid,
+    /// Present in the lists organizers read.
+    pub full_name: Option<String>,
+    /// The unit the person was in when asking.
+    pub from_unit: Option<Unit>,
+    /// The receiving unit: its organizers (and those above) decide.
+    pub unit: Option<Unit>,
+    pub add_categories: Vec<Category>,
+    pub remove_categories: Vec<Category>,
+    pub admitted_on: Option<NaiveDate>,
+    /// `pending`, `approved`, `rejected` or `superseded` (replaced by a later request).
+    pub status: String,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    /// Shown to the person.
+    pub reason: String,
+}
+
+/// Turns a stored request into its public form, reading its units.
+pub async fn describe(
+    state: &AppState,
+    r: membership_requests::Model,
+    full_name: Option<String>,
+) -> ApiResult<MembershipRequest> {
+    let unit = |id: Option<i32>| async move {
+        match id {
+            Some(id) => Ok::<_, ApiError>(store::units::find(&state.db, id).await?.map(Unit::from)),
+            None => Ok(None),
+        }
+    };
+    Ok(MembershipRequest {
+        id: r.id,
+        user_id: r.user_id,
+        full_name,
+        from_unit: unit(r.from_unit_id).await?,
+        unit: unit(Some(r.unit_id)).await?,
+        add_categories: store::users::request_categories(&r.add_categories),
+        remove_categories: store::users::request_categories(&r.remove_categories),
+        admitted_on: r.admitted_on,
+        status: r.status,
+        reason: r.reason,
+        created_at: r.created_at,
+        decided_at: r.decided_at,
+    })
+}
+
+/// The caller's own requests, newest first.
+pub async fn mine(state: &AppState, user: Uuid) -> ApiResult<Vec<MembershipRequest>> {
+    let mut out = Vec::new();
+    for r in store::users::membership_requests_of(&state.db, user).await? {
+        out.push(describe(state, r, None).await?);
+    }
+    Ok(out)
+}
+
+/// Pending requests into `unit_id` and its subtree, for its organizers and admins.
+pub async fn pending_for_unit(
+    state: &AppState,
+    actor: &Actor,
+    unit_id: i32,
+) -> ApiResult<Vec<MembershipRequest>> {
+    let unit = super::units::find(state, unit_id).await?;
+    actor.require(actor.may_act_within(&unit))?;
+    let subtree: Vec<i32> = store::units::list(&state.db, true)
+        .await?
+        .into_iter()
+        .filter(|u| in_subtree(&u.path, &unit.path))
+        .map(|u| u.id)
+        .collect();
+    let requests = store::users::pending_membership_requests_for(&state.db, &subtree).await?;
+    let ids: Vec<Uuid> = requests.iter().map(|r| r.user_id).collect();
+    let names: std::collections::HashMap<Uuid, String> = store::users::find_many(&state.db, &ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.full_name))
+        .collect();
+    let mut out = Vec::with_capacity(requests.len());
+    for r in requests {
+        let name = names.get(&r.user_id).cloned();
+        out.push(describe(state, r, name).await?);
+    }
+    Ok(out)
+}
+
+/// Approves or rejects a pending request. Organizers of the receiving unit or above, and
+/// admins, decide; nobody but an admin decides their own request. Fails with 404 for an
+/// unknown request, 403 for anyone else, 409 `request_decided` when it is no longer pending
+/// and 409 `unit_merged` when the receiving unit was merged meanwhile.
+pub async fn decide(
+    state: &AppState,
+    actor: &Actor,
+    id: i32,
+    approved: bool,
+    reason: Option<String>,
+) -> ApiResult<MembershipRequest> {
+    let request = store::users::find_membership_request(&state.db, id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found("request_not_found", "Không tìm thấy yêu cầu thay đổi")
+        })?;
+    let unit = super::units::find(state, request.unit_id).await?;
+    actor
+        .require(actor.may_act_within(&unit) && (actor.is_admin || actor.id != request.user_id))?;
+    let decided_already = || {
+        ApiError::conflict(
+            "request_decided",
+            "Yêu cầu này đã được xử lý hoặc đã được thay thế",
+        )
+    };
+    if request.status != "pending" {
+        return Err(decided_already());
+    }
+    if approved && unit.merged_into_id.is_some() {
+        return Err(ApiError::conflict(
+            "unit_merged",
+            "Đơn vị nhận đã được hợp nhất, yêu cầu cần được gửi lại",
+        ));
+    }
+    let reason = reason
+        .map(|r| crate::domain::text::clean(&r))
+        .filter(|r| !r.is_empty());
+    if let Some(r) = &reason
+        && (r.chars().count() > 500 || r.chars().any(char::is_control))
+    {
+        return Err(ApiError::invalid(
+            "invalid_reason",
+            "reason",
+            "Lý do tối đa 500 ký tự, không chứa ký tự điều khiển",
+        ));
+    }
+    let saved = store::users::decide_membership_request(
+        &state.db,
+        &request,
+        approved,
+        actor.id,
+        reason,
+        state.clock.now(),
+    )
+    .await?
+    .ok_or_else(decided_already)?;
+    if approved {
+        state.names.forget(request.user_id);
+    }
+    tracing::info!(request_id = id, user_id = %request.user_id, actor = %actor.id, approved, "membership request decided");
+    describe(state, saved, None).await
+}
