@@ -17,7 +17,7 @@ use std::{
 use uuid::Uuid;
 
 use crate::{
-    error::ApiResult,
+    error::{ApiError, ApiResult},
     store::{self, Db},
 };
 
@@ -60,7 +60,14 @@ impl Generations {
         if let Some(generation) = hit {
             return Ok(generation);
         }
-        let generation = store::users::token_generation(db, user).await?;
+        // On its own task: the extractor's future is dropped when another extractor of the same
+        // request fails first (a bad query string), and a query dropped half-way makes the pool
+        // throw its connection away — with SQLite's single connection, the whole pool.
+        let db = db.clone();
+        let generation =
+            tokio::spawn(async move { store::users::token_generation(&db, user).await })
+                .await
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("generation lookup: {e}")))??;
         self.remember(user, generation);
         Ok(generation)
     }
