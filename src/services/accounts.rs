@@ -29,6 +29,8 @@ use crate::{
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
+    /// 2 to 100 letters (any diacritics), spaces and `-`, `.`, `'`.
+    #[schema(min_length = 2, max_length = 100)]
     pub full_name: String,
     /// Any common Vietnamese form: `0912 345 678`, `+84912345678`, `84912345678`.
     pub phone: Option<String>,
