@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     attempts::keys,
-    helpers::{Account, TestApp, error_code, fixture, spawn_app, spawn_app_with},
+    helpers::{Account, OwnRedis, TestApp, error_code, fixture, spawn_app, spawn_app_with},
 };
 
 /// A participant made directly in the store (no password hashing), with a token.
@@ -752,68 +752,6 @@ async fn boards_answer_503_while_redis_is_down_and_catch_up_after() {
         "the board caught up: {board}"
     );
     assert_eq!(board["entries"][0]["correct"], 3);
-}
-
-/// A throwaway redis-server on a free port.
-struct OwnRedis {
-    port: u16,
-    child: Option<std::process::Child>,
-}
-
-impl OwnRedis {
-    fn start() -> Option<OwnRedis> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        let mut r = OwnRedis { port, child: None };
-        r.restart();
-        r.child.is_some().then_some(r)
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn restart(&mut self) {
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .ok();
-        if child.is_some() {
-            for _ in 0..100 {
-                if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-        }
-        self.child = child;
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 async fn board_of(app: &TestApp, round: i64, token: &str) -> Value {

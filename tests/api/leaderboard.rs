@@ -80,7 +80,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use soiduong::{domain::person::Category, store};
 
-use crate::helpers::{Account, TestApp, error_code, fixture, spawn_app};
+use crate::helpers::{Account, OwnRedis, TestApp, error_code, fixture, spawn_app};
 
 /// A participant made directly in the store (no password hashing), with a token.
 pub async fn participant(app: &TestApp, name: &str, unit: i64) -> (Uuid, String) {
@@ -454,66 +454,4 @@ async fn the_first_board_command_after_a_redis_restart_succeeds() {
     // The restarted server is empty; the point is that the command itself works.
     b.record("r1", "binh", score(4, 10)).await.unwrap();
     assert_eq!(b.count("r1").await.unwrap(), 1);
-}
-
-/// A throwaway redis-server on a free port.
-struct OwnRedis {
-    port: u16,
-    child: Option<std::process::Child>,
-}
-
-impl OwnRedis {
-    fn start() -> Option<OwnRedis> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        let mut r = OwnRedis { port, child: None };
-        r.restart();
-        r.child.is_some().then_some(r)
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn restart(&mut self) {
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .ok();
-        if child.is_some() {
-            for _ in 0..100 {
-                if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-        }
-        self.child = child;
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
