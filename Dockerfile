@@ -3,18 +3,13 @@
 
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
-# Dependencies first, so that a source change does not rebuild them.
-COPY Cargo.toml Cargo.lock ./
-COPY entity/Cargo.toml entity/Cargo.toml
-COPY migration/Cargo.toml migration/Cargo.toml
-RUN mkdir -p src entity/src migration/src tests/api \
-    && echo 'fn main() {}' > src/main.rs && touch src/lib.rs entity/src/lib.rs migration/src/lib.rs \
-    && echo 'fn main() {}' > tests/api/main.rs \
-    && cargo build --release --locked \
-    && rm -rf src entity/src migration/src
 COPY . .
-RUN touch src/main.rs src/lib.rs entity/src/lib.rs migration/src/lib.rs \
-    && cargo build --release --locked
+# Cache mounts keep the registry and the compiled dependencies between builds, so a source
+# change rebuilds only this workspace, with no stub manifests that could drift from Cargo.toml.
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    cargo build --release --locked --bin soiduong \
+    && install -m 0755 target/release/soiduong /usr/local/bin/soiduong
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
@@ -23,7 +18,7 @@ RUN apt-get update \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin soiduong \
     && mkdir -p /app/data && chown soiduong:soiduong /app/data
 WORKDIR /app
-COPY --from=build /src/target/release/soiduong /usr/local/bin/soiduong
+COPY --from=build /usr/local/bin/soiduong /usr/local/bin/soiduong
 COPY --chown=soiduong:soiduong question-banks /app/question-banks
 USER soiduong
 ENV SOIDUONG_BIND=0.0.0.0:8080 \
