@@ -55,6 +55,10 @@ pub enum ApiError {
     /// 429: throttled; retry after the given number of seconds.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// 429: every slot of a bounded pool (password hashing, imports) is taken and its queue is
+    /// full; retry after the given number of seconds. Nothing of the request was done.
+    #[error("busy")]
+    Busy { retry_after_secs: u64 },
     /// 503: a named part of the service is down; the rest works (e.g. boards while Redis is).
     #[error("{message}")]
     Degraded { code: &'static str, message: Msg },
@@ -137,6 +141,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyRequests { .. } => "too_many_requests",
+            Self::Busy { .. } => "server_busy",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -163,6 +168,10 @@ impl ApiError {
                 format!("Bạn đã thử quá nhiều lần, vui lòng thử lại sau {retry_after_secs} giây")
                     .into()
             }
+            Self::Busy { retry_after_secs } => format!(
+                "Máy chủ đang bận, yêu cầu chưa được thực hiện; vui lòng thử lại sau {retry_after_secs} giây"
+            )
+            .into(),
             Self::Unavailable(_) => {
                 "Hệ thống tạm thời không phục vụ được, vui lòng thử lại sau".into()
             }
@@ -205,7 +214,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } | Self::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } | Self::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) | Self::Degraded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -222,7 +231,7 @@ impl ResponseError for ApiError {
             _ => None,
         };
         let mut builder = HttpResponse::build(self.status_code());
-        if let Self::TooManyRequests { retry_after_secs } = self {
+        if let Self::TooManyRequests { retry_after_secs } | Self::Busy { retry_after_secs } = self {
             builder.insert_header(("Retry-After", retry_after_secs.to_string()));
         }
         builder.json(ErrorBody {
@@ -273,3 +282,30 @@ pub fn sqlstate(err: &sea_orm::DbErr) -> Option<String> {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_pool_is_429_with_retry_after_and_its_own_code() {
+        let res = ApiError::Busy {
+            retry_after_secs: 10,
+        }
+        .error_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            res.headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+            Some("10")
+        );
+        assert_eq!(
+            ApiError::Busy {
+                retry_after_secs: 10
+            }
+            .code(),
+            "server_busy"
+        );
+    }
+}

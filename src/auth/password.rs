@@ -39,7 +39,7 @@ pub enum HashError {
 impl From<HashError> for crate::error::ApiError {
     fn from(e: HashError) -> Self {
         match e {
-            HashError::Busy => crate::error::ApiError::TooManyRequests {
+            HashError::Busy => crate::error::ApiError::Busy {
                 retry_after_secs: 1,
             },
             HashError::Failed(e) => crate::error::ApiError::Internal(e),

@@ -53,7 +53,7 @@ where
         Ok(Ok(permit)) => permit,
         Ok(Err(_)) | Err(_) => {
             tracing::warn!("every import slot is busy; an upload is told to retry");
-            return Err(ApiError::TooManyRequests {
+            return Err(ApiError::Busy {
                 retry_after_secs: limits::IMPORT_RETRY_AFTER_SECS,
             });
         }
@@ -86,7 +86,7 @@ mod tests {
         assert!(
             matches!(
                 refused,
-                Err(ApiError::TooManyRequests {
+                Err(ApiError::Busy {
                     retry_after_secs: limits::IMPORT_RETRY_AFTER_SECS
                 })
             ),
