@@ -176,6 +176,17 @@ impl Leaderboard for MemoryBoards {
         Ok(())
     }
 
+    async fn merge(&self, board: &str, stage: &str) -> anyhow::Result<()> {
+        let mut boards = self.write();
+        if let Some(copy) = boards.staged.remove(&(board.to_owned(), stage.to_owned())) {
+            let live = boards.live.entry(board.to_owned()).or_default();
+            for (member, score) in copy.scores {
+                live.record(&member, score);
+            }
+        }
+        Ok(())
+    }
+
     async fn discard(&self, board: &str, stage: &str) -> anyhow::Result<()> {
         self.write()
             .staged

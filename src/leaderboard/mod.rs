@@ -59,6 +59,12 @@ pub trait Leaderboard: Send + Sync + 'static {
     /// new one); an empty (never staged) copy removes the board.
     async fn publish(&self, board: &str, stage: &str) -> anyhow::Result<()>;
 
+    /// Merges the staging copy into the board in one step, keeping each member's better score,
+    /// and drops the copy. A rebuild publishes this way: a result recorded on the live board
+    /// while the rebuild was reading the database is kept, not overwritten by an older copy
+    /// (scores only grow, so the better one is always the true one).
+    async fn merge(&self, board: &str, stage: &str) -> anyhow::Result<()>;
+
     /// Drops a staging copy (a rebuild that failed half-way).
     async fn discard(&self, board: &str, stage: &str) -> anyhow::Result<()>;
 

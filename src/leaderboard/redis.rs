@@ -59,6 +59,10 @@ const UNLOCK: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis
 /// The copy's expiry (set against crashed rebuilds) is cleared on the board.
 const PUBLISH: &str = "if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[1]) redis.call('PERSIST', KEYS[1]) else redis.call('DEL', KEYS[1]) end return 1";
 
+/// Merges a staging copy into the board (`AGGREGATE MAX`: each member's better score) and drops
+/// the copy, atomically; without a copy the board stays as it is.
+const MERGE: &str = "if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('ZUNIONSTORE', KEYS[1], 2, KEYS[1], KEYS[2], 'AGGREGATE', 'MAX') redis.call('DEL', KEYS[2]) end return 1";
+
 /// Members per `ZADD` of a rebuild (pipelined, so the batch is one round trip).
 const ZADD_CHUNK: usize = 1000;
 
@@ -216,6 +220,17 @@ impl Leaderboard for RedisBoards {
         cmd.arg(PUBLISH).arg(2).arg(&key).arg(&stage_key);
         let mut conn = self.conn.clone();
         let _: i64 = cmd.query_async(&mut conn).await.context("publish")?;
+        Ok(())
+    }
+
+    async fn merge(&self, board: &str, stage: &str) -> anyhow::Result<()> {
+        // Retrying is safe: a second run finds the copy gone and leaves the board as it is.
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(MERGE)
+            .arg(2)
+            .arg(self.key(board))
+            .arg(self.stage_key(board, stage));
+        let _: i64 = self.run(&cmd, "merge").await?;
         Ok(())
     }
 

@@ -152,7 +152,8 @@ pub async fn heal(state: &AppState) -> ApiResult<usize> {
 
 /// Rebuilds one round's board from the database, one rebuild per board at a time: under the
 /// board's lock (Redis `SET NX PX`, or a process-local lock for the memory board), into a
-/// staging copy of its own, published in one step. Reads only the columns a score needs, in
+/// staging copy of its own, merged into the live board in one step (keeping results recorded
+/// meanwhile). Reads only the columns a score needs, in
 /// batches, each written as one pipelined round trip. Returns the entries on the board after;
 /// when another rebuild holds the lock, waits for it to end instead.
 pub async fn rebuild_round(state: &AppState, r: &rounds::Model) -> ApiResult<u64> {
@@ -173,7 +174,7 @@ pub async fn rebuild_round(state: &AppState, r: &rounds::Model) -> ApiResult<u64
         }
         return state.boards.count(&key).await.map_err(unavailable);
     }
-    let result = stage_and_publish(state, r, &key, &token).await;
+    let result = stage_and_merge(state, r, &key, &token).await;
     if result.is_err() {
         let _ = state.boards.discard(&key, &token).await;
     }
@@ -189,7 +190,7 @@ pub async fn rebuild_round(state: &AppState, r: &rounds::Model) -> ApiResult<u64
     Ok(n)
 }
 
-async fn stage_and_publish(
+async fn stage_and_merge(
     state: &AppState,
     r: &rounds::Model,
     key: &str,
@@ -225,11 +226,7 @@ async fn stage_and_publish(
             break;
         }
     }
-    state
-        .boards
-        .publish(key, stage)
-        .await
-        .map_err(unavailable)?;
+    state.boards.merge(key, stage).await.map_err(unavailable)?;
     state.boards.count(key).await.map_err(unavailable)
 }
 

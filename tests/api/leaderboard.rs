@@ -402,6 +402,39 @@ async fn concurrent_replaces_never_mix_or_truncate_a_board() {
 }
 
 #[tokio::test]
+async fn a_rebuild_keeps_results_recorded_while_it_read_the_database() {
+    for (name, b) in drivers().await {
+        // The rebuild read an older state of the attempts table...
+        b.stage(
+            "live",
+            "s1",
+            &[("an".into(), score(3, 900)), ("binh".into(), score(5, 100))],
+        )
+        .await
+        .unwrap();
+        // ...while submits went on recording on the live board.
+        b.record("live", "an", score(4, 500)).await.unwrap();
+        b.record("live", "chi", score(2, 100)).await.unwrap();
+        b.merge("live", "s1").await.unwrap();
+        let mut got = b.page("live", 0, 10).await.unwrap();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                ("an".to_owned(), score(4, 500)),
+                ("binh".to_owned(), score(5, 100)),
+                ("chi".to_owned(), score(2, 100)),
+            ],
+            "{name}"
+        );
+        // The copy is gone: merging it again changes nothing.
+        b.merge("live", "s1").await.unwrap();
+        assert_eq!(b.count("live").await.unwrap(), 3, "{name}");
+        b.remove("live").await.unwrap();
+    }
+}
+
+#[tokio::test]
 async fn one_rebuild_lock_per_board_at_a_time() {
     for (name, b) in drivers().await {
         let ttl = std::time::Duration::from_secs(30);
