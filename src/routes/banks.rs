@@ -64,7 +64,22 @@ async fn import(
             .content_disposition()
             .and_then(|d| d.get_filename())
             .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned());
-        let Some(name) = name else { continue };
+        let Some(name) = name else {
+            // Not a file: read and dropped, but within the same byte limit as the files.
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::bad_request(
+                        "invalid_upload",
+                        format!("Tệp tải lên không hợp lệ: {e}"),
+                    )
+                })?;
+                total += chunk.len();
+                if total > limits::MAX_REQUEST_BYTES {
+                    return Err(ApiError::PayloadTooLarge);
+                }
+            }
+            continue;
+        };
         if files.len() == limits::MAX_FILES_PER_REQUEST {
             return Err(too_many_files());
         }

@@ -406,6 +406,33 @@ async fn an_upload_over_twenty_megabytes_is_refused_with_413() {
 }
 
 #[tokio::test]
+async fn a_form_field_that_is_not_a_file_counts_against_the_request_limit() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    // 21 MB in a plain text field: skipped as "not a file" before, and read without a limit.
+    let form = reqwest::multipart::Form::new()
+        .text("ghi-chu", "x".repeat(21 * 1024 * 1024))
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(fixture("thu-nghiem.yaml"))
+                .file_name("thu-nghiem.yaml"),
+        );
+    let res = app
+        .client
+        .post(app.url("/api/v1/question-banks/import"))
+        .bearer_auth(&admin.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(res, StatusCode::PAYLOAD_TOO_LARGE).await,
+        "payload_too_large"
+    );
+    still_serves(&app, &admin.token).await;
+}
+
+#[tokio::test]
 async fn a_zip_bomb_sheet_is_refused_before_it_is_inflated() {
     use std::io::Write;
     // A valid header, then 400,000 rows of one cell: ~22 MB of sheet XML in a few hundred KB.
