@@ -61,17 +61,10 @@ pub async fn run(state: &AppState, paths: &[PathBuf]) -> anyhow::Result<bool> {
         // The same limits as an upload: a file over the cap is refused unread.
         let size = std::fs::metadata(path)?.len();
         if size > limits::MAX_FILE_BYTES as u64 {
-            summaries.push(ImportSummary {
-                file: name.clone(),
-                bank: None,
-                added: 0,
-                updated: 0,
-                unchanged: 0,
-                retired: 0,
-                rejected: 1,
-                failed: true,
-                errors: vec![FileError {
-                    file: name,
+            summaries.push(ImportSummary::failed(
+                &name,
+                vec![FileError {
+                    file: name.clone(),
                     line: 0,
                     column: 0,
                     message: format!(
@@ -79,8 +72,9 @@ pub async fn run(state: &AppState, paths: &[PathBuf]) -> anyhow::Result<bool> {
                         size / 1024,
                         limits::MAX_FILE_BYTES / 1024
                     ),
+                    more: 0,
                 }],
-            });
+            ));
             bar.inc(1);
             continue;
         }

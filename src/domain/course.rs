@@ -30,6 +30,7 @@ pub fn parse_file(file: &str, text: &str) -> Result<CourseFile, FileError> {
         line,
         column,
         message,
+        more: 0,
     };
     yaml::guard(text, &COURSE_BOUNDS)
         .map_err(|(line, column, message)| fail(line, column, message))?;

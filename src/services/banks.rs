@@ -63,7 +63,8 @@ pub struct ImportSummary {
 }
 
 impl ImportSummary {
-    fn failed(file: &str, errors: Vec<FileError>) -> Self {
+    /// A file refused whole, with its problems.
+    pub fn failed(file: &str, errors: Vec<FileError>) -> Self {
         ImportSummary {
             file: file.to_owned(),
             bank: None,
@@ -71,7 +72,7 @@ impl ImportSummary {
             updated: 0,
             unchanged: 0,
             retired: 0,
-            rejected: errors.len() as u32,
+            rejected: u32::try_from(banks::problem_count(&errors)).unwrap_or(u32::MAX),
             failed: true,
             errors,
         }
@@ -87,6 +88,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<(BankDef, Vec<FileError>), Vec<
             line,
             column,
             message,
+            more: 0,
         }]
     };
     if bytes.len() > limits::MAX_FILE_BYTES {
@@ -135,6 +137,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<(BankDef, Vec<FileError>), Vec<
                 message:
                     "Định dạng tệp không được hỗ trợ (dùng .yaml, .gift, .txt theo Aiken, .xlsx)"
                         .into(),
+                more: 0,
             }]);
         }
     };
@@ -144,6 +147,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<(BankDef, Vec<FileError>), Vec<
             line: 0,
             column: 0,
             message: "Tên tệp phải cho ra một mã ngân hàng hợp lệ (chữ cái, số)".into(),
+            more: 0,
         }]);
     }
     if limits::has_control_char(&bank.title) || limits::has_control_char(&bank.description) {
@@ -159,6 +163,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<(BankDef, Vec<FileError>), Vec<
             line: 0,
             column: 0,
             message: "Tệp không có câu hỏi nào nhập được".into(),
+            more: 0,
         }]);
     }
     let fallback_source = format!("Tệp {file}");
@@ -274,7 +279,7 @@ pub async fn apply(state: &AppState, prepared: Prepared) -> ApiResult<ImportSumm
         updated: counts.updated,
         unchanged: counts.unchanged,
         retired: counts.retired,
-        rejected: rejected.len() as u32,
+        rejected: u32::try_from(banks::problem_count(&rejected)).unwrap_or(u32::MAX),
         failed: false,
         errors: rejected,
     })

@@ -479,6 +479,7 @@ pub async fn import_course_file(
                     line,
                     column: 0,
                     message: format!("{}: {}", p.at, p.message),
+                    more: 0,
                 }
             })
             .collect();

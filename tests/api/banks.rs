@@ -362,6 +362,11 @@ async fn a_flood_of_broken_gift_items_gives_a_small_answer_with_the_count() {
     assert_eq!(errors.len(), 51, "fifty errors and the count");
     let last = errors[50]["message"].as_str().unwrap();
     assert!(last.contains("tổng cộng 5001 lỗi"), "{last}");
+    assert_eq!(errors[50]["more"], 4951);
+    assert_eq!(
+        body["error"]["details"][0]["rejected"], 5001,
+        "the summary counts every problem, listed or not"
+    );
     still_serves(&app, &admin.token).await;
 }
 

@@ -107,6 +107,21 @@ pub struct FileError {
     pub column: usize,
     /// What is wrong, in Vietnamese.
     pub message: String,
+    /// On the closing line of a capped list: how many problems were found but not listed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub more: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// How many problems a list stands for: the listed ones, plus those a closing line counts.
+pub fn problem_count(errors: &[FileError]) -> usize {
+    errors
+        .iter()
+        .map(|e| if e.more > 0 { e.more } else { 1 })
+        .sum()
 }
 
 impl fmt::Display for FileError {
@@ -148,17 +163,9 @@ impl Problems {
                 line,
                 column,
                 message: shorten(message.into()),
+                more: 0,
             });
         }
-    }
-
-    /// How many problems were found (listed or not).
-    pub fn count(&self) -> usize {
-        self.total
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.total == 0
     }
 
     /// The listed problems in file order, then a line with the total when some were left out.
@@ -175,6 +182,7 @@ impl Problems {
                     self.total - listed,
                     self.total
                 ),
+                more: self.total - listed,
             });
         }
         self.errors
