@@ -274,7 +274,8 @@ pub async fn start_quiz(
     }
 }
 
-fn grace(state: &AppState) -> Duration {
+/// How long after its deadline an attempt still takes saves and a submit.
+pub(crate) fn grace(state: &AppState) -> Duration {
     Duration::from_std(state.settings.attempt_grace).unwrap_or(DEFAULT_GRACE)
 }
 

@@ -22,7 +22,7 @@ use crate::{
         course::{Audience, Review},
         paper::{self, DrawRule, Purpose},
         person::Category,
-        ranking::{self, Entry, PrizeRule, RankingRule, TimeMode},
+        ranking::{self, Entry, PrizeRule, RankingRule},
         text,
     },
     error::{ApiError, ApiResult},
@@ -254,14 +254,10 @@ pub async fn change(
     let c = managed(state, actor, id).await?;
     // Once a round has opened, participants play by the announced rules: the ranking (and so
     // the live board's score encoding) and the prizes no longer change.
-    let ranking_changes = match &ch.ranking {
-        Some(r) => json(r)? != c.ranking_rule,
-        None => false,
-    };
-    let prizes_change = match &ch.prizes {
-        Some(p) => json(p)? != c.prize_rule,
-        None => false,
-    };
+    // Compared as rules, not as stored text: the same rule written with other key order (or
+    // by an older version) is no change.
+    let ranking_changes = ch.ranking.as_ref().is_some_and(|r| *r != ranking_of(&c));
+    let prizes_change = ch.prizes.as_ref().is_some_and(|p| *p != prizes_of(&c));
     if (ranking_changes || prizes_change)
         && store::contests::has_opened(&state.db, c.id, state.clock.now()).await?
     {
@@ -664,16 +660,6 @@ pub async fn start(
     .await
 }
 
-/// Time in the score: the attempt's duration, or its end counted from the round's opening.
-fn time_ms(mode: TimeMode, a: &attempts::Model, opens_at: DateTime<Utc>) -> i64 {
-    match mode {
-        TimeMode::Duration => a.duration_ms.unwrap_or(0),
-        TimeMode::SinceOpening => a
-            .submitted_at
-            .map_or(0, |s| (s - opens_at).num_milliseconds()),
-    }
-}
-
 /// After an attempt in a round ends: the board keeps the participant's best (`ZADD … GT`).
 /// The database already holds the attempt, so a board that cannot be written now is healed by
 /// the rebuild; the participant's submit still succeeds.
@@ -691,9 +677,12 @@ pub async fn on_attempt_finished(
     let Some(c) = store::contests::contest(&state.db, r.contest_id).await? else {
         return Ok(());
     };
-    let score = crate::leaderboard::score(
-        u32::try_from(a.correct.unwrap_or(0)).unwrap_or(0),
-        time_ms(ranking_of(&c).time_mode, a, r.opens_at),
+    let score = boards::live_score(
+        ranking_of(&c).time_mode,
+        a.correct,
+        a.duration_ms,
+        a.submitted_at,
+        r.opens_at,
     );
     if let Err(e) = state
         .boards
@@ -704,32 +693,6 @@ pub async fn on_attempt_finished(
         state.stale_boards.mark(r.id);
     }
     Ok(())
-}
-
-/// The board entries of a round as the database holds them: each participant's best
-/// finished attempt, scored as the live board scores it.
-pub async fn board_from_database(
-    state: &AppState,
-    r: &rounds::Model,
-) -> ApiResult<Vec<(String, i64)>> {
-    let c = store::contests::contest(&state.db, r.contest_id)
-        .await?
-        .ok_or_else(round_not_found)?;
-    let mode = ranking_of(&c).time_mode;
-    let mut best: HashMap<Uuid, i64> = HashMap::new();
-    for a in store::attempts::finished_of_quiz(&state.db, r.quiz_id)
-        .await?
-        .into_iter()
-        .filter(|a| !a.practice)
-    {
-        let s = crate::leaderboard::score(
-            u32::try_from(a.correct.unwrap_or(0)).unwrap_or(0),
-            time_ms(mode, &a, r.opens_at),
-        );
-        let e = best.entry(a.user_id).or_insert(s);
-        *e = (*e).max(s);
-    }
-    Ok(best.into_iter().map(|(u, s)| (u.to_string(), s)).collect())
 }
 
 fn entry_of(a: &attempts::Model) -> Option<Entry> {
@@ -758,7 +721,7 @@ pub async fn finalise(state: &AppState, round_id: i32) -> ApiResult<bool> {
     let now = state.clock.now();
     // An attempt cut at the close still takes saves and its submit (with the prediction)
     // for the grace period; finalising earlier would close it with less than it sent.
-    if r.finalised_at.is_some() || now < r.closes_at + grace(state) {
+    if r.finalised_at.is_some() || now < r.closes_at + engine::grace(state) {
         return Ok(false);
     }
     if !store::contests::lease_round(&state.db, r.id, now, now - LEASE).await? {
@@ -860,17 +823,14 @@ pub async fn finalise(state: &AppState, round_id: i32) -> ApiResult<bool> {
 /// died) is retried once its lease is this old.
 const LEASE: Duration = Duration::minutes(10);
 
-fn grace(state: &AppState) -> Duration {
-    Duration::from_std(state.settings.attempt_grace).unwrap_or(engine::DEFAULT_GRACE)
-}
-
 /// Finalises every round that has closed (and whose grace period has passed). A round that
 /// fails is logged and left to a later pass (its lease goes stale); the others go on. Returns
 /// how many this call finalised; fails only when the rounds cannot be listed.
 pub async fn finalise_due(state: &AppState) -> ApiResult<usize> {
     let now = state.clock.now();
     let mut n = 0;
-    for r in store::contests::rounds_to_finalise(&state.db, now - grace(state), now - LEASE).await?
+    for r in store::contests::rounds_to_finalise(&state.db, now - engine::grace(state), now - LEASE)
+        .await?
     {
         match finalise(state, r.id).await {
             Ok(true) => n += 1,

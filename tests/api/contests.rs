@@ -806,15 +806,12 @@ async fn people_who_can_read_the_keys_take_only_unranked_practice_attempts() {
     assert!(mine["entry"].is_null(), "{mine}");
 
     // A rebuilt board and the final ranking come from the database: still without them.
-    let rebuilt = contests::board_from_database(
-        &app.state,
-        &store::contests::round(&app.state.db, s.round as i32)
-            .await
-            .unwrap()
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    let key = soiduong::services::boards::board_key(s.round as i32);
+    app.state.boards.remove(&key).await.unwrap();
+    soiduong::services::boards::rebuild(&app.state, &[s.round as i32])
+        .await
+        .unwrap();
+    let rebuilt = app.state.boards.page(&key, 0, 10).await.unwrap();
     assert_eq!(rebuilt.len(), 2);
     app.clock.advance(Duration::hours(7));
     assert!(
