@@ -24,6 +24,17 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// The token of an `Authorization: Bearer …` header (the scheme in any case), trimmed.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = header.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 fn revoked() -> ApiError {
     ApiError::unauthorized(
         "token_revoked",
@@ -35,21 +46,18 @@ async fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
-    let header = req
+    if !req
         .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                "unauthenticated",
-                "Bạn cần đăng nhập để thực hiện thao tác này",
-            )
-        })?;
-    let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
+        .contains_key(actix_web::http::header::AUTHORIZATION)
+    {
+        return Err(ApiError::unauthorized(
+            "unauthenticated",
+            "Bạn cần đăng nhập để thực hiện thao tác này",
+        ));
+    }
+    let token = bearer(req)
         .ok_or_else(|| ApiError::unauthorized("invalid_token", "Mã xác thực không hợp lệ"))?;
-    let claims = match state.jwt.verify(token.trim(), state.clock.now()) {
+    let claims = match state.jwt.verify(token, state.clock.now()) {
         Ok(claims) => claims,
         Err(TokenError::Expired) => {
             return Err(ApiError::unauthorized(

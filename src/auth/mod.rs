@@ -5,5 +5,5 @@ pub mod password;
 pub mod sessions;
 pub mod tokens;
 
-pub use extractor::AuthUser;
+pub use extractor::{AuthUser, bearer};
 pub use tokens::{Claims, JwtKeys};

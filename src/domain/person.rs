@@ -27,6 +27,12 @@ pub enum Category {
 }
 
 impl Category {
+    /// Categories only staff may assign (cadre, new member): changing them is a request an
+    /// organizer decides; the others a person declares.
+    pub fn staff_assigned(self) -> bool {
+        matches!(self, Category::Cadre | Category::NewMember)
+    }
+
     pub const ALL: [Category; 6] = [
         Category::Cadre,
         Category::Member,
@@ -164,6 +170,36 @@ pub fn check_profile(p: &Profile<'_>, today: NaiveDate) -> Result<(), RuleError>
     Ok(())
 }
 
+/// What a person asking for `wanted` instead of `old` gets: the categories that apply at once
+/// (the self-declared ones wanted, the staff-assigned ones kept as they were), and the
+/// staff-assigned ones to add and to remove, which wait for an organizer. Each list holds a
+/// category at most once.
+pub fn split_category_change(
+    old: &[Category],
+    wanted: &[Category],
+) -> (Vec<Category>, Vec<Category>, Vec<Category>) {
+    let set = |it: &mut dyn Iterator<Item = Category>| {
+        let mut v: Vec<Category> = it.collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let applied = set(&mut wanted
+        .iter()
+        .copied()
+        .filter(|c| !c.staff_assigned())
+        .chain(old.iter().copied().filter(|c| c.staff_assigned())));
+    let add = set(&mut wanted
+        .iter()
+        .copied()
+        .filter(|c| c.staff_assigned() && !old.contains(c)));
+    let remove = set(&mut old
+        .iter()
+        .copied()
+        .filter(|c| c.staff_assigned() && !wanted.contains(c)));
+    (applied, add, remove)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,5 +280,15 @@ mod tests {
             assert_eq!(Category::parse(c.as_str()), Some(c));
         }
         assert_eq!(Category::parse("admin"), None);
+    }
+
+    #[test]
+    fn a_category_change_applies_declared_ones_and_asks_for_staff_ones_once() {
+        use Category::*;
+        let (applied, add, remove) =
+            split_category_change(&[Member, Cadre], &[Youth, NewMember, Youth, NewMember]);
+        assert_eq!(applied, vec![Cadre, Youth]);
+        assert_eq!(add, vec![NewMember]);
+        assert_eq!(remove, vec![Cadre]);
     }
 }

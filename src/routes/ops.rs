@@ -172,15 +172,9 @@ fn may_read_metrics(req: &HttpRequest, access: &MetricsAccess) -> Result<(), Api
             }
         }
         MetricsAccess::Token(secret) => {
-            let given = req
-                .headers()
-                .get(actix_web::http::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .unwrap_or_default();
+            let given = crate::auth::bearer(req).unwrap_or_default();
             // Comparing digests: the time taken says nothing about the secret.
-            if Sha256::digest(given.trim().as_bytes()) == Sha256::digest(secret.expose().as_bytes())
-            {
+            if Sha256::digest(given.as_bytes()) == Sha256::digest(secret.expose().as_bytes()) {
                 Ok(())
             } else {
                 Err(ApiError::unauthorized(

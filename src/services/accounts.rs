@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    membership::{self, MembershipRequest, staff_assigned},
+    membership::{self, MembershipRequest},
     units::{Unit, find_active},
 };
 use crate::{
@@ -538,28 +538,7 @@ pub async fn update_me(
     let (applied_categories, add, remove) = match &change.categories {
         None => (None, Vec::new(), Vec::new()),
         Some(wanted) => {
-            let mut applied: Vec<Category> = wanted
-                .iter()
-                .copied()
-                .filter(|c| !staff_assigned(*c))
-                .collect();
-            applied.extend(
-                old_categories
-                    .iter()
-                    .copied()
-                    .filter(|c| staff_assigned(*c)),
-            );
-            let mut add: Vec<Category> = wanted
-                .iter()
-                .copied()
-                .filter(|c| staff_assigned(*c) && !old_categories.contains(c))
-                .collect();
-            add.dedup();
-            let remove: Vec<Category> = old_categories
-                .iter()
-                .copied()
-                .filter(|c| staff_assigned(*c) && !wanted.contains(c))
-                .collect();
+            let (applied, add, remove) = person::split_category_change(&old_categories, wanted);
             (Some(applied), add, remove)
         }
     };

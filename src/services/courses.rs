@@ -80,6 +80,21 @@ pub async fn may_take(
     quiz: &quizzes::Model,
 ) -> ApiResult<Profile> {
     let p = profile(state, auth.id).await?;
+    let course = match quiz.course_id {
+        Some(id) => store::courses::find(&state.db, id).await?,
+        None => None,
+    };
+    match course {
+        Some(c) if visible(state, &p, &c).await? => {}
+        Some(_) => return Err(ApiError::forbidden()),
+        None => {
+            return Err(ApiError::not_found(
+                "quiz_not_found",
+                "Không tìm thấy bài kiểm tra",
+            ));
+        }
+    }
+    // Checked once the caller may see the course, so the answer tells nobody else about it.
     // A bank that became a contest bank after this quiz was made is sealed: no practice
     // attempt (with its review after submit) may show its keys.
     let rules: Vec<DrawRule> = serde_json::from_str(&quiz.draw_rules).unwrap_or_default();
@@ -92,18 +107,7 @@ pub async fn may_take(
             "Bài ôn tập này rút câu hỏi từ ngân hàng của một cuộc thi nên tạm khóa; ban tổ chức cần cập nhật khóa học",
         ));
     }
-    let course = match quiz.course_id {
-        Some(id) => store::courses::find(&state.db, id).await?,
-        None => None,
-    };
-    match course {
-        Some(c) if visible(state, &p, &c).await? => Ok(p),
-        Some(_) => Err(ApiError::forbidden()),
-        None => Err(ApiError::not_found(
-            "quiz_not_found",
-            "Không tìm thấy bài kiểm tra",
-        )),
-    }
+    Ok(p)
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

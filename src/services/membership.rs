@@ -17,11 +17,6 @@ use crate::{
     store,
 };
 
-/// Categories only staff may assign: each change of them is a request.
-pub fn staff_assigned(c: Category) -> bool {
-    matches!(c, Category::Cadre | Category::NewMember)
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MembershipRequest {
     pub id: i32,
