@@ -3,6 +3,8 @@
 //! who may enter restricted contests and courses, so it waits for an organizer of the
 //! receiving unit (or an admin). Until then the person stays where they were.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::membership_requests;
 use serde::{Deserialize, Serialize};
@@ -11,7 +13,7 @@ use uuid::Uuid;
 
 use super::{access::Actor, units::Unit};
 use crate::{
-    domain::{person::Category, unit::in_subtree},
+    domain::person::Category,
     error::{ApiError, ApiResult},
     startup::AppState,
     store,
@@ -51,35 +53,52 @@ pub async fn describe(
     r: membership_requests::Model,
     full_name: Option<String>,
 ) -> ApiResult<MembershipRequest> {
-    let unit = |id: Option<i32>| async move {
-        match id {
-            Some(id) => Ok::<_, ApiError>(store::units::find(&state.db, id).await?.map(Unit::from)),
-            None => Ok(None),
-        }
-    };
-    Ok(MembershipRequest {
-        id: r.id,
-        user_id: r.user_id,
-        full_name,
-        from_unit: unit(r.from_unit_id).await?,
-        unit: unit(Some(r.unit_id)).await?,
-        add_categories: store::users::request_categories(&r.add_categories),
-        remove_categories: store::users::request_categories(&r.remove_categories),
-        admitted_on: r.admitted_on,
-        status: r.status,
-        reason: r.reason,
-        created_at: r.created_at,
-        decided_at: r.decided_at,
-    })
+    let names = full_name.map(|n| (r.user_id, n)).into_iter().collect();
+    let mut out = describe_all(state, vec![r], &names).await?;
+    out.pop()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a described request went missing")))
+}
+
+/// Public forms of stored requests, their units read in one query.
+async fn describe_all(
+    state: &AppState,
+    requests: Vec<membership_requests::Model>,
+    names: &HashMap<Uuid, String>,
+) -> ApiResult<Vec<MembershipRequest>> {
+    let ids: Vec<i32> = requests
+        .iter()
+        .flat_map(|r| [Some(r.unit_id), r.from_unit_id])
+        .flatten()
+        .collect();
+    let units: HashMap<i32, Unit> = store::units::find_by_ids(&state.db, &ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, Unit::from(u)))
+        .collect();
+    let unit = |id: Option<i32>| id.and_then(|id| units.get(&id).cloned());
+    Ok(requests
+        .into_iter()
+        .map(|r| MembershipRequest {
+            id: r.id,
+            user_id: r.user_id,
+            full_name: names.get(&r.user_id).cloned(),
+            from_unit: unit(r.from_unit_id),
+            unit: unit(Some(r.unit_id)),
+            add_categories: store::users::request_categories(&r.add_categories),
+            remove_categories: store::users::request_categories(&r.remove_categories),
+            admitted_on: r.admitted_on,
+            status: r.status,
+            reason: r.reason,
+            created_at: r.created_at,
+            decided_at: r.decided_at,
+        })
+        .collect())
 }
 
 /// The caller's own requests, newest first.
 pub async fn mine(state: &AppState, user: Uuid) -> ApiResult<Vec<MembershipRequest>> {
-    let mut out = Vec::new();
-    for r in store::users::membership_requests_of(&state.db, user).await? {
-        out.push(describe(state, r, None).await?);
-    }
-    Ok(out)
+    let requests = store::users::membership_requests_of(&state.db, user).await?;
+    describe_all(state, requests, &HashMap::new()).await
 }
 
 /// Pending requests into `unit_id` and its subtree, for its organizers and admins.
@@ -90,25 +109,14 @@ pub async fn pending_for_unit(
 ) -> ApiResult<Vec<MembershipRequest>> {
     let unit = super::units::find(state, unit_id).await?;
     actor.require(actor.may_act_within(&unit))?;
-    let subtree: Vec<i32> = store::units::list(&state.db, true)
-        .await?
-        .into_iter()
-        .filter(|u| in_subtree(&u.path, &unit.path))
-        .map(|u| u.id)
-        .collect();
-    let requests = store::users::pending_membership_requests_for(&state.db, &subtree).await?;
+    let requests = store::users::pending_membership_requests_for(&state.db, &unit.path).await?;
     let ids: Vec<Uuid> = requests.iter().map(|r| r.user_id).collect();
-    let names: std::collections::HashMap<Uuid, String> = store::users::find_many(&state.db, &ids)
+    let names: HashMap<Uuid, String> = store::users::find_many(&state.db, &ids)
         .await?
         .into_iter()
         .map(|u| (u.id, u.full_name))
         .collect();
-    let mut out = Vec::with_capacity(requests.len());
-    for r in requests {
-        let name = names.get(&r.user_id).cloned();
-        out.push(describe(state, r, name).await?);
-    }
-    Ok(out)
+    describe_all(state, requests, &names).await
 }
 
 /// Approves or rejects a pending request. Organizers of the receiving unit or above, and

@@ -413,13 +413,15 @@ pub async fn pending_membership_request(
 /// Pending requests whose receiving unit is one of `units`, oldest first.
 pub async fn pending_membership_requests_for(
     db: &Db,
-    units: &[i32],
+    unit_path: &str,
 ) -> ApiResult<Vec<membership_requests::Model>> {
-    if units.is_empty() {
-        return Ok(Vec::new());
-    }
+    let subtree = sea_orm::sea_query::Query::select()
+        .column(units::Column::Id)
+        .from(units::Entity)
+        .and_where(units::Column::Path.starts_with(unit_path))
+        .to_owned();
     Ok(membership_requests::Entity::find()
-        .filter(membership_requests::Column::UnitId.is_in(units.iter().copied()))
+        .filter(membership_requests::Column::UnitId.in_subquery(subtree))
         .filter(membership_requests::Column::Status.eq("pending"))
         .order_by_asc(membership_requests::Column::Id)
         .all(db)
