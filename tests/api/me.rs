@@ -132,6 +132,21 @@ async fn a_unit_change_is_approved_only_by_an_organizer_of_the_receiving_unit() 
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list[0]["id"], request);
     assert_eq!(list[0]["full_name"], "Trần Thị Bích Ngọc");
+    // Units above the receiving one list it too, with the units it moves between.
+    let admin = app.admin().await;
+    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
+    let above: Value = app
+        .get(
+            &format!("/api/v1/units/{province}/membership-requests"),
+            Some(&admin.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(above.as_array().unwrap().len(), 1, "{above}");
+    assert_eq!(above[0]["unit"]["id"], target);
+    assert_eq!(above[0]["from_unit"]["id"], home);
     let res = app
         .post(
             &format!("/api/v1/membership-requests/{request}/approve"),
