@@ -114,16 +114,7 @@ async fn import(
             "Chưa có tệp nào được tải lên",
         ));
     }
-    // Every file is parsed and cleared before any is written: a file the caller may not
-    // import (403) or that a running round still needs (409) leaves the whole request unwritten.
-    let mut prepared = Vec::with_capacity(files.len());
-    for (name, bytes) in files {
-        prepared.push(banks::prepare(&state, &actor, *target, &name, &bytes).await?);
-    }
-    let mut summaries = Vec::with_capacity(prepared.len());
-    for p in prepared {
-        summaries.push(banks::apply(&state, p).await?);
-    }
+    let summaries = banks::import_upload(&state, &actor, *target, files).await?;
     if summaries.iter().any(|s| s.failed) {
         let message = summaries
             .iter()

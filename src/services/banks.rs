@@ -202,8 +202,32 @@ pub async fn import_file(
     file: &str,
     bytes: &[u8],
 ) -> ApiResult<ImportSummary> {
-    let prepared = prepare(state, actor, target, file, bytes).await?;
+    let scope = Scope::load(state).await?;
+    let prepared = prepare(state, &scope, actor, target, file, bytes).await?;
     apply(state, prepared).await
+}
+
+/// Imports an upload's files: every file is parsed and cleared before any is written, so a
+/// file the caller may not import (403) or that a running round still needs (409) leaves the
+/// whole upload unwritten. Each file that is written imports whole or not at all.
+///
+/// Fails as [`prepare`] and [`apply`] do.
+pub async fn import_upload(
+    state: &AppState,
+    actor: &Actor,
+    target: ImportTarget,
+    files: Vec<(String, Vec<u8>)>,
+) -> ApiResult<Vec<ImportSummary>> {
+    let scope = Scope::load(state).await?;
+    let mut prepared = Vec::with_capacity(files.len());
+    for (name, bytes) in &files {
+        prepared.push(prepare(state, &scope, actor, target, name, bytes).await?);
+    }
+    let mut summaries = Vec::with_capacity(prepared.len());
+    for p in prepared {
+        summaries.push(apply(state, p).await?);
+    }
+    Ok(summaries)
 }
 
 /// A file parsed and cleared for import, or refused with its errors.
@@ -221,10 +245,10 @@ pub enum Prepared {
 /// comes back `Refused` with every error. Fails with 403 when the bank exists outside the
 /// caller's subtree or `unit_id` lies outside it, and with 409 `bank_in_use` when the new
 /// content would leave an open or upcoming round unable to draw its paper, or would change the
-/// purpose of a bank in use. An upload prepares every file before it applies any, so a refusal
-/// leaves nothing of the request written.
+/// purpose of a bank in use.
 pub async fn prepare(
     state: &AppState,
+    scope: &Scope,
     actor: &Actor,
     target: ImportTarget,
     file: &str,
@@ -234,7 +258,6 @@ pub async fn prepare(
         Ok(ok) => ok,
         Err(errors) => return Ok(Prepared::Refused(ImportSummary::failed(file, errors))),
     };
-    let scope = Scope::load(state).await?;
     let existing = store::banks::by_slugs(&state.db, std::slice::from_ref(&def.slug))
         .await?
         .pop();
