@@ -8,6 +8,19 @@ pub fn clean(input: &str) -> String {
     nfc.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Characters that hide or reorder what people read: control characters (NUL among them),
+/// zero-width marks and bidirectional overrides. None belongs in a one-line text shown to
+/// others (a unit's name, a reason).
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// Whether a one-line text holds a hidden character (see [`is_hidden`]).
+pub fn has_hidden(s: &str) -> bool {
+    s.chars().any(is_hidden)
+}
+
 /// A person's full name, e.g. "Nguyễn Thị Ánh Dương".
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FullName(String);
@@ -73,6 +86,15 @@ pub fn mask_name(full_name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn hidden_characters_are_found_in_one_line_texts() {
+        assert!(has_hidden("Đoàn xã\u{0}Mỹ Hòa"));
+        assert!(has_hidden("Núi Sam\u{202e}"));
+        assert!(has_hidden("a\u{200b}b"));
+        assert!(!has_hidden("Đoàn phường Núi Sam"));
+    }
+
     #[test]
     fn masked_names_keep_the_family_name_and_initials() {
         assert_eq!(mask_name("Nguyễn Văn An"), "Nguyễn V. A.");

@@ -157,7 +157,7 @@ pub async fn decide(
         .map(|r| crate::domain::text::clean(&r))
         .filter(|r| !r.is_empty());
     if let Some(r) = &reason
-        && (r.chars().count() > 500 || r.chars().any(char::is_control))
+        && (r.chars().count() > 500 || crate::domain::text::has_hidden(r))
     {
         return Err(ApiError::invalid(
             "invalid_reason",

@@ -173,11 +173,7 @@ fn unit_name(input: &str) -> ApiResult<String> {
     }
     // Control characters (NUL among them) and bidirectional overrides have no place in a
     // name shown on boards and exports.
-    let invisible = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
-    };
-    if name.chars().any(invisible) {
+    if text::has_hidden(&name) {
         return Err(ApiError::invalid(
             "invalid_name",
             "name",
