@@ -19,7 +19,7 @@ use soiduong::{
         person::Category,
     },
     services::{access::Actor, attempts, banks, courses},
-    startup::AppState,
+    state::AppState,
     store,
 };
 use uuid::Uuid;

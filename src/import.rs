@@ -9,7 +9,7 @@ use soiduong::{
         banks::{self, Format, ImportSummary},
         courses,
     },
-    startup::AppState,
+    state::AppState,
 };
 
 fn is_course(path: &Path, text: &str) -> bool {

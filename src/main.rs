@@ -6,7 +6,8 @@ use soiduong::{
     clock::SystemClock,
     config::Settings,
     services::{accounts, banks, seed},
-    startup::{AppState, Application},
+    startup::Application,
+    state::AppState,
     store, telemetry,
 };
 

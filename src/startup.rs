@@ -1,6 +1,6 @@
-//! Wiring: the shared state, the HTTP server on a bound listener (port 0 in tests).
+//! Wiring: the HTTP server on a bound listener (port 0 in tests).
 
-use std::{net::TcpListener, sync::Arc, time::Duration};
+use std::{net::TcpListener, sync::Arc};
 
 use actix_web::{
     App, Error, HttpMessage, HttpServer,
@@ -11,127 +11,17 @@ use actix_web::{
     web,
 };
 use anyhow::Context;
-use migration::{Migrator, MigratorTrait};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::{
-    auth::JwtKeys,
     clock::{SharedClock, SystemClock},
     config::Settings,
-    leaderboard::{Leaderboard, MemoryBoards, RedisBoards},
-    limiter::{Limiter, MemoryLimiter, RedisLimiter},
     metrics::{self, Metrics},
     routes,
-    services::{
-        attempts, banks,
-        boards::{self, BoardCounts, NameCache, RoundCache, StaleBoards},
-        contests,
-        pool::QuestionCache,
-        seed,
-    },
-    store::{self, Db},
+    services::{attempts, banks, boards, contests, seed},
+    state::AppState,
+    store,
 };
-
-/// What every request handler may use. Nothing here is needed by another process: several
-/// instances can serve behind a load balancer when Redis is configured.
-pub struct AppState {
-    pub db: Db,
-    pub settings: Arc<Settings>,
-    pub clock: SharedClock,
-    pub jwt: JwtKeys,
-    pub limiter: Arc<dyn Limiter>,
-    pub redis: Option<ConnectionManager>,
-    /// Question versions and bank pools held in memory (they are immutable).
-    pub questions: QuestionCache,
-    /// Live leaderboards: Redis when configured, else process memory.
-    pub boards: Arc<dyn Leaderboard>,
-    /// Masked names shown on boards.
-    pub names: NameCache,
-    /// Boards that missed writes while their store was down.
-    pub stale_boards: StaleBoards,
-    /// Rounds as board reads need them, held for a few seconds.
-    pub rounds: RoundCache,
-    /// How many entries each board should hold, counted in the database, held for seconds.
-    pub board_counts: BoardCounts,
-    /// Token generations, checked by `AuthUser` on each request (cached briefly).
-    pub generations: crate::auth::sessions::Generations,
-}
-
-impl AppState {
-    /// Opens the database (and Redis when configured) and applies pending migrations.
-    ///
-    /// Fails when either cannot be reached or a migration fails.
-    pub async fn connect(settings: Settings, clock: SharedClock) -> anyhow::Result<AppState> {
-        let db = store::connect(&settings).await?;
-        Migrator::up(&db, None)
-            .await
-            .context("database migration failed")?;
-        let redis = match &settings.redis_url {
-            Some(url) => {
-                let client = redis::Client::open(url.as_str())
-                    .context("REDIS_URL is not a valid Redis URL")?;
-                // Fail fast while Redis is down: boards answer 503 and submissions carry on, rather
-                // than requests waiting on a dead connection. The connection is made lazily and
-                // remade after a failure, so the service starts (degraded) and recovers on its
-                // own when Redis is down at start or restarts later.
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(Duration::from_secs(1)))
-                    .set_response_timeout(Some(Duration::from_secs(2)))
-                    .set_number_of_retries(1)
-                    .set_max_delay(Duration::from_millis(200));
-                let conn = ConnectionManager::new_lazy_with_config(client, config)
-                    .context("cannot set up the Redis connection")?;
-                let mut probe = conn.clone();
-                match tokio::time::timeout(
-                    Duration::from_secs(2),
-                    redis::cmd("PING").query_async::<String>(&mut probe),
-                )
-                .await
-                {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => {
-                        tracing::warn!(error = %e, "Redis does not answer at start: boards are unavailable until it does")
-                    }
-                    Err(_) => tracing::warn!(
-                        "Redis does not answer at start: boards are unavailable until it does"
-                    ),
-                }
-                Some(conn)
-            }
-            None => None,
-        };
-        let boards: Arc<dyn Leaderboard> = match &redis {
-            Some(conn) => Arc::new(RedisBoards::new(
-                conn.clone(),
-                settings.redis_prefix.clone(),
-            )),
-            None => Arc::new(MemoryBoards::new()),
-        };
-        let limiter: Arc<dyn Limiter> = match &redis {
-            Some(conn) => Arc::new(RedisLimiter::new(
-                conn.clone(),
-                settings.redis_prefix.clone(),
-            )),
-            None => Arc::new(MemoryLimiter::new()),
-        };
-        Ok(AppState {
-            db,
-            jwt: JwtKeys::new(&settings.jwt_secret),
-            settings: Arc::new(settings),
-            clock,
-            limiter,
-            redis,
-            questions: QuestionCache::new(),
-            boards,
-            names: NameCache::new(),
-            stale_boards: StaleBoards::default(),
-            rounds: RoundCache::default(),
-            board_counts: BoardCounts::default(),
-            generations: crate::auth::sessions::Generations::new(),
-        })
-    }
-}
 
 pub struct Application {
     port: u16,

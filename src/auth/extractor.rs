@@ -3,7 +3,10 @@ use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
 use super::tokens::TokenError;
-use crate::{error::ApiError, startup::AppState};
+use crate::{
+    error::{ApiError, Code},
+    state::AppState,
+};
 
 /// The logged-in user, from a `Authorization: Bearer …` access token. Verified with the key
 /// and the app clock, then against the account's token generation (cached, see
@@ -36,10 +39,7 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
 }
 
 fn revoked() -> ApiError {
-    ApiError::unauthorized(
-        "token_revoked",
-        "Phiên đăng nhập đã kết thúc, vui lòng đăng nhập lại",
-    )
+    ApiError::from(Code::TokenRevoked)
 }
 
 async fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
@@ -50,26 +50,16 @@ async fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
         .headers()
         .contains_key(actix_web::http::header::AUTHORIZATION)
     {
-        return Err(ApiError::unauthorized(
-            "unauthenticated",
-            "Bạn cần đăng nhập để thực hiện thao tác này",
-        ));
+        return Err(ApiError::from(Code::Unauthenticated));
     }
-    let token = bearer(req)
-        .ok_or_else(|| ApiError::unauthorized("invalid_token", "Mã xác thực không hợp lệ"))?;
+    let token = bearer(req).ok_or_else(|| ApiError::from(Code::InvalidToken))?;
     let claims = match state.jwt.verify(token, state.clock.now()) {
         Ok(claims) => claims,
         Err(TokenError::Expired) => {
-            return Err(ApiError::unauthorized(
-                "token_expired",
-                "Phiên đăng nhập đã hết hạn, vui lòng làm mới hoặc đăng nhập lại",
-            ));
+            return Err(ApiError::from(Code::TokenExpired));
         }
         Err(TokenError::Invalid) => {
-            return Err(ApiError::unauthorized(
-                "invalid_token",
-                "Mã xác thực không hợp lệ",
-            ));
+            return Err(ApiError::from(Code::InvalidToken));
         }
     };
     match state.generations.current(&state.db, claims.sub).await? {

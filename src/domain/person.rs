@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::time::age_on;
+use crate::error::Code;
 
 /// Who a person is in the Union's counting (design.md, People).
 #[derive(
@@ -66,12 +67,12 @@ pub const MAX_PASSWORD_CHARS: usize = 128;
 /// A broken registration or profile rule, with the field it concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleError {
-    pub code: &'static str,
+    pub code: Code,
     pub field: &'static str,
     pub message: &'static str,
 }
 
-const fn rule(code: &'static str, field: &'static str, message: &'static str) -> RuleError {
+const fn rule(code: Code, field: &'static str, message: &'static str) -> RuleError {
     RuleError {
         code,
         field,
@@ -85,14 +86,14 @@ pub fn check_password(password: &str) -> Result<(), RuleError> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
         return Err(rule(
-            "weak_password",
+            Code::WeakPassword,
             "password",
             "Mật khẩu phải có ít nhất 8 ký tự",
         ));
     }
     if n > MAX_PASSWORD_CHARS {
         return Err(rule(
-            "weak_password",
+            Code::WeakPassword,
             "password",
             "Mật khẩu không được dài quá 128 ký tự",
         ));
@@ -101,7 +102,7 @@ pub fn check_password(password: &str) -> Result<(), RuleError> {
     let first = chars.next();
     if chars.all(|c| Some(c) == first) {
         return Err(rule(
-            "weak_password",
+            Code::WeakPassword,
             "password",
             "Mật khẩu không được chỉ gồm một ký tự lặp lại",
         ));
@@ -123,7 +124,7 @@ pub struct Profile<'a> {
 pub fn check_profile(p: &Profile<'_>, today: NaiveDate) -> Result<(), RuleError> {
     if p.birth_date > today {
         return Err(rule(
-            "invalid_birth_date",
+            Code::InvalidBirthDate,
             "birth_date",
             "Ngày sinh không được ở tương lai",
         ));
@@ -131,14 +132,14 @@ pub fn check_profile(p: &Profile<'_>, today: NaiveDate) -> Result<(), RuleError>
     let age = age_on(p.birth_date, today);
     if age > 120 {
         return Err(rule(
-            "invalid_birth_date",
+            Code::InvalidBirthDate,
             "birth_date",
             "Ngày sinh không hợp lệ",
         ));
     }
     if p.categories.is_empty() {
         return Err(rule(
-            "categories_required",
+            Code::CategoriesRequired,
             "categories",
             "Cần chọn ít nhất một đối tượng",
         ));
@@ -146,14 +147,14 @@ pub fn check_profile(p: &Profile<'_>, today: NaiveDate) -> Result<(), RuleError>
     match (p.categories.contains(&Category::NewMember), p.admitted_on) {
         (true, None) => {
             return Err(rule(
-                "admitted_on_required",
+                Code::AdmittedOnRequired,
                 "admitted_on",
                 "Đoàn viên mới cần có ngày kết nạp (admitted_on)",
             ));
         }
         (_, Some(d)) if d > today || d < p.birth_date => {
             return Err(rule(
-                "invalid_admitted_on",
+                Code::InvalidAdmittedOn,
                 "admitted_on",
                 "Ngày kết nạp không hợp lệ",
             ));
@@ -162,7 +163,7 @@ pub fn check_profile(p: &Profile<'_>, today: NaiveDate) -> Result<(), RuleError>
     }
     if age < CONSENT_AGE && !p.guardian_consent {
         return Err(rule(
-            "guardian_consent_required",
+            Code::GuardianConsentRequired,
             "guardian_consent",
             "Người dưới 16 tuổi cần có sự đồng ý của cha mẹ hoặc người giám hộ",
         ));
@@ -231,7 +232,7 @@ mod tests {
             profile("2010-11-29", &[Category::Child], None, false)
                 .unwrap_err()
                 .code,
-            "guardian_consent_required"
+            Code::GuardianConsentRequired
         );
         assert!(profile("2010-11-29", &[Category::Child], None, true).is_ok());
         assert!(profile("2010-11-28", &[Category::Youth], None, false).is_ok());
@@ -263,7 +264,7 @@ mod tests {
             )
             .unwrap_err()
             .code,
-            "invalid_admitted_on"
+            Code::InvalidAdmittedOn
         );
     }
 

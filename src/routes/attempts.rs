@@ -3,9 +3,9 @@ use uuid::Uuid;
 
 use crate::{
     auth::AuthUser,
-    error::{ApiError, ApiResult, ErrorBody, ErrorDetail},
+    error::{ApiError, ApiResult, Code, ErrorBody, ErrorDetail},
     services::attempts::{self, AttemptView, SaveRequest, SaveResult, SubmitRequest},
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -84,15 +84,10 @@ async fn submit(
         Some(v) => {
             let k = v
                 .to_str()
-                .map_err(|_| {
-                    ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key không hợp lệ")
-                })?
+                .map_err(|_| ApiError::from(Code::InvalidIdempotencyKey))?
                 .trim();
             if k.is_empty() || k.len() > 200 || !k.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(ApiError::bad_request(
-                    "invalid_idempotency_key",
-                    "Idempotency-Key phải có từ 1 đến 200 ký tự ASCII nhìn thấy được (ví dụ một UUID)",
-                ));
+                return Err(Code::InvalidIdempotencyKey.with("Idempotency-Key phải có từ 1 đến 200 ký tự ASCII nhìn thấy được (ví dụ một UUID)"));
             }
             Some(k.to_owned())
         }
@@ -100,7 +95,7 @@ async fn submit(
     };
     let prediction = match submit_body(&req, &body) {
         Ok(b) => b.prediction,
-        Err(BodyError::NotJson) => return Err(ApiError::UnsupportedMediaType),
+        Err(BodyError::NotJson) => return Err(ApiError::from(Code::UnsupportedMediaType)),
         Err(BodyError::Invalid { field, message }) => {
             return Ok(HttpResponse::BadRequest().json(ErrorBody {
                 error: ErrorDetail {

@@ -3,7 +3,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use crate::{
     error::{ApiResult, ErrorBody},
     services::accounts::{self, Credentials, Me, RefreshRequest, Registration, TokenPair},
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -5,12 +5,12 @@ use futures_util::StreamExt;
 use crate::{
     auth::AuthUser,
     domain::banks::limits,
-    error::{ApiError, ApiResult, ErrorBody},
+    error::{ApiError, ApiResult, Code, ErrorBody},
     services::{
         access::Actor,
         banks::{self, BankDetail, BankInfo, ImportSummary},
     },
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -53,9 +53,8 @@ async fn import(
     let mut total = 0usize;
     let mut parts = 0usize;
     while let Some(field) = form.next().await {
-        let mut field = field.map_err(|e| {
-            ApiError::bad_request("invalid_upload", format!("Tệp tải lên không hợp lệ: {e}"))
-        })?;
+        let mut field = field
+            .map_err(|e| Code::InvalidUpload.with(format!("Tệp tải lên không hợp lệ: {e}")))?;
         parts += 1;
         if parts > limits::MAX_PARTS_PER_REQUEST {
             return Err(too_many_files());
@@ -68,14 +67,11 @@ async fn import(
             // Not a file: read and dropped, but within the same byte limit as the files.
             while let Some(chunk) = field.next().await {
                 let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request(
-                        "invalid_upload",
-                        format!("Tệp tải lên không hợp lệ: {e}"),
-                    )
+                    Code::InvalidUpload.with(format!("Tệp tải lên không hợp lệ: {e}"))
                 })?;
                 total += chunk.len();
                 if total > limits::MAX_REQUEST_BYTES {
-                    return Err(ApiError::PayloadTooLarge);
+                    return Err(ApiError::from(Code::PayloadTooLarge));
                 }
             }
             continue;
@@ -84,8 +80,7 @@ async fn import(
             return Err(too_many_files());
         }
         if name.chars().count() > MAX_NAME_CHARS || limits::has_control_char(&name) {
-            return Err(ApiError::invalid(
-                "invalid_file_name",
+            return Err(Code::InvalidFileName.field_with(
                 "file",
                 format!(
                     "Tên tệp phải dài tối đa {MAX_NAME_CHARS} ký tự và không chứa ký tự điều khiển"
@@ -94,13 +89,12 @@ async fn import(
         }
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| {
-                ApiError::bad_request("invalid_upload", format!("Tệp tải lên không hợp lệ: {e}"))
-            })?;
+            let chunk = chunk
+                .map_err(|e| Code::InvalidUpload.with(format!("Tệp tải lên không hợp lệ: {e}")))?;
             if bytes.len() + chunk.len() > limits::MAX_FILE_BYTES
                 || total + chunk.len() > limits::MAX_REQUEST_BYTES
             {
-                return Err(ApiError::PayloadTooLarge);
+                return Err(ApiError::from(Code::PayloadTooLarge));
             }
             total += chunk.len();
             bytes.extend_from_slice(&chunk);
@@ -108,11 +102,7 @@ async fn import(
         files.push((name, bytes));
     }
     if files.is_empty() {
-        return Err(ApiError::invalid(
-            "no_file",
-            "file",
-            "Chưa có tệp nào được tải lên",
-        ));
+        return Err(Code::NoFile.field("file"));
     }
     let summaries = banks::import_upload(&state, &actor, *target, files).await?;
     if summaries.iter().any(|s| s.failed) {
@@ -122,8 +112,7 @@ async fn import(
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join("; ");
-        return Err(ApiError::rejected(
-            "bank_rejected",
+        return Err(Code::BankRejected.details(
             format!("Có tệp không nhập được: {message}"),
             serde_json::json!(summaries),
         ));
@@ -135,8 +124,7 @@ async fn import(
 const MAX_NAME_CHARS: usize = 200;
 
 fn too_many_files() -> ApiError {
-    ApiError::invalid(
-        "too_many_files",
+    Code::TooManyFiles.field_with(
         "file",
         format!(
             "Mỗi lần chỉ nhập tối đa {} tệp; hãy chia thành nhiều lần",

@@ -13,7 +13,7 @@ use crate::{
             self, ContestChange, ContestView, NewContest, NewRound, RoundChange, RoundView,
         },
     },
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

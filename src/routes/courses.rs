@@ -9,7 +9,7 @@ use crate::{
         attempts::{self, AttemptView},
         courses::{self, CourseDetail, CourseSummary, LessonDetail, Progress},
     },
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

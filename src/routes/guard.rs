@@ -19,7 +19,10 @@ use actix_web::{
 };
 use futures_util::StreamExt;
 
-use crate::{error::ApiError, startup::AppState};
+use crate::{
+    error::{ApiError, Code},
+    state::AppState,
+};
 
 /// The middleware (wired in `startup.rs`).
 ///
@@ -34,10 +37,7 @@ pub async fn guard<B: MessageBody + 'static>(
     if req.query_string().contains("%00") {
         return Ok(refuse(
             req,
-            ApiError::bad_request(
-                "invalid_query",
-                "Tham số truy vấn không được chứa ký tự NUL (%00)",
-            ),
+            Code::InvalidQuery.with("Tham số truy vấn không được chứa ký tự NUL (%00)"),
         ));
     }
     if is_json(&req) {
@@ -49,7 +49,7 @@ pub async fn guard<B: MessageBody + 'static>(
         while let Some(chunk) = payload.next().await {
             let chunk = chunk?;
             if body.len() + chunk.len() > limit {
-                return Ok(refuse(req, ApiError::PayloadTooLarge));
+                return Ok(refuse(req, ApiError::from(Code::PayloadTooLarge)));
             }
             body.extend_from_slice(&chunk);
         }
@@ -71,14 +71,12 @@ fn refuse<B>(req: ServiceRequest, err: ApiError) -> ServiceResponse<EitherBody<B
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("not_found", "Không tìm thấy địa chỉ được yêu cầu")
+    ApiError::from(Code::NotFound)
 }
 
 fn nul_in_body() -> ApiError {
-    ApiError::rule(
-        "nul_character",
-        "Dữ liệu gửi lên chứa ký tự NUL (\\u0000), là ký tự không được phép trong văn bản",
-    )
+    Code::NulCharacter
+        .with("Dữ liệu gửi lên chứa ký tự NUL (\\u0000), là ký tự không được phép trong văn bản")
 }
 
 fn is_json(req: &ServiceRequest) -> bool {

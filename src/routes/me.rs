@@ -8,7 +8,7 @@ use crate::{
         accounts::{self, Me, PersonalExport, ProfileChange},
         membership::{self, MembershipRequest, Rejection},
     },
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -20,7 +20,7 @@ use actix_web::{
 };
 use utoipa::OpenApi;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -46,14 +46,13 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let api = match &err {
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            ApiError::PayloadTooLarge
+            ApiError::from(Code::PayloadTooLarge)
         }
-        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
-        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::bad_request(
-            "invalid_body",
-            format!("Dữ liệu gửi lên không đúng cấu trúc: {e}"),
-        ),
-        _ => ApiError::bad_request("malformed_json", "Dữ liệu gửi lên không phải JSON hợp lệ"),
+        JsonPayloadError::ContentType => ApiError::from(Code::UnsupportedMediaType),
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            Code::InvalidBody.with(format!("Dữ liệu gửi lên không đúng cấu trúc: {e}"))
+        }
+        _ => ApiError::from(Code::MalformedJson),
     };
     api.into()
 }
@@ -63,26 +62,22 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_, req| match method_not_allowed(req) {
         Some(res) => actix_web::error::InternalError::from_response("", res).into(),
-        None => ApiError::not_found("not_found", "Không tìm thấy địa chỉ được yêu cầu").into(),
+        None => ApiError::from(Code::NotFound).into(),
     })
 }
 
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _| {
-        ApiError::bad_request(
-            "invalid_query",
-            format!("Tham số truy vấn không hợp lệ: {err}"),
-        )
-        .into()
+        Code::InvalidQuery
+            .with(format!("Tham số truy vấn không hợp lệ: {err}"))
+            .into()
     })
 }
 
 /// Anything no route matched: 405 with `Allow` when the path is known under other methods,
 /// 404 otherwise.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    method_not_allowed(&req).unwrap_or_else(|| {
-        ApiError::not_found("not_found", "Không tìm thấy địa chỉ được yêu cầu").error_response()
-    })
+    method_not_allowed(&req).unwrap_or_else(|| ApiError::from(Code::NotFound).error_response())
 }
 
 /// 405 with `Allow` when the document lists the path but not the request's method.

@@ -6,7 +6,11 @@ use sha2::{Digest, Sha256};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::{
-    config::MetricsAccess, error::ApiError, metrics::Metrics, openapi::ApiDoc, startup::AppState,
+    config::MetricsAccess,
+    error::{ApiError, Code},
+    metrics::Metrics,
+    openapi::ApiDoc,
+    state::AppState,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -157,7 +161,7 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 /// peer is loopback and no proxy header is present: a reverse proxy on the same host would
 /// otherwise make every outside request look local.
 fn may_read_metrics(req: &HttpRequest, access: &MetricsAccess) -> Result<(), ApiError> {
-    let hidden = || ApiError::not_found("not_found", "Không tìm thấy");
+    let hidden = || Code::NotFound.with("Không tìm thấy");
     match access {
         MetricsAccess::Off => Err(hidden()),
         MetricsAccess::Loopback => {
@@ -177,10 +181,7 @@ fn may_read_metrics(req: &HttpRequest, access: &MetricsAccess) -> Result<(), Api
             if Sha256::digest(given.as_bytes()) == Sha256::digest(secret.expose().as_bytes()) {
                 Ok(())
             } else {
-                Err(ApiError::unauthorized(
-                    "unauthenticated",
-                    "Cần mã truy cập để đọc số liệu vận hành",
-                ))
+                Err(Code::Unauthenticated.with("Cần mã truy cập để đọc số liệu vận hành"))
             }
         }
     }

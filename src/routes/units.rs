@@ -12,7 +12,7 @@ use crate::{
             self, AppointRequest, MergeRequest, NewUnit, Organizer, Unit, UnitChange, UnitDetail,
         },
     },
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -10,8 +10,8 @@ use crate::{
         course::{self, Audience},
         person::Category,
     },
-    error::{ApiError, ApiResult},
-    startup::AppState,
+    error::{ApiError, ApiResult, Code},
+    state::AppState,
     store,
 };
 
@@ -31,9 +31,7 @@ impl Actor {
         let user = store::users::find(&state.db, auth.id)
             .await?
             .filter(|u| u.deleted_at.is_none())
-            .ok_or_else(|| {
-                ApiError::unauthorized("account_not_found", "Tài khoản không còn tồn tại")
-            })?;
+            .ok_or_else(|| ApiError::from(Code::AccountNotFound))?;
         let organizes = store::users::organized_units(&state.db, user.id)
             .await?
             .into_iter()

@@ -21,8 +21,8 @@ use crate::{
         text::FullName,
         time::vn_today,
     },
-    error::{ApiError, ApiResult},
-    startup::AppState,
+    error::{ApiError, ApiResult, Code},
+    state::AppState,
     store,
 };
 
@@ -132,23 +132,23 @@ pub struct SessionRecord {
 }
 
 fn rule(e: person::RuleError) -> ApiError {
-    ApiError::invalid(e.code, e.field, e.message)
+    e.code.field_with(e.field, e.message)
 }
 
 fn parse_phone(input: &str) -> ApiResult<String> {
     Phone::parse(input)
         .map(Phone::into_string)
-        .map_err(|e| ApiError::invalid("invalid_phone", "phone", e.to_string()))
+        .map_err(|e| Code::InvalidPhone.field_with("phone", e.to_string()))
 }
 
 fn parse_mail(input: &str) -> ApiResult<String> {
-    parse_email(input).map_err(|e| ApiError::invalid("invalid_email", "email", e.to_string()))
+    parse_email(input).map_err(|e| Code::InvalidEmail.field_with("email", e.to_string()))
 }
 
 fn parse_name(input: &str) -> ApiResult<String> {
     FullName::parse(input)
         .map(FullName::into_string)
-        .map_err(|e| ApiError::invalid("invalid_full_name", "full_name", e.to_string()))
+        .map_err(|e| Code::InvalidFullName.field_with("full_name", e.to_string()))
 }
 
 pub async fn register(state: &AppState, reg: Registration) -> ApiResult<Me> {
@@ -166,11 +166,7 @@ pub async fn register(state: &AppState, reg: Registration) -> ApiResult<Me> {
         .map(parse_mail)
         .transpose()?;
     if phone.is_none() && email.is_none() {
-        return Err(ApiError::invalid(
-            "login_required",
-            "phone",
-            "Cần có số điện thoại hoặc e-mail để đăng nhập",
-        ));
+        return Err(Code::LoginRequired.field("phone"));
     }
     person::check_password(&reg.password).map_err(rule)?;
     let today = vn_today(state.clock.now());
@@ -315,12 +311,7 @@ pub async fn login(
     creds: Credentials,
     client_address: &str,
 ) -> ApiResult<TokenPair> {
-    let bad = || {
-        ApiError::unauthorized(
-            "invalid_credentials",
-            "Tên đăng nhập hoặc mật khẩu không đúng",
-        )
-    };
+    let bad = || ApiError::from(Code::InvalidCredentials);
     let login = Login::parse(&creds.login).map_err(|_| bad())?;
     let user = store::users::find_by_login(&state.db, &login)
         .await?
@@ -370,12 +361,7 @@ async fn issue_pair(state: &AppState, user: &users::Model, family: Uuid) -> ApiR
 pub async fn refresh(state: &AppState, req: RefreshRequest) -> ApiResult<TokenPair> {
     let now = state.clock.now();
     let hash = tokens::refresh_token_hash(req.refresh_token.trim());
-    let invalid = || {
-        ApiError::unauthorized(
-            "invalid_refresh_token",
-            "Phiên đăng nhập không hợp lệ, vui lòng đăng nhập lại",
-        )
-    };
+    let invalid = || ApiError::from(Code::InvalidRefreshToken);
     match store::tokens::consume(&state.db, &hash, now).await? {
         store::tokens::Consumed::Fresh(token) => {
             let user = store::users::find(&state.db, token.user_id)
@@ -390,10 +376,7 @@ pub async fn refresh(state: &AppState, req: RefreshRequest) -> ApiResult<TokenPa
             tracing::warn!(user_id = %user, "refresh token replayed; its family is revoked");
             Err(invalid())
         }
-        store::tokens::Consumed::Expired => Err(ApiError::unauthorized(
-            "refresh_token_expired",
-            "Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại",
-        )),
+        store::tokens::Consumed::Expired => Err(ApiError::from(Code::RefreshTokenExpired)),
         store::tokens::Consumed::Unknown => Err(invalid()),
     }
 }
@@ -416,7 +399,7 @@ async fn current(state: &AppState, id: Uuid) -> ApiResult<users::Model> {
     store::users::find(&state.db, id)
         .await?
         .filter(|u| u.deleted_at.is_none())
-        .ok_or_else(|| ApiError::unauthorized("account_not_found", "Tài khoản không còn tồn tại"))
+        .ok_or_else(|| ApiError::from(Code::AccountNotFound))
 }
 
 async fn me_from(state: &AppState, user: users::Model) -> ApiResult<Me> {
@@ -522,8 +505,7 @@ pub async fn update_me(
         .as_ref()
         .map_or(user.email.is_some(), |e| !e.trim().is_empty());
     if !phone_left && !email_left {
-        return Err(ApiError::invalid(
-            "login_required",
+        return Err(Code::LoginRequired.field_with(
             "phone",
             "Cần giữ lại số điện thoại hoặc e-mail để đăng nhập",
         ));
@@ -543,13 +525,9 @@ pub async fn update_me(
         }
     };
     let request = if new_unit.is_some() || !add.is_empty() || !remove.is_empty() {
-        let unit_id = new_unit.or(user.unit_id).ok_or_else(|| {
-            ApiError::invalid(
-                "unit_required",
-                "unit_id",
-                "Cần chọn đơn vị để xác nhận thay đổi",
-            )
-        })?;
+        let unit_id = new_unit
+            .or(user.unit_id)
+            .ok_or_else(|| Code::UnitRequired.field("unit_id"))?;
         let admitted = add
             .contains(&Category::NewMember)
             .then_some(admitted_on)
@@ -575,11 +553,7 @@ pub async fn update_me(
         let account = account_key(Some(id), "");
         let stored = user.password_hash.clone();
         if !checked_password(state, account, client_address, current_password, stored).await? {
-            return Err(ApiError::invalid(
-                "wrong_password",
-                "current_password",
-                "Mật khẩu hiện tại không đúng",
-            ));
+            return Err(Code::WrongPassword.field("current_password"));
         }
         person::check_password(&new_password).map_err(rule)?;
         active.password_hash = Set(Some(password::hash(new_password).await?));

@@ -19,8 +19,8 @@ use crate::{
         course::Review,
         paper::{self, Answers, DrawRule, PaperItem},
     },
-    error::{ApiError, ApiResult},
-    startup::AppState,
+    error::{ApiError, ApiResult, Code},
+    state::AppState,
     store::{self, attempts::Finish},
 };
 
@@ -136,20 +136,17 @@ fn answers_of(a: &attempts::Model) -> Answers {
 }
 
 fn closed() -> ApiError {
-    ApiError::conflict(
-        "attempt_closed",
-        "Bài làm đã kết thúc, không thể lưu hay nộp thêm",
-    )
+    ApiError::from(Code::AttemptClosed)
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("attempt_not_found", "Không tìm thấy bài làm")
+    ApiError::from(Code::AttemptNotFound)
 }
 
 async fn quiz(state: &AppState, id: i32) -> ApiResult<quizzes::Model> {
     store::courses::quiz(&state.db, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("quiz_not_found", "Không tìm thấy bài kiểm tra"))
+        .ok_or_else(|| ApiError::from(Code::QuizNotFound))
 }
 
 /// How a start is constrained by what the quiz belongs to (a course lesson, a contest round).
@@ -159,7 +156,7 @@ pub struct StartRules {
     /// No deadline later than this (a round's closing time).
     pub not_after: Option<DateTime<Utc>>,
     /// The error code when the attempts are used up.
-    pub exhausted_code: &'static str,
+    pub exhausted_code: Code,
     /// A practice attempt: never ranked (someone who can read the round's keys).
     pub practice: bool,
 }
@@ -177,7 +174,7 @@ pub async fn start(
     let rules = StartRules {
         unit_id: profile.unit_id,
         not_after: None,
-        exhausted_code: "attempts_exhausted",
+        exhausted_code: Code::AttemptsExhausted,
         practice: false,
     };
     start_quiz(state, auth, &quiz, rules).await
@@ -206,10 +203,10 @@ pub async fn start_quiz(
     }
     let used = previous.len() as i32;
     if quiz.attempts_allowed > 0 && used >= quiz.attempts_allowed {
-        return Err(ApiError::conflict(
-            limits.exhausted_code,
-            format!("Bạn đã dùng hết {} lượt làm bài", quiz.attempts_allowed),
-        ));
+        return Err(limits.exhausted_code.with(format!(
+            "Bạn đã dùng hết {} lượt làm bài",
+            quiz.attempts_allowed
+        )));
     }
 
     let rules: Vec<DrawRule> = serde_json::from_str(&quiz.draw_rules)
@@ -219,7 +216,7 @@ pub async fn start_quiz(
     let mut rng = rand::rngs::StdRng::from_os_rng();
     let drawn = paper::draw(&rules, &pools, &mut rng).map_err(|e| {
         tracing::error!(quiz_id = quiz.id, error = %e, "paper cannot be drawn");
-        ApiError::conflict("paper_unavailable", format!("Chưa thể tạo đề: {e}"))
+        Code::PaperUnavailable.with(format!("Chưa thể tạo đề: {e}"))
     })?;
     let versions = state.questions.versions(&state.db, &drawn).await?;
     let items: Vec<PaperItem> = drawn
@@ -268,7 +265,7 @@ pub async fn start_quiz(
                 .await?
                 .into_iter()
                 .find(|a| a.state == store::attempts::OPEN)
-                .ok_or_else(|| ApiError::conflict("attempt_conflict", "Vui lòng thử lại"))?;
+                .ok_or_else(|| ApiError::from(Code::AttemptConflict))?;
             Ok((view(state, open, quiz, now).await?, false))
         }
     }
@@ -343,10 +340,7 @@ pub async fn save(
     if let Some(r) = req.revision
         && r != attempt.revision
     {
-        return Err(ApiError::conflict(
-            "stale_revision",
-            "Bài làm đã được lưu từ một thiết bị khác; hãy tải lại để tiếp tục",
-        ));
+        return Err(ApiError::from(Code::StaleRevision));
     }
     let items = paper_of(&attempt)?;
     let versions = versions_of(state, &items).await?;
@@ -356,8 +350,7 @@ pub async fn save(
             .iter()
             .find(|i| i.version_id == a.question_id)
             .ok_or_else(|| {
-                ApiError::invalid(
-                    "unknown_question",
+                Code::UnknownQuestion.field_with(
                     "answers",
                     format!("Câu hỏi {} không có trong đề này", a.question_id),
                 )
@@ -372,15 +365,13 @@ pub async fn save(
             .iter()
             .all(|o| (0..item.order.len()).any(|p| paper::shown_id(p) == *o));
         if !valid {
-            return Err(ApiError::invalid(
-                "unknown_option",
+            return Err(Code::UnknownOption.field_with(
                 "answers",
                 format!("Phương án không hợp lệ cho câu hỏi {}", a.question_id),
             ));
         }
         if kind != QuestionKind::Multiple && ids.len() > 1 {
-            return Err(ApiError::invalid(
-                "single_choice",
+            return Err(Code::SingleChoice.field_with(
                 "answers",
                 format!("Câu hỏi {} chỉ chọn một phương án", a.question_id),
             ));
@@ -397,10 +388,7 @@ pub async fn save(
             .await?
             .ok_or_else(not_found)?;
         return Err(if fresh.state == store::attempts::OPEN {
-            ApiError::conflict(
-                "stale_revision",
-                "Bài làm vừa được lưu từ một yêu cầu khác; hãy gửi lại",
-            )
+            Code::StaleRevision.with("Bài làm vừa được lưu từ một yêu cầu khác; hãy gửi lại")
         } else {
             closed()
         });
@@ -503,10 +491,7 @@ async fn repeat_or_conflict(
             view(state, attempt, quiz, now).await
         }
         _ if attempt.closed_by.as_deref() == Some("deadline") => Err(closed()),
-        _ => Err(ApiError::conflict(
-            "already_submitted",
-            "Bài làm này đã được nộp",
-        )),
+        _ => Err(ApiError::from(Code::AlreadySubmitted)),
     }
 }
 

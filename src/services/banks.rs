@@ -13,8 +13,8 @@ use crate::{
         banks::{self, BankDef, FileError, OptionDef, QuestionKind, limits},
         paper::{self, DrawRule, PoolEntry, Purpose},
     },
-    error::{ApiError, ApiResult},
-    startup::AppState,
+    error::{ApiError, ApiResult, Code},
+    state::AppState,
     store,
 };
 
@@ -439,7 +439,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: i32) -> ApiResult<BankDeta
     require_staff(actor)?;
     let bank = store::banks::find(&state.db, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("bank_not_found", "Không tìm thấy ngân hàng câu hỏi"))?;
+        .ok_or_else(|| ApiError::from(Code::BankNotFound))?;
     actor.require(Scope::load(state).await?.may_read(actor, &bank))?;
     let live = store::banks::live_questions(&state.db, bank.id).await?;
     let counts = store::banks::question_counts(&state.db).await?;
@@ -505,9 +505,10 @@ impl Scope {
     /// subtree, else the topmost unit the caller organizes (the root unit for admins).
     fn owner_for_new(&self, actor: &Actor, wanted: Option<i32>) -> ApiResult<i32> {
         if let Some(id) = wanted {
-            let unit = self.units.get(&id).ok_or_else(|| {
-                ApiError::invalid("unit_not_found", "unit_id", "Không tìm thấy đơn vị")
-            })?;
+            let unit = self
+                .units
+                .get(&id)
+                .ok_or_else(|| Code::UnknownUnit.field("unit_id"))?;
             actor.require(actor.may_act_within(unit))?;
             return Ok(unit.id);
         }
@@ -525,7 +526,7 @@ impl Scope {
 }
 
 fn bank_in_use(message: String) -> ApiError {
-    ApiError::conflict("bank_in_use", message)
+    Code::BankInUse.with(message)
 }
 
 /// Refuses an import that an open or upcoming round could not survive: its draw rules must
@@ -602,7 +603,7 @@ async fn guard_rounds(
 /// without a purpose this one. Fails with 422 `bank_purpose_mismatch` naming the bank.
 pub async fn claim_for(state: &AppState, rules: &[DrawRule], purpose: Purpose) -> ApiResult<()> {
     if let Some(message) = purpose_conflict(state, rules, purpose).await? {
-        return Err(ApiError::invalid("bank_purpose_mismatch", "draw", message));
+        return Err(Code::BankPurposeMismatch.field_with("draw", message));
     }
     let slugs: Vec<String> = rules.iter().map(|r| r.bank.clone()).collect();
     store::banks::claim_purpose(&state.db, &slugs, purpose.as_str()).await

@@ -17,9 +17,9 @@ use super::{access::Actor, contests};
 use crate::{
     auth::AuthUser,
     domain::{ranking, text::mask_name},
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, Code},
     leaderboard,
-    startup::AppState,
+    state::AppState,
     store,
 };
 
@@ -198,7 +198,7 @@ async fn stage_and_merge(
 ) -> ApiResult<u64> {
     let c = store::contests::contest(&state.db, r.contest_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("contest_not_found", "Không tìm thấy cuộc thi"))?;
+        .ok_or_else(|| ApiError::from(Code::ContestNotFound))?;
     let mode = contests::ranking_of(&c).time_mode;
     let mut after = None;
     loop {
@@ -320,11 +320,7 @@ pub struct MyPlace {
 
 fn unavailable(e: anyhow::Error) -> ApiError {
     tracing::warn!(error = %e, "leaderboard backend unavailable");
-    ApiError::Degraded {
-        code: "leaderboard_unavailable",
-        message: "Bảng xếp hạng tạm thời chưa xem được; bài làm của bạn vẫn được ghi nhận đầy đủ"
-            .into(),
-    }
+    Code::LeaderboardUnavailable.into()
 }
 
 /// Rounds and their question counts, held briefly in memory: board reads are the hottest
@@ -357,7 +353,7 @@ async fn round_and_total(
     }
     let r = store::contests::round(&state.db, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("round_not_found", "Không tìm thấy vòng thi"))?;
+        .ok_or_else(|| ApiError::from(Code::RoundNotFound))?;
     let quiz = store::courses::quiz(&state.db, r.quiz_id).await?;
     let total = quiz
         .and_then(|q| {
@@ -419,9 +415,7 @@ pub async fn rebuild(state: &AppState, round_ids: &[i32]) -> ApiResult<Vec<(i32,
             some.push(
                 store::contests::round(&state.db, *id)
                     .await?
-                    .ok_or_else(|| {
-                        ApiError::not_found("round_not_found", format!("Không có vòng thi {id}"))
-                    })?,
+                    .ok_or_else(|| Code::RoundNotFound.with(format!("Không có vòng thi {id}")))?,
             );
         }
         some
@@ -536,16 +530,13 @@ pub async fn unit_board(
     let rounds: Vec<i32> = match round_id {
         Some(id) if c.rounds.iter().any(|r| r.id == id) => vec![id],
         Some(_) => {
-            return Err(ApiError::not_found(
-                "round_not_found",
-                "Vòng thi không thuộc cuộc thi này",
-            ));
+            return Err(Code::RoundNotFound.with("Vòng thi không thuộc cuộc thi này"));
         }
         None => c.rounds.iter().map(|r| r.id).collect(),
     };
     let owner = store::units::find(&state.db, c.owner_unit_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("unit_not_found", "Không tìm thấy đơn vị"))?;
+        .ok_or_else(|| ApiError::from(Code::UnitNotFound))?;
     let level = level
         .unwrap_or(crate::domain::unit::path_ids(&owner.path).len() + 1)
         .max(1);
@@ -649,12 +640,9 @@ async fn stored(
     // finaliser stores them. Like the boards, results show masked names to any logged-in user.
     let r = store::contests::round(&state.db, round_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("round_not_found", "Không tìm thấy vòng thi"))?;
+        .ok_or_else(|| ApiError::from(Code::RoundNotFound))?;
     if r.finalised_at.is_none() {
-        return Err(ApiError::conflict(
-            "results_not_ready",
-            "Vòng thi chưa có kết quả chung cuộc",
-        ));
+        return Err(ApiError::from(Code::ResultsNotReady));
     }
     let rows = store::contests::results(&state.db, r.id).await?;
     Ok((r, rows))
@@ -704,7 +692,7 @@ pub async fn export_rows(
     let (r, rows) = stored(state, auth, round_id).await?;
     let c = store::contests::contest(&state.db, r.contest_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("contest_not_found", "Không tìm thấy cuộc thi"))?;
+        .ok_or_else(|| ApiError::from(Code::ContestNotFound))?;
     let actor = Actor::load(state, auth).await?;
     let owner = store::units::find(&state.db, c.owner_unit_id).await?;
     let runs_contest = owner.as_ref().is_some_and(|u| actor.may_act_within(u));

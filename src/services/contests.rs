@@ -25,8 +25,8 @@ use crate::{
         ranking::{self, Entry, PrizeRule, RankingRule},
         text,
     },
-    error::{ApiError, ApiResult},
-    startup::AppState,
+    error::{ApiError, ApiResult, Code},
+    state::AppState,
     store,
 };
 
@@ -140,11 +140,11 @@ pub struct ContestView {
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("contest_not_found", "Không tìm thấy cuộc thi")
+    ApiError::from(Code::ContestNotFound)
 }
 
 fn round_not_found() -> ApiError {
-    ApiError::not_found("round_not_found", "Không tìm thấy vòng thi")
+    ApiError::from(Code::RoundNotFound)
 }
 
 /// A round's state at `now`.
@@ -177,9 +177,9 @@ fn prizes_of(c: &contests::Model) -> PrizeRule {
 }
 
 async fn owner_unit(state: &AppState, id: i32) -> ApiResult<entity::units::Model> {
-    store::units::find(&state.db, id).await?.ok_or_else(|| {
-        ApiError::invalid("unit_not_found", "owner_unit_id", "Không tìm thấy đơn vị")
-    })
+    store::units::find(&state.db, id)
+        .await?
+        .ok_or_else(|| Code::UnknownUnit.field("owner_unit_id"))
 }
 
 async fn managed(state: &AppState, actor: &Actor, id: i32) -> ApiResult<contests::Model> {
@@ -193,30 +193,18 @@ async fn managed(state: &AppState, actor: &Actor, id: i32) -> ApiResult<contests
 
 fn check_prizes(p: &PrizeRule) -> ApiResult<()> {
     if p.max_share_percent > 100 || p.tiers.iter().any(|t| t.name.trim().is_empty()) {
-        return Err(ApiError::invalid(
-            "invalid_prizes",
-            "prizes",
-            "Cơ cấu giải không hợp lệ (tên giải, tỉ lệ tối đa 0–100%)",
-        ));
+        return Err(Code::InvalidPrizes.field("prizes"));
     }
     Ok(())
 }
 
 pub async fn create(state: &AppState, actor: &Actor, new: NewContest) -> ApiResult<ContestView> {
     if !crate::domain::banks::valid_slug(&new.slug) {
-        return Err(ApiError::invalid(
-            "invalid_slug",
-            "slug",
-            "Mã cuộc thi chỉ gồm chữ thường không dấu, số và '-'",
-        ));
+        return Err(Code::InvalidSlug.field("slug"));
     }
     let title = text::clean(&new.title);
     if title.chars().count() < 3 {
-        return Err(ApiError::invalid(
-            "invalid_title",
-            "title",
-            "Tên cuộc thi cần ít nhất 3 ký tự",
-        ));
+        return Err(Code::InvalidTitle.field("title"));
     }
     check_prizes(&new.prizes)?;
     let unit = owner_unit(state, new.owner_unit_id).await?;
@@ -261,10 +249,7 @@ pub async fn change(
     if (ranking_changes || prizes_change)
         && store::contests::has_opened(&state.db, c.id, state.clock.now()).await?
     {
-        return Err(ApiError::conflict(
-            "contest_frozen",
-            "Cuộc thi đã có vòng thi mở: không thể đổi cách xếp hạng hay cơ cấu giải",
-        ));
+        return Err(ApiError::from(Code::ContestFrozen));
     }
     let mut row: contests::ActiveModel = c.into();
     if let Some(t) = ch.title {
@@ -294,16 +279,12 @@ pub async fn change(
 
 async fn check_draw(state: &AppState, draw: &[DrawRule]) -> ApiResult<()> {
     if draw.is_empty() || draw.iter().any(|r| r.count == 0) {
-        return Err(ApiError::invalid(
-            "invalid_draw",
-            "draw",
-            "Cần ít nhất một quy tắc rút câu hỏi với count > 0",
-        ));
+        return Err(Code::InvalidDraw.field("draw"));
     }
     let slugs: Vec<String> = draw.iter().map(|r| r.bank.clone()).collect();
     let pools = state.questions.pools(&state.db, &slugs).await?;
     paper::check_rules(draw, &pools)
-        .map_err(|e| ApiError::invalid("invalid_draw", "draw", format!("Không đủ câu hỏi: {e}")))?;
+        .map_err(|e| Code::InvalidDraw.field_with("draw", format!("Không đủ câu hỏi: {e}")))?;
     banks::claim_for(state, draw, Purpose::Contest).await
 }
 
@@ -312,8 +293,7 @@ const MAX_ATTEMPTS: u32 = 100;
 
 fn attempts_allowed(n: u32) -> ApiResult<i32> {
     if n > MAX_ATTEMPTS {
-        return Err(ApiError::invalid(
-            "invalid_attempts_allowed",
+        return Err(Code::InvalidAttemptsAllowed.field_with(
             "attempts_allowed",
             format!("Số lượt làm bài phải từ 1 đến {MAX_ATTEMPTS} (0: không giới hạn)"),
         ));
@@ -323,18 +303,10 @@ fn attempts_allowed(n: u32) -> ApiResult<i32> {
 
 fn check_window(opens: DateTime<Utc>, closes: DateTime<Utc>, minutes: u32) -> ApiResult<()> {
     if closes <= opens {
-        return Err(ApiError::invalid(
-            "invalid_window",
-            "closes_at",
-            "Thời điểm đóng phải sau thời điểm mở",
-        ));
+        return Err(Code::InvalidWindow.field("closes_at"));
     }
     if !(1..=600).contains(&minutes) {
-        return Err(ApiError::invalid(
-            "invalid_time_limit",
-            "time_limit_minutes",
-            "Thời gian làm bài phải từ 1 đến 600 phút",
-        ));
+        return Err(Code::InvalidTimeLimit.field("time_limit_minutes"));
     }
     Ok(())
 }
@@ -403,10 +375,7 @@ pub async fn change_round(
     let now = state.clock.now();
     // A round that has closed never re-opens: its participants are done, its board final.
     if now >= r.closes_at && ch.closes_at.is_some_and(|c| c != r.closes_at) {
-        return Err(ApiError::conflict(
-            "round_closed",
-            "Vòng thi đã đóng: không thể mở lại hay đổi thời điểm đóng",
-        ));
+        return Err(ApiError::from(Code::RoundClosed));
     }
     let allowed = ch.attempts_allowed.map(attempts_allowed).transpose()?;
     let opened = now >= r.opens_at;
@@ -417,10 +386,7 @@ pub async fn change_round(
         || ch.prediction_question.is_some()
         || ch.closes_at.is_some_and(|c| c < r.closes_at);
     if opened && touches_rules {
-        return Err(ApiError::conflict(
-            "round_frozen",
-            "Vòng thi đã mở: không thể đổi luật thi (chỉ được đổi tên hoặc lùi thời điểm đóng)",
-        ));
+        return Err(ApiError::from(Code::RoundFrozen));
     }
     let quiz = store::courses::quiz(&state.db, r.quiz_id)
         .await?
@@ -623,25 +589,19 @@ pub async fn start(
         )
         .await?;
     if !admitted {
-        return Err(ApiError::Forbidden {
-            code: "not_in_audience",
-            message: "Cuộc thi này không dành cho đối tượng hoặc đơn vị của bạn".into(),
-        });
+        return Err(ApiError::from(Code::NotInAudience));
     }
     let now = state.clock.now();
     if state_of(&r, now) != "open" {
-        return Err(ApiError::conflict(
-            "round_not_open",
-            format!(
-                "Vòng thi chưa mở hoặc đã đóng (mở từ {} đến {}, giờ Việt Nam)",
-                r.opens_at
-                    .with_timezone(&crate::domain::time::vn_offset())
-                    .format("%H:%M %d/%m/%Y"),
-                r.closes_at
-                    .with_timezone(&crate::domain::time::vn_offset())
-                    .format("%H:%M %d/%m/%Y")
-            ),
-        ));
+        return Err(Code::RoundNotOpen.with(format!(
+            "Vòng thi chưa mở hoặc đã đóng (mở từ {} đến {}, giờ Việt Nam)",
+            r.opens_at
+                .with_timezone(&crate::domain::time::vn_offset())
+                .format("%H:%M %d/%m/%Y"),
+            r.closes_at
+                .with_timezone(&crate::domain::time::vn_offset())
+                .format("%H:%M %d/%m/%Y")
+        )));
     }
     if practice {
         tracing::info!(round_id = r.id, user_id = %auth.id, "practice attempt: the caller can read the round's keys");
@@ -653,7 +613,7 @@ pub async fn start(
         StartRules {
             unit_id: p.unit_id,
             not_after: Some(r.closes_at),
-            exhausted_code: "no_attempts_left",
+            exhausted_code: Code::NoAttemptsLeft,
             practice,
         },
     )

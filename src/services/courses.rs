@@ -17,8 +17,8 @@ use crate::{
         paper::{self, DrawRule, Purpose},
         person::Category,
     },
-    error::{ApiError, ApiResult},
-    startup::AppState,
+    error::{ApiError, ApiResult, Code},
+    state::AppState,
     store,
 };
 
@@ -35,9 +35,7 @@ async fn profile(state: &AppState, user: Uuid) -> ApiResult<Profile> {
     let u = store::users::find(&state.db, user)
         .await?
         .filter(|u| u.deleted_at.is_none())
-        .ok_or_else(|| {
-            ApiError::unauthorized("account_not_found", "Tài khoản không còn tồn tại")
-        })?;
+        .ok_or_else(|| ApiError::from(Code::AccountNotFound))?;
     let unit = match u.unit_id {
         Some(id) => store::units::find(&state.db, id).await?,
         None => None,
@@ -69,7 +67,7 @@ async fn visible(state: &AppState, p: &Profile, c: &courses::Model) -> ApiResult
 }
 
 fn course_not_found() -> ApiError {
-    ApiError::not_found("course_not_found", "Không tìm thấy khóa học")
+    ApiError::from(Code::CourseNotFound)
 }
 
 /// Checks that the person may take this quiz (it belongs to a course they are in the audience
@@ -88,10 +86,7 @@ pub async fn may_take(
         Some(c) if visible(state, &p, &c).await? => {}
         Some(_) => return Err(ApiError::forbidden()),
         None => {
-            return Err(ApiError::not_found(
-                "quiz_not_found",
-                "Không tìm thấy bài kiểm tra",
-            ));
+            return Err(ApiError::from(Code::QuizNotFound));
         }
     }
     // Checked once the caller may see the course, so the answer tells nobody else about it.
@@ -102,10 +97,7 @@ pub async fn may_take(
         .await?
         .is_some()
     {
-        return Err(ApiError::conflict(
-            "bank_sealed",
-            "Bài ôn tập này rút câu hỏi từ ngân hàng của một cuộc thi nên tạm khóa; ban tổ chức cần cập nhật khóa học",
-        ));
+        return Err(Code::BankSealed.with("Bài ôn tập này rút câu hỏi từ ngân hàng của một cuộc thi nên tạm khóa; ban tổ chức cần cập nhật khóa học"));
     }
     Ok(p)
 }
@@ -288,7 +280,7 @@ pub async fn get(state: &AppState, auth: AuthUser, id: i32) -> ApiResult<CourseD
 pub async fn lesson(state: &AppState, auth: AuthUser, id: i32) -> ApiResult<LessonDetail> {
     let l = store::courses::lesson(&state.db, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("lesson_not_found", "Không tìm thấy bài học"))?;
+        .ok_or_else(|| ApiError::from(Code::LessonNotFound))?;
     course_for(state, auth, l.course_id).await?;
     let summary = lesson_summaries(state, auth.id, std::slice::from_ref(&l))
         .await?
@@ -327,13 +319,10 @@ pub async fn progress(state: &AppState, auth: AuthUser, id: i32) -> ApiResult<Pr
 pub async fn complete_lesson(state: &AppState, auth: AuthUser, id: i32) -> ApiResult<Progress> {
     let l = store::courses::lesson(&state.db, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("lesson_not_found", "Không tìm thấy bài học"))?;
+        .ok_or_else(|| ApiError::from(Code::LessonNotFound))?;
     let (c, p) = course_for(state, auth, l.course_id).await?;
     if l.quiz_id.is_some() {
-        return Err(ApiError::conflict(
-            "quiz_required",
-            "Bài học này hoàn thành khi bạn làm đạt bài kiểm tra của bài",
-        ));
+        return Err(ApiError::from(Code::QuizRequired));
     }
     store::courses::complete_lesson(&state.db, auth.id, l.id, None, state.clock.now()).await?;
     check_completion(state, auth.id, &c, &p).await?;
@@ -510,7 +499,7 @@ fn file_rejected(errors: Vec<FileError>) -> ApiError {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ");
-    ApiError::rejected("course_rejected", message, serde_json::json!(errors))
+    Code::CourseRejected.details(message, serde_json::json!(errors))
 }
 
 /// Creates (or, by its slug, updates) a course through the API: admins, and organizers for the
@@ -534,11 +523,7 @@ pub async fn create(state: &AppState, actor: &Actor, def: CourseFile) -> ApiResu
             .iter()
             .map(|p| serde_json::json!({ "at": p.at, "message": p.message }))
             .collect::<Vec<_>>();
-        return Err(ApiError::rejected(
-            "invalid_course",
-            message,
-            serde_json::json!(details),
-        ));
+        return Err(Code::InvalidCourse.details(message, serde_json::json!(details)));
     }
     let c =
         store::courses::upsert(&state.db, &def, "api", Some(actor.id), state.clock.now()).await?;

@@ -14,8 +14,8 @@ use uuid::Uuid;
 use super::{access::Actor, units::Unit};
 use crate::{
     domain::person::Category,
-    error::{ApiError, ApiResult},
-    startup::AppState,
+    error::{ApiError, ApiResult, Code},
+    state::AppState,
     store,
 };
 
@@ -132,26 +132,16 @@ pub async fn decide(
 ) -> ApiResult<MembershipRequest> {
     let request = store::users::find_membership_request(&state.db, id)
         .await?
-        .ok_or_else(|| {
-            ApiError::not_found("request_not_found", "Không tìm thấy yêu cầu thay đổi")
-        })?;
+        .ok_or_else(|| ApiError::from(Code::RequestNotFound))?;
     let unit = super::units::find(state, request.unit_id).await?;
     actor
         .require(actor.may_act_within(&unit) && (actor.is_admin || actor.id != request.user_id))?;
-    let decided_already = || {
-        ApiError::conflict(
-            "request_decided",
-            "Yêu cầu này đã được xử lý hoặc đã được thay thế",
-        )
-    };
+    let decided_already = || ApiError::from(Code::RequestDecided);
     if request.status != "pending" {
         return Err(decided_already());
     }
     if approved && unit.merged_into_id.is_some() {
-        return Err(ApiError::conflict(
-            "unit_merged",
-            "Đơn vị nhận đã được hợp nhất, yêu cầu cần được gửi lại",
-        ));
+        return Err(Code::UnitMerged.with("Đơn vị nhận đã được hợp nhất, yêu cầu cần được gửi lại"));
     }
     let reason = reason
         .map(|r| crate::domain::text::clean(&r))
@@ -159,11 +149,7 @@ pub async fn decide(
     if let Some(r) = &reason
         && (r.chars().count() > 500 || crate::domain::text::has_hidden(r))
     {
-        return Err(ApiError::invalid(
-            "invalid_reason",
-            "reason",
-            "Lý do tối đa 500 ký tự, không chứa ký tự điều khiển",
-        ));
+        return Err(Code::InvalidReason.field("reason"));
     }
     let saved = store::users::decide_membership_request(
         &state.db,

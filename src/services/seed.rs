@@ -3,7 +3,7 @@
 //! empty embedded database at first start and by `soiduong seed-demo` on any database;
 //! idempotent (a unit is matched by its parent and name).
 
-use crate::{domain::unit::UnitKind, error::ApiResult, startup::AppState, store};
+use crate::{domain::unit::UnitKind, error::ApiResult, state::AppState, store};
 
 use UnitKind::{Agency, Commune, District, School, Township, Ward};
 

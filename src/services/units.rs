@@ -11,8 +11,8 @@ use crate::{
         collation, text,
         unit::{UnitKind, in_subtree, move_makes_cycle},
     },
-    error::{ApiError, ApiResult},
-    startup::AppState,
+    error::{ApiError, ApiResult, Code},
+    state::AppState,
     store,
 };
 
@@ -139,7 +139,7 @@ pub async fn get(state: &AppState, id: i32) -> ApiResult<UnitDetail> {
 pub(crate) async fn find(state: &AppState, id: i32) -> ApiResult<units::Model> {
     store::units::find(&state.db, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("unit_not_found", "Không tìm thấy đơn vị"))
+        .ok_or_else(|| ApiError::from(Code::UnitNotFound))
 }
 
 /// Finds a unit that people and units may be attached to (exists, not merged).
@@ -150,10 +150,9 @@ pub async fn find_active(
 ) -> ApiResult<units::Model> {
     let unit = store::units::find(&state.db, id)
         .await?
-        .ok_or_else(|| ApiError::invalid("unit_not_found", field, "Không tìm thấy đơn vị"))?;
+        .ok_or_else(|| Code::UnknownUnit.field(field))?;
     if unit.merged_into_id.is_some() {
-        return Err(ApiError::invalid(
-            "unit_merged",
+        return Err(Code::MergedUnit.field_with(
             field,
             "Đơn vị này đã được hợp nhất vào đơn vị khác, vui lòng chọn đơn vị mới",
         ));
@@ -165,31 +164,21 @@ fn unit_name(input: &str) -> ApiResult<String> {
     let name = text::clean(input);
     let n = name.chars().count();
     if !(2..=200).contains(&n) {
-        return Err(ApiError::invalid(
-            "invalid_name",
-            "name",
-            "Tên đơn vị phải có từ 2 đến 200 ký tự",
-        ));
+        return Err(Code::InvalidName.field("name"));
     }
     // Control characters (NUL among them) and bidirectional overrides have no place in a
     // name shown on boards and exports.
     if text::has_hidden(&name) {
-        return Err(ApiError::invalid(
-            "invalid_name",
-            "name",
-            "Tên đơn vị không được chứa ký tự điều khiển",
-        ));
+        return Err(
+            Code::InvalidName.field_with("name", "Tên đơn vị không được chứa ký tự điều khiển")
+        );
     }
     Ok(name)
 }
 
 fn unit_kind(input: &str) -> ApiResult<UnitKind> {
     UnitKind::parse(input).ok_or_else(|| {
-        ApiError::invalid(
-            "invalid_kind",
-            "kind",
-            "Loại đơn vị không hợp lệ (province, district, commune, ward, township, school, agency, enterprise, armed_forces, other)",
-        )
+        Code::InvalidKind.field_with("kind", "Loại đơn vị không hợp lệ (province, district, commune, ward, township, school, agency, enterprise, armed_forces, other)")
     })
 }
 
@@ -219,10 +208,7 @@ pub async fn change(
     let unit = find(state, id).await?;
     actor.require(actor.may_manage(&unit))?;
     if unit.merged_into_id.is_some() {
-        return Err(ApiError::conflict(
-            "unit_merged",
-            "Đơn vị đã được hợp nhất, không thể sửa",
-        ));
+        return Err(Code::UnitMerged.with("Đơn vị đã được hợp nhất, không thể sửa"));
     }
     let name = change.name.as_deref().map(unit_name).transpose()?;
     let kind = change.kind.as_deref().map(unit_kind).transpose()?;
@@ -230,11 +216,7 @@ pub async fn change(
         Some(pid) if Some(pid) != unit.parent_id => {
             let parent = find_active(state, pid, "parent_id").await?;
             if move_makes_cycle(&unit.path, &parent.path) {
-                return Err(ApiError::invalid(
-                    "unit_cycle",
-                    "parent_id",
-                    "Không thể chuyển đơn vị vào chính nó hoặc vào một đơn vị cấp dưới của nó",
-                ));
+                return Err(Code::UnitCycle.field("parent_id"));
             }
             actor.require(actor.may_act_within(&parent))?;
             Some(parent)
@@ -243,15 +225,7 @@ pub async fn change(
     };
     let member_count = change
         .member_count
-        .map(|n| {
-            i32::try_from(n).map_err(|_| {
-                ApiError::invalid(
-                    "invalid_member_count",
-                    "member_count",
-                    "Số đoàn viên không hợp lệ",
-                )
-            })
-        })
+        .map(|n| i32::try_from(n).map_err(|_| Code::InvalidMemberCount.field("member_count")))
         .transpose()?;
     let edit = store::units::UnitEdit {
         name,
@@ -274,22 +248,14 @@ pub async fn merge(state: &AppState, actor: &Actor, id: i32, into: i32) -> ApiRe
     let source = find(state, id).await?;
     actor.require(actor.may_manage(&source))?;
     if source.merged_into_id.is_some() {
-        return Err(ApiError::conflict(
-            "unit_merged",
-            "Đơn vị này đã được hợp nhất trước đó",
-        ));
+        return Err(ApiError::from(Code::UnitMerged));
     }
     if into == id {
-        return Err(ApiError::invalid(
-            "merge_into_self",
-            "into",
-            "Không thể hợp nhất một đơn vị vào chính nó",
-        ));
+        return Err(Code::MergeIntoSelf.field("into"));
     }
     let target = find_active(state, into, "into").await?;
     if in_subtree(&target.path, &source.path) {
-        return Err(ApiError::invalid(
-            "unit_cycle",
+        return Err(Code::UnitCycle.field_with(
             "into",
             "Không thể hợp nhất một đơn vị vào đơn vị cấp dưới của nó",
         ));
@@ -309,17 +275,12 @@ pub async fn appoint_organizer(
     let unit = find(state, unit_id).await?;
     actor.require(actor.may_manage(&unit))?;
     if unit.merged_into_id.is_some() {
-        return Err(ApiError::conflict(
-            "unit_merged",
-            "Đơn vị đã được hợp nhất, không thể phân công",
-        ));
+        return Err(Code::UnitMerged.with("Đơn vị đã được hợp nhất, không thể phân công"));
     }
     let person = store::users::find(&state.db, user_id)
         .await?
         .filter(|u| u.deleted_at.is_none())
-        .ok_or_else(|| {
-            ApiError::invalid("user_not_found", "user_id", "Không tìm thấy người dùng")
-        })?;
+        .ok_or_else(|| Code::UserNotFound.field("user_id"))?;
     let now = state.clock.now();
     let created =
         store::users::grant_organizer(&state.db, unit.id, person.id, actor.id, now).await?;
@@ -344,10 +305,7 @@ pub async fn dismiss_organizer(
     let unit = find(state, unit_id).await?;
     actor.require(actor.may_manage(&unit))?;
     if !store::users::revoke_organizer(&state.db, unit.id, user_id).await? {
-        return Err(ApiError::not_found(
-            "organizer_not_found",
-            "Người này không phải cán bộ phụ trách của đơn vị",
-        ));
+        return Err(ApiError::from(Code::OrganizerNotFound));
     }
     tracing::info!(unit_id, user_id = %user_id, actor = %actor.id, "organizer dismissed");
     Ok(())

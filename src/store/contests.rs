@@ -8,13 +8,12 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 
-use super::{Db, conflict_on_unique};
+use super::Db;
+use crate::error::ApiError;
 use crate::error::ApiResult;
 
 pub async fn insert_contest(db: &Db, row: contests::ActiveModel) -> ApiResult<contests::Model> {
-    row.insert(db)
-        .await
-        .map_err(|e| conflict_on_unique(e, "duplicate_contest", "Mã cuộc thi này đã được dùng"))
+    row.insert(db).await.map_err(ApiError::from)
 }
 
 pub async fn update_contest(db: &Db, row: contests::ActiveModel) -> ApiResult<contests::Model> {
@@ -105,11 +104,7 @@ pub async fn insert_round(
             }
             Err(e) => {
                 txn.rollback().await?;
-                return Err(conflict_on_unique(
-                    e,
-                    "round_conflict",
-                    "Vòng thi vừa được thêm bởi một yêu cầu khác; hãy thử lại",
-                ));
+                return Err(ApiError::from(e));
             }
         }
     }

@@ -11,14 +11,27 @@ pub mod users;
 use std::time::Duration;
 
 use anyhow::Context;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, TransactionTrait};
 
-use crate::{
-    config::Settings,
-    error::{ApiError, Msg},
-};
+use crate::{config::Settings, error::ApiResult};
 
 pub type Db = DatabaseConnection;
+
+/// One use case's transaction: begun by the service with [`begin`], passed down to every store
+/// function it calls, committed once with `tx.commit().await?`. Dropped without a commit (an
+/// early return, an error, a cancelled request), it rolls back: nothing is half-written.
+pub type Tx = sea_orm::DatabaseTransaction;
+
+/// What store functions read and write through: the pool (`&Db`) for a single statement, or
+/// the use case's [`Tx`].
+pub use sea_orm::ConnectionTrait as Conn;
+
+/// Begins the transaction of one use case.
+///
+/// Fails when the database does not answer.
+pub async fn begin(db: &Db) -> ApiResult<Tx> {
+    Ok(db.begin().await?)
+}
 
 /// How long a request waits for a PostgreSQL connection before it fails (503). Short: when
 /// the database is down every request would otherwise hang this long, and readiness with it;
@@ -81,15 +94,6 @@ pub fn redact(url: &str) -> String {
             format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
         }
         _ => url.to_owned(),
-    }
-}
-
-/// Turns a unique-constraint violation into a 409 with `code` and `message`; any other error
-/// stays what it was.
-pub fn conflict_on_unique(err: DbErr, code: &'static str, message: impl Into<Msg>) -> ApiError {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::conflict(code, message),
-        _ => err.into(),
     }
 }
 

@@ -11,7 +11,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{Db, conflict_on_unique};
+use super::Db;
+use crate::error::ApiError;
 use crate::{
     domain::{login::Login, person::Category},
     error::ApiResult,
@@ -30,8 +31,6 @@ pub struct NewUser {
     pub is_admin: bool,
     pub categories: Vec<Category>,
 }
-
-const DUPLICATE_LOGIN: &str = "Số điện thoại hoặc e-mail này đã được đăng ký";
 
 /// Inserts a user with their categories. A phone or e-mail already taken is a 409
 /// `duplicate_login`.
@@ -55,7 +54,7 @@ pub async fn insert(db: &Db, new: NewUser, now: DateTime<Utc>) -> ApiResult<user
     }
     .insert(&txn)
     .await
-    .map_err(|e| conflict_on_unique(e, "duplicate_login", DUPLICATE_LOGIN))?;
+    .map_err(ApiError::from)?;
     set_categories(&txn, user.id, &new.categories).await?;
     txn.commit().await?;
     Ok(user)
@@ -118,10 +117,7 @@ pub async fn update(
     categories: Option<&[Category]>,
 ) -> ApiResult<users::Model> {
     let txn = db.begin().await?;
-    let saved = user
-        .update(&txn)
-        .await
-        .map_err(|e| conflict_on_unique(e, "duplicate_login", DUPLICATE_LOGIN))?;
+    let saved = user.update(&txn).await.map_err(ApiError::from)?;
     if let Some(cats) = categories {
         set_categories(&txn, saved.id, cats).await?;
     }

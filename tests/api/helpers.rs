@@ -9,7 +9,8 @@ use soiduong::{
     clock::ManualClock,
     config::{Secret, Settings},
     services::accounts,
-    startup::{AppState, Application},
+    startup::Application,
+    state::AppState,
 };
 use uuid::Uuid;
 
@@ -151,6 +152,46 @@ pub struct Account {
 }
 
 impl TestApp {
+    /// Makes every `op` (`INSERT`, `UPDATE` or `DELETE`) on `table` fail from now on, with a
+    /// trigger in this test's own database: the way to show that a use case whose later write
+    /// fails leaves nothing of its earlier writes.
+    pub async fn fail_writes_to(&self, table: &str, op: &str) {
+        let db = &self.state.db;
+        let name = format!("fail_{table}_{}", op.to_lowercase());
+        let sql = match db.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => format!(
+                "CREATE TRIGGER {name} BEFORE {op} ON {table} \
+                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+            ),
+            _ => format!(
+                "CREATE OR REPLACE FUNCTION soiduong_injected_failure() RETURNS trigger \
+                 LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$; \
+                 CREATE TRIGGER {name} BEFORE {op} ON {table} FOR EACH ROW \
+                 EXECUTE FUNCTION soiduong_injected_failure();"
+            ),
+        };
+        db.execute_unprepared(&sql)
+            .await
+            .expect("cannot install the failure trigger");
+    }
+
+    /// Counts the rows of `table` (optionally `WHERE condition`), read straight from the
+    /// database.
+    pub async fn count_rows(&self, table: &str, condition: Option<&str>) -> i64 {
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = &self.state.db;
+        let sql = match condition {
+            Some(c) => format!("SELECT COUNT(*) AS n FROM {table} WHERE {c}"),
+            None => format!("SELECT COUNT(*) AS n FROM {table}"),
+        };
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .expect("count query")
+            .expect("one row");
+        row.try_get::<i64>("", "n").expect("count")
+    }
+
     pub fn clock_now(&self) -> chrono::DateTime<Utc> {
         use soiduong::clock::Clock;
         self.clock.now()
