@@ -14,10 +14,11 @@ use std::{process::Command, sync::Arc, time::Instant};
 
 use serde_json::{Value, json};
 use soiduong::{
+    auth::Caller,
     clock::SystemClock,
     config::{Secret, Settings},
     domain::person::Category,
-    services::{access::Actor, banks, contests},
+    services::{banks, contests},
     startup::Application,
     store,
 };
@@ -151,7 +152,7 @@ async fn main() -> anyhow::Result<()> {
 
     let summary = banks::import_file(
         &state,
-        &banks::system(),
+        &Caller::system(),
         banks::ImportTarget::default(),
         "vong-thi.yaml",
         bank().as_bytes(),
@@ -163,11 +164,7 @@ async fn main() -> anyhow::Result<()> {
         .first()
         .map(|u| u.id)
         .unwrap_or(1);
-    let system = Actor {
-        id: Uuid::nil(),
-        is_admin: true,
-        organizes: vec![],
-    };
+    let system = Caller::system();
     let contest = contests::create(
         &state,
         &system,

@@ -11,6 +11,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 use soiduong::{
     auth::AuthUser,
+    auth::Caller,
     clock::SystemClock,
     config::{Secret, Settings},
     domain::{
@@ -18,7 +19,7 @@ use soiduong::{
         paper::{self, DrawRule},
         person::Category,
     },
-    services::{access::Actor, attempts, banks, courses},
+    services::{attempts, banks, courses},
     state::AppState,
     store,
 };
@@ -72,7 +73,7 @@ async fn main() -> anyhow::Result<()> {
     soiduong::services::seed::seed_demo(&state).await?;
     let summary = banks::import_file(
         &state,
-        &banks::system(),
+        &Caller::system(),
         banks::ImportTarget::default(),
         "do-tai.yaml",
         bank_yaml().as_bytes(),
@@ -203,7 +204,7 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn accounts_admin(state: &AppState) -> anyhow::Result<Actor> {
+async fn accounts_admin(state: &AppState) -> anyhow::Result<Caller> {
     let id = Uuid::new_v4();
     store::users::insert(
         &state.db,
@@ -223,9 +224,5 @@ async fn accounts_admin(state: &AppState) -> anyhow::Result<Actor> {
         chrono::Utc::now(),
     )
     .await?;
-    Ok(Actor {
-        id,
-        is_admin: true,
-        organizes: vec![],
-    })
+    Ok(Caller::load(&state.db, id).await?)
 }

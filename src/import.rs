@@ -87,7 +87,7 @@ pub async fn run(state: &AppState, paths: &[PathBuf]) -> anyhow::Result<bool> {
             summaries.push(
                 banks::import_file(
                     state,
-                    &banks::system(),
+                    &soiduong::auth::Caller::system(),
                     banks::ImportTarget::default(),
                     &name,
                     &bytes,

@@ -2,6 +2,7 @@
 //! it organizes, read once per request by one extractor.
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use entity::units;
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
@@ -61,16 +62,40 @@ impl Caller {
         })
     }
 
-    /// May change `unit` itself (rename, move, merge, appoint its organizers): admins, and
-    /// organizers of a unit strictly above it.
-    pub fn may_manage(&self, unit_path: &str) -> bool {
-        self.is_admin || self.organizes.iter().any(|p| strictly_below(unit_path, p))
+    /// The caller standing for the service itself (shipped banks, seeding, the command line):
+    /// an administrator with no account.
+    pub fn system() -> Caller {
+        Caller {
+            id: Uuid::nil(),
+            is_admin: true,
+            generation: 0,
+            unit_id: None,
+            unit_path: None,
+            unit_name: None,
+            categories: Vec::new(),
+            organizes: Vec::new(),
+        }
     }
 
-    /// May act inside the subtree of the unit at `unit_path` (create units under it, read its
-    /// people): admins, and organizers of the unit or of a unit above it.
-    pub fn may_act_within(&self, unit_path: &str) -> bool {
-        self.is_admin || self.organizes.iter().any(|p| in_subtree(unit_path, p))
+    /// May change `unit` itself (rename, move, merge, appoint its organizers): admins, and
+    /// organizers of a unit strictly above it.
+    pub fn may_manage(&self, unit: &units::Model) -> bool {
+        self.is_admin || self.organizes.iter().any(|p| strictly_below(&unit.path, p))
+    }
+
+    /// May act inside the subtree of `unit` (create units under it, read its people): admins,
+    /// and organizers of the unit or of a unit above it.
+    pub fn may_act_within(&self, unit: &units::Model) -> bool {
+        self.is_admin || self.organizes.iter().any(|p| in_subtree(&unit.path, p))
+    }
+
+    /// `Ok` when `allowed`, else 403 `forbidden`.
+    pub fn require(&self, allowed: bool) -> ApiResult<()> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
     }
 }
 

@@ -3,13 +3,10 @@ use actix_web::{HttpResponse, get, post, web};
 use futures_util::StreamExt;
 
 use crate::{
-    auth::AuthUser,
+    auth::Caller,
     domain::banks::limits,
     error::{ApiError, ApiResult, Code, ErrorBody},
-    services::{
-        access::Actor,
-        banks::{self, BankDetail, BankInfo, ImportSummary},
-    },
+    services::banks::{self, BankDetail, BankInfo, ImportSummary},
     state::AppState,
 };
 
@@ -41,11 +38,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[post("/question-banks/import")]
 async fn import(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     target: web::Query<banks::ImportTarget>,
     mut form: Multipart,
 ) -> ApiResult<HttpResponse> {
-    let actor = Actor::load(&state, user).await?;
     banks::require_staff(&actor)?;
     // Read every part first, within the caps, so that an oversized request is refused before
     // any file of it is parsed or imported.
@@ -141,8 +137,7 @@ fn too_many_files() -> ApiError {
     responses((status = 200, body = [BankInfo]), (status = 403, body = ErrorBody))
 )]
 #[get("/question-banks")]
-async fn list(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Json<Vec<BankInfo>>> {
-    let actor = Actor::load(&state, user).await?;
+async fn list(state: web::Data<AppState>, actor: Caller) -> ApiResult<web::Json<Vec<BankInfo>>> {
     Ok(web::Json(banks::list(&state, &actor).await?))
 }
 
@@ -157,10 +152,9 @@ async fn list(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Json
 #[get("/question-banks/{id}")]
 async fn detail(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     id: web::Path<i32>,
 ) -> ApiResult<web::Json<BankDetail>> {
-    let actor = Actor::load(&state, user).await?;
     Ok(web::Json(
         banks::get(&state, &actor, id.into_inner()).await?,
     ))

@@ -3,10 +3,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    auth::AuthUser,
+    auth::{AuthUser, Caller},
     error::{ApiError, ApiResult, ErrorBody},
     services::{
-        access::Actor,
         attempts::AttemptView,
         boards::{self, Board, MyPlace, Results, UnitBoard},
         contests::{
@@ -52,10 +51,9 @@ async fn list(
 #[post("/contests")]
 async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     body: web::Json<NewContest>,
 ) -> ApiResult<HttpResponse> {
-    let actor = Actor::load(&state, user).await?;
     Ok(HttpResponse::Created().json(contests::create(&state, &actor, body.into_inner()).await?))
 }
 
@@ -91,11 +89,10 @@ async fn detail(
 #[patch("/contests/{id}")]
 async fn change(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     id: web::Path<i32>,
     body: web::Json<ContestChange>,
 ) -> ApiResult<web::Json<ContestView>> {
-    let actor = Actor::load(&state, user).await?;
     Ok(web::Json(
         contests::change(&state, &actor, id.into_inner(), body.into_inner()).await?,
     ))
@@ -115,11 +112,10 @@ async fn change(
 #[post("/contests/{id}/rounds")]
 async fn add_round(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     id: web::Path<i32>,
     body: web::Json<NewRound>,
 ) -> ApiResult<HttpResponse> {
-    let actor = Actor::load(&state, user).await?;
     Ok(HttpResponse::Created()
         .json(contests::add_round(&state, &actor, id.into_inner(), body.into_inner()).await?))
 }
@@ -137,11 +133,10 @@ async fn add_round(
 #[patch("/rounds/{id}")]
 async fn change_round(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     id: web::Path<i32>,
     body: web::Json<RoundChange>,
 ) -> ApiResult<web::Json<RoundView>> {
-    let actor = Actor::load(&state, user).await?;
     Ok(web::Json(
         contests::change_round(&state, &actor, id.into_inner(), body.into_inner()).await?,
     ))

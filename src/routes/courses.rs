@@ -1,11 +1,10 @@
 use actix_web::{HttpResponse, get, post, web};
 
 use crate::{
-    auth::AuthUser,
+    auth::{AuthUser, Caller},
     domain::course::CourseFile,
     error::{ApiResult, ErrorBody},
     services::{
-        access::Actor,
         attempts::{self, AttemptView},
         courses::{self, CourseDetail, CourseSummary, LessonDetail, Progress},
     },
@@ -44,10 +43,9 @@ async fn list(
 #[post("/courses")]
 async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     body: web::Json<CourseFile>,
 ) -> ApiResult<HttpResponse> {
-    let actor = Actor::load(&state, user).await?;
     let course = courses::create(&state, &actor, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(course))
 }

@@ -1,10 +1,9 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use crate::{
-    auth::AuthUser,
+    auth::{AuthUser, Caller},
     error::{ApiResult, ErrorBody},
     services::{
-        access::Actor,
         accounts::{self, Me, PersonalExport, ProfileChange},
         membership::{self, MembershipRequest, Rejection},
     },
@@ -133,10 +132,9 @@ async fn my_membership_requests(
 #[get("/units/{id}/membership-requests")]
 async fn unit_membership_requests(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     id: web::Path<i32>,
 ) -> ApiResult<web::Json<Vec<MembershipRequest>>> {
-    let actor = Actor::load(&state, user).await?;
     Ok(web::Json(
         membership::pending_for_unit(&state, &actor, id.into_inner()).await?,
     ))
@@ -160,10 +158,9 @@ async fn unit_membership_requests(
 #[post("/membership-requests/{id}/approve")]
 async fn approve_membership_request(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     id: web::Path<i32>,
 ) -> ApiResult<web::Json<MembershipRequest>> {
-    let actor = Actor::load(&state, user).await?;
     Ok(web::Json(
         membership::decide(&state, &actor, id.into_inner(), true, None).await?,
     ))
@@ -189,11 +186,10 @@ async fn approve_membership_request(
 #[post("/membership-requests/{id}/reject")]
 async fn reject_membership_request(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     id: web::Path<i32>,
     body: web::Json<Rejection>,
 ) -> ApiResult<web::Json<MembershipRequest>> {
-    let actor = Actor::load(&state, user).await?;
     let reason = Some(body.into_inner().reason);
     Ok(web::Json(
         membership::decide(&state, &actor, id.into_inner(), false, reason).await?,

@@ -4,13 +4,10 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::{
-    auth::AuthUser,
+    auth::Caller,
     error::{ApiResult, ErrorBody},
-    services::{
-        access::Actor,
-        units::{
-            self, AppointRequest, MergeRequest, NewUnit, Organizer, Unit, UnitChange, UnitDetail,
-        },
+    services::units::{
+        self, AppointRequest, MergeRequest, NewUnit, Organizer, Unit, UnitChange, UnitDetail,
     },
     state::AppState,
 };
@@ -69,10 +66,9 @@ async fn get_unit(
 #[post("/units")]
 async fn create_unit(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     body: web::Json<NewUnit>,
 ) -> ApiResult<HttpResponse> {
-    let actor = Actor::load(&state, user).await?;
     let unit = units::create(&state, &actor, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(unit))
 }
@@ -90,11 +86,10 @@ async fn create_unit(
 #[patch("/units/{id}")]
 async fn change_unit(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     id: web::Path<i32>,
     body: web::Json<UnitChange>,
 ) -> ApiResult<web::Json<Unit>> {
-    let actor = Actor::load(&state, user).await?;
     Ok(web::Json(
         units::change(&state, &actor, id.into_inner(), body.into_inner()).await?,
     ))
@@ -113,11 +108,10 @@ async fn change_unit(
 #[post("/units/{id}/merge")]
 async fn merge_unit(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     id: web::Path<i32>,
     body: web::Json<MergeRequest>,
 ) -> ApiResult<web::Json<Unit>> {
-    let actor = Actor::load(&state, user).await?;
     Ok(web::Json(
         units::merge(&state, &actor, id.into_inner(), body.into).await?,
     ))
@@ -134,10 +128,9 @@ async fn merge_unit(
 #[get("/units/{id}/organizers")]
 async fn list_organizers(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     id: web::Path<i32>,
 ) -> ApiResult<web::Json<Vec<Organizer>>> {
-    let actor = Actor::load(&state, user).await?;
     Ok(web::Json(
         units::organizers(&state, &actor, id.into_inner()).await?,
     ))
@@ -155,11 +148,10 @@ async fn list_organizers(
 #[post("/units/{id}/organizers")]
 async fn appoint_organizer(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     id: web::Path<i32>,
     body: web::Json<AppointRequest>,
 ) -> ApiResult<HttpResponse> {
-    let actor = Actor::load(&state, user).await?;
     let (organizer, created) =
         units::appoint_organizer(&state, &actor, id.into_inner(), body.user_id).await?;
     Ok(if created {
@@ -180,10 +172,9 @@ async fn appoint_organizer(
 #[delete("/units/{id}/organizers/{user_id}")]
 async fn dismiss_organizer(
     state: web::Data<AppState>,
-    user: AuthUser,
+    actor: Caller,
     path: web::Path<(i32, Uuid)>,
 ) -> ApiResult<HttpResponse> {
-    let actor = Actor::load(&state, user).await?;
     let (unit_id, user_id) = path.into_inner();
     units::dismiss_organizer(&state, &actor, unit_id, user_id).await?;
     Ok(HttpResponse::NoContent().finish())

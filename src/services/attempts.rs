@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{access::Actor, courses, pool::Version};
+use super::{courses, pool::Version};
 use crate::{
-    auth::AuthUser,
+    auth::{AuthUser, Caller},
     domain::{
         banks::QuestionKind,
         course::Review,
@@ -304,7 +304,7 @@ pub async fn get(state: &AppState, auth: AuthUser, id: Uuid) -> ApiResult<Attemp
     if attempt.user_id == auth.id {
         return view(state, attempt, &quiz, now).await;
     }
-    let actor = Actor::load(state, auth).await?;
+    let actor = Caller::load(&state.db, auth.id).await?;
     let unit = match attempt.unit_id {
         Some(u) => store::units::find(&state.db, u).await?,
         None => None,

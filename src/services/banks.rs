@@ -7,7 +7,7 @@ use entity::{question_banks, units};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::access::Actor;
+use crate::auth::Caller;
 use crate::{
     domain::{
         banks::{self, BankDef, FileError, OptionDef, QuestionKind, limits},
@@ -183,21 +183,12 @@ pub struct ImportTarget {
     pub unit_id: Option<i32>,
 }
 
-/// The caller standing for the service itself (shipped banks, the command line).
-pub fn system() -> Actor {
-    Actor {
-        id: uuid::Uuid::nil(),
-        is_admin: true,
-        organizes: Vec::new(),
-    }
-}
-
 /// Imports one file as `actor`: [`prepare`] then [`apply`].
 ///
 /// Fails as those do.
 pub async fn import_file(
     state: &AppState,
-    actor: &Actor,
+    actor: &Caller,
     target: ImportTarget,
     file: &str,
     bytes: &[u8],
@@ -214,7 +205,7 @@ pub async fn import_file(
 /// Fails as [`prepare`] and [`apply`] do.
 pub async fn import_upload(
     state: &AppState,
-    actor: &Actor,
+    actor: &Caller,
     target: ImportTarget,
     files: Vec<(String, Vec<u8>)>,
 ) -> ApiResult<Vec<ImportSummary>> {
@@ -249,7 +240,7 @@ pub enum Prepared {
 pub async fn prepare(
     state: &AppState,
     scope: &Scope,
-    actor: &Actor,
+    actor: &Caller,
     target: ImportTarget,
     file: &str,
     bytes: &[u8],
@@ -312,7 +303,7 @@ pub async fn apply(state: &AppState, prepared: Prepared) -> ApiResult<ImportSumm
 /// which the test suite rules out.
 pub async fn import_shipped(state: &AppState) -> ApiResult<Vec<ImportSummary>> {
     let mut out = Vec::new();
-    let system = system();
+    let system = Caller::system();
     for (name, text) in shipped::BANKS {
         let summary = import_file(
             state,
@@ -399,12 +390,12 @@ pub struct BankDetail {
 }
 
 /// Banks hold answer keys: only admins and organizers may read or change them.
-pub fn require_staff(actor: &Actor) -> ApiResult<()> {
+pub fn require_staff(actor: &Caller) -> ApiResult<()> {
     actor.require(actor.is_admin || !actor.organizes.is_empty())
 }
 
 /// The banks the caller may read: admins all, organizers those of their subtrees.
-pub async fn list(state: &AppState, actor: &Actor) -> ApiResult<Vec<BankInfo>> {
+pub async fn list(state: &AppState, actor: &Caller) -> ApiResult<Vec<BankInfo>> {
     require_staff(actor)?;
     let scope = Scope::load(state).await?;
     let counts = store::banks::question_counts(&state.db).await?;
@@ -435,7 +426,7 @@ fn info(b: entity::question_banks::Model, questions: u32, retired: u32) -> BankI
     }
 }
 
-pub async fn get(state: &AppState, actor: &Actor, id: i32) -> ApiResult<BankDetail> {
+pub async fn get(state: &AppState, actor: &Caller, id: i32) -> ApiResult<BankDetail> {
     require_staff(actor)?;
     let bank = store::banks::find(&state.db, id)
         .await?
@@ -497,13 +488,13 @@ impl Scope {
     }
 
     /// Admins, and organizers of the bank's unit or a unit above it: they see its keys.
-    pub fn may_read(&self, actor: &Actor, b: &question_banks::Model) -> bool {
+    pub fn may_read(&self, actor: &Caller, b: &question_banks::Model) -> bool {
         actor.is_admin || self.unit_of(b).is_some_and(|u| actor.may_act_within(u))
     }
 
     /// The owner of a bank the caller creates: `wanted` when it lies in the caller's
     /// subtree, else the topmost unit the caller organizes (the root unit for admins).
-    fn owner_for_new(&self, actor: &Actor, wanted: Option<i32>) -> ApiResult<i32> {
+    fn owner_for_new(&self, actor: &Caller, wanted: Option<i32>) -> ApiResult<i32> {
         if let Some(id) = wanted {
             let unit = self
                 .units
@@ -639,7 +630,7 @@ pub async fn purpose_conflict(
 }
 
 /// Whether the caller can read any bank these rules draw from (then the caller knows keys).
-pub async fn reads_any(state: &AppState, actor: &Actor, rules: &[DrawRule]) -> ApiResult<bool> {
+pub async fn reads_any(state: &AppState, actor: &Caller, rules: &[DrawRule]) -> ApiResult<bool> {
     if actor.is_admin {
         return Ok(true);
     }

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{access::Actor, contests};
+use super::contests;
 use crate::{
-    auth::AuthUser,
+    auth::{AuthUser, Caller},
     domain::{ranking, text::mask_name},
     error::{ApiError, ApiResult, Code},
     leaderboard,
@@ -693,7 +693,7 @@ pub async fn export_rows(
     let c = store::contests::contest(&state.db, r.contest_id)
         .await?
         .ok_or_else(|| ApiError::from(Code::ContestNotFound))?;
-    let actor = Actor::load(state, auth).await?;
+    let actor = Caller::load(&state.db, auth.id).await?;
     let owner = store::units::find(&state.db, c.owner_unit_id).await?;
     let runs_contest = owner.as_ref().is_some_and(|u| actor.may_act_within(u));
     actor.require(runs_contest)?;

@@ -11,12 +11,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    access::{self, Actor},
+    access,
     attempts::{self as engine, AttemptView, StartRules},
     banks, boards,
 };
 use crate::{
-    auth::AuthUser,
+    auth::{AuthUser, Caller},
     domain::{
         banks::nfc,
         course::{Audience, Review},
@@ -182,7 +182,7 @@ async fn owner_unit(state: &AppState, id: i32) -> ApiResult<entity::units::Model
         .ok_or_else(|| Code::UnknownUnit.field("owner_unit_id"))
 }
 
-async fn managed(state: &AppState, actor: &Actor, id: i32) -> ApiResult<contests::Model> {
+async fn managed(state: &AppState, actor: &Caller, id: i32) -> ApiResult<contests::Model> {
     let c = store::contests::contest(&state.db, id)
         .await?
         .ok_or_else(not_found)?;
@@ -198,7 +198,7 @@ fn check_prizes(p: &PrizeRule) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn create(state: &AppState, actor: &Actor, new: NewContest) -> ApiResult<ContestView> {
+pub async fn create(state: &AppState, actor: &Caller, new: NewContest) -> ApiResult<ContestView> {
     if !crate::domain::banks::valid_slug(&new.slug) {
         return Err(Code::InvalidSlug.field("slug"));
     }
@@ -235,7 +235,7 @@ pub async fn create(state: &AppState, actor: &Actor, new: NewContest) -> ApiResu
 
 pub async fn change(
     state: &AppState,
-    actor: &Actor,
+    actor: &Caller,
     id: i32,
     ch: ContestChange,
 ) -> ApiResult<ContestView> {
@@ -313,7 +313,7 @@ fn check_window(opens: DateTime<Utc>, closes: DateTime<Utc>, minutes: u32) -> Ap
 
 pub async fn add_round(
     state: &AppState,
-    actor: &Actor,
+    actor: &Caller,
     contest_id: i32,
     new: NewRound,
 ) -> ApiResult<RoundView> {
@@ -364,7 +364,7 @@ pub async fn add_round(
 /// closing time may still change.
 pub async fn change_round(
     state: &AppState,
-    actor: &Actor,
+    actor: &Caller,
     id: i32,
     ch: RoundChange,
 ) -> ApiResult<RoundView> {
@@ -476,7 +476,7 @@ async fn view(state: &AppState, user: Uuid, c: contests::Model) -> ApiResult<Con
 
 /// The facts audience rules need about the caller.
 struct Person {
-    actor: Actor,
+    actor: Caller,
     categories: Vec<Category>,
     unit_id: Option<i32>,
     unit_path: Option<String>,
@@ -484,7 +484,7 @@ struct Person {
 }
 
 async fn person(state: &AppState, auth: AuthUser) -> ApiResult<Person> {
-    let actor = Actor::load(state, auth).await?;
+    let actor = Caller::load(&state.db, auth.id).await?;
     let user = store::users::find(&state.db, auth.id)
         .await?
         .ok_or_else(not_found)?;
@@ -541,7 +541,7 @@ pub async fn get(state: &AppState, auth: AuthUser, id: i32) -> ApiResult<Contest
 /// practice attempt that is never ranked.
 async fn insider(
     state: &AppState,
-    actor: &Actor,
+    actor: &Caller,
     c: &contests::Model,
     quiz: &quizzes::Model,
 ) -> ApiResult<bool> {

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::access::{self, Actor};
+use super::access;
 use crate::{
-    auth::AuthUser,
+    auth::{AuthUser, Caller},
     domain::{
         banks::FileError,
         course::{self, Audience, CourseFile, Media},
@@ -504,7 +504,7 @@ fn file_rejected(errors: Vec<FileError>) -> ApiError {
 
 /// Creates (or, by its slug, updates) a course through the API: admins, and organizers for the
 /// courses they created.
-pub async fn create(state: &AppState, actor: &Actor, def: CourseFile) -> ApiResult<CourseDetail> {
+pub async fn create(state: &AppState, actor: &Caller, def: CourseFile) -> ApiResult<CourseDetail> {
     super::banks::require_staff(actor)?;
     if let Some(existing) = store::courses::find_by_slug(&state.db, &def.course.id).await?
         && !actor.is_admin

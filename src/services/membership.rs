@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{access::Actor, units::Unit};
+use super::units::Unit;
 use crate::{
+    auth::Caller,
     domain::person::Category,
     error::{ApiError, ApiResult, Code},
     state::AppState,
@@ -104,7 +105,7 @@ pub async fn mine(state: &AppState, user: Uuid) -> ApiResult<Vec<MembershipReque
 /// Pending requests into `unit_id` and its subtree, for its organizers and admins.
 pub async fn pending_for_unit(
     state: &AppState,
-    actor: &Actor,
+    actor: &Caller,
     unit_id: i32,
 ) -> ApiResult<Vec<MembershipRequest>> {
     let unit = super::units::find(state, unit_id).await?;
@@ -125,7 +126,7 @@ pub async fn pending_for_unit(
 /// and 409 `unit_merged` when the receiving unit was merged meanwhile.
 pub async fn decide(
     state: &AppState,
-    actor: &Actor,
+    actor: &Caller,
     id: i32,
     approved: bool,
     reason: Option<String>,

@@ -160,11 +160,12 @@ pub async fn seed_if_empty(state: &AppState) -> ApiResult<Option<SeedReport>> {
 /// it was created.
 pub async fn seed_contest(state: &AppState) -> ApiResult<Option<String>> {
     use crate::{
+        auth::Caller,
         domain::{
             paper::DrawRule,
             ranking::{PrizeRule, PrizeTier, RankingRule},
         },
-        services::{access::Actor, contests},
+        services::contests,
     };
     const SLUG: &str = "tu-hao-viet-nam";
     if store::contests::contest_by_slug(&state.db, SLUG)
@@ -186,11 +187,7 @@ pub async fn seed_contest(state: &AppState) -> ApiResult<Option<String>> {
         tracing::warn!("lich-su-viet-nam is a practice bank here: no demo contest");
         return Ok(None);
     }
-    let system = Actor {
-        id: uuid::Uuid::nil(),
-        is_admin: true,
-        organizes: Vec::new(),
-    };
+    let system = Caller::system();
     let tier = |name: &str, count| PrizeTier {
         name: name.to_owned(),
         count,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::access::Actor;
+use crate::auth::Caller;
 use crate::{
     domain::{
         collation, text,
@@ -182,7 +182,7 @@ fn unit_kind(input: &str) -> ApiResult<UnitKind> {
     })
 }
 
-pub async fn create(state: &AppState, actor: &Actor, new: NewUnit) -> ApiResult<Unit> {
+pub async fn create(state: &AppState, actor: &Caller, new: NewUnit) -> ApiResult<Unit> {
     let name = unit_name(&new.name)?;
     let kind = unit_kind(&new.kind)?;
     let parent = match new.parent_id {
@@ -201,7 +201,7 @@ pub async fn create(state: &AppState, actor: &Actor, new: NewUnit) -> ApiResult<
 
 pub async fn change(
     state: &AppState,
-    actor: &Actor,
+    actor: &Caller,
     id: i32,
     change: UnitChange,
 ) -> ApiResult<Unit> {
@@ -244,7 +244,7 @@ pub async fn change(
     Ok(saved.into())
 }
 
-pub async fn merge(state: &AppState, actor: &Actor, id: i32, into: i32) -> ApiResult<Unit> {
+pub async fn merge(state: &AppState, actor: &Caller, id: i32, into: i32) -> ApiResult<Unit> {
     let source = find(state, id).await?;
     actor.require(actor.may_manage(&source))?;
     if source.merged_into_id.is_some() {
@@ -268,7 +268,7 @@ pub async fn merge(state: &AppState, actor: &Actor, id: i32, into: i32) -> ApiRe
 
 pub async fn appoint_organizer(
     state: &AppState,
-    actor: &Actor,
+    actor: &Caller,
     unit_id: i32,
     user_id: Uuid,
 ) -> ApiResult<(Organizer, bool)> {
@@ -298,7 +298,7 @@ pub async fn appoint_organizer(
 
 pub async fn dismiss_organizer(
     state: &AppState,
-    actor: &Actor,
+    actor: &Caller,
     unit_id: i32,
     user_id: Uuid,
 ) -> ApiResult<()> {
@@ -313,7 +313,7 @@ pub async fn dismiss_organizer(
 
 pub async fn organizers(
     state: &AppState,
-    actor: &Actor,
+    actor: &Caller,
     unit_id: i32,
 ) -> ApiResult<Vec<Organizer>> {
     let unit = find(state, unit_id).await?;

@@ -151,6 +151,7 @@ pub struct Account {
     pub refresh: String,
 }
 
+#[allow(dead_code)] // each helper is used by some test files, not all
 impl TestApp {
     /// Makes every `op` (`INSERT`, `UPDATE` or `DELETE`) on `table` fail from now on, with a
     /// trigger in this test's own database: the way to show that a use case whose later write
