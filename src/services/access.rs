@@ -1,10 +1,8 @@
 //! Who may act on which unit. Every organizer permission is scoped to a unit subtree.
 
 use crate::{
-    domain::{
-        course::{self, Audience},
-        person::Category,
-    },
+    auth::Caller,
+    domain::course::{self, Audience},
     error::ApiResult,
     state::AppState,
     store,
@@ -42,14 +40,10 @@ pub fn audience(categories_json: &str, units_json: &str) -> Audience {
     })
 }
 
-/// Whether a person (categories, unit path) is in `audience`; its units count with their
-/// subtrees.
-pub async fn admits(
-    state: &AppState,
-    audience: &Audience,
-    categories: &[Category],
-    unit_path: Option<&str>,
-) -> ApiResult<bool> {
+/// The one audience rule, for courses and contests alike: whether `caller` (their categories
+/// and unit) is in `audience`, whose units count with their subtrees. Roles do not enter into
+/// it: what admins and organizers may see besides is each use case's decision.
+pub async fn admits(state: &AppState, caller: &Caller, audience: &Audience) -> ApiResult<bool> {
     if audience.units.contains(&NOBODY_UNIT) {
         return Ok(false);
     }
@@ -58,12 +52,18 @@ pub async fn admits(
         .into_iter()
         .map(|u| u.path)
         .collect();
-    Ok(course::in_audience(categories, unit_path, audience, &paths))
+    Ok(course::in_audience(
+        &caller.categories,
+        caller.unit_path.as_deref(),
+        audience,
+        &paths,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::person::Category;
 
     #[test]
     fn a_corrupt_or_outdated_audience_admits_nobody() {

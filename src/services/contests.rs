@@ -21,7 +21,6 @@ use crate::{
         banks::nfc,
         course::{Audience, Review},
         paper::{self, DrawRule, Purpose},
-        person::Category,
         ranking::{self, Entry, PrizeRule, RankingRule},
         text,
     },
@@ -477,25 +476,14 @@ async fn view(state: &AppState, user: Uuid, c: contests::Model) -> ApiResult<Con
 /// The facts audience rules need about the caller.
 struct Person {
     actor: Caller,
-    categories: Vec<Category>,
     unit_id: Option<i32>,
-    unit_path: Option<String>,
     may_manage: bool,
 }
 
 async fn person(state: &AppState, auth: AuthUser) -> ApiResult<Person> {
     let actor = Caller::load(&state.db, auth.id).await?;
-    let user = store::users::find(&state.db, auth.id)
-        .await?
-        .ok_or_else(not_found)?;
-    let unit = match user.unit_id {
-        Some(id) => store::units::find(&state.db, id).await?,
-        None => None,
-    };
     Ok(Person {
-        categories: store::users::categories(&state.db, auth.id).await?,
-        unit_id: unit.as_ref().map(|u| u.id),
-        unit_path: unit.map(|u| u.path),
+        unit_id: actor.unit_id,
         may_manage: actor.is_admin || !actor.organizes.is_empty(),
         actor,
     })
@@ -505,13 +493,7 @@ async fn in_audience(state: &AppState, p: &Person, c: &contests::Model) -> ApiRe
     if p.may_manage {
         return Ok(true);
     }
-    access::admits(
-        state,
-        &audience_of(c),
-        &p.categories,
-        p.unit_path.as_deref(),
-    )
-    .await
+    access::admits(state, &p.actor, &audience_of(c)).await
 }
 
 pub async fn list(state: &AppState, auth: AuthUser) -> ApiResult<Vec<ContestView>> {
@@ -580,14 +562,7 @@ pub async fn start(
         .await?
         .ok_or_else(round_not_found)?;
     let practice = insider(state, &p.actor, &c, &quiz).await?;
-    let admitted = practice
-        || access::admits(
-            state,
-            &audience_of(&c),
-            &p.categories,
-            p.unit_path.as_deref(),
-        )
-        .await?;
+    let admitted = practice || access::admits(state, &p.actor, &audience_of(&c)).await?;
     if !admitted {
         return Err(ApiError::from(Code::NotInAudience));
     }

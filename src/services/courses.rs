@@ -15,55 +15,21 @@ use crate::{
         banks::FileError,
         course::{self, Audience, CourseFile, Media},
         paper::{self, DrawRule, Purpose},
-        person::Category,
     },
     error::{ApiError, ApiResult, Code},
     state::AppState,
     store,
 };
 
-/// The facts about a person that audience rules look at.
-pub struct Profile {
-    pub categories: Vec<Category>,
-    pub unit_id: Option<i32>,
-    pub unit_path: Option<String>,
-    pub unit_name: Option<String>,
-    pub is_admin: bool,
-}
-
-async fn profile(state: &AppState, user: Uuid) -> ApiResult<Profile> {
-    let u = store::users::find(&state.db, user)
-        .await?
-        .filter(|u| u.deleted_at.is_none())
-        .ok_or_else(|| ApiError::from(Code::AccountNotFound))?;
-    let unit = match u.unit_id {
-        Some(id) => store::units::find(&state.db, id).await?,
-        None => None,
-    };
-    Ok(Profile {
-        categories: store::users::categories(&state.db, user).await?,
-        unit_id: unit.as_ref().map(|x| x.id),
-        unit_path: unit.as_ref().map(|x| x.path.clone()),
-        unit_name: unit.map(|x| x.name),
-        is_admin: u.is_admin,
-    })
-}
-
 fn audience_of(c: &courses::Model) -> Audience {
     access::audience(&c.audience_categories, &c.audience_units)
 }
 
-async fn visible(state: &AppState, p: &Profile, c: &courses::Model) -> ApiResult<bool> {
+async fn visible(state: &AppState, p: &Caller, c: &courses::Model) -> ApiResult<bool> {
     if p.is_admin {
         return Ok(true);
     }
-    access::admits(
-        state,
-        &audience_of(c),
-        &p.categories,
-        p.unit_path.as_deref(),
-    )
-    .await
+    access::admits(state, p, &audience_of(c)).await
 }
 
 fn course_not_found() -> ApiError {
@@ -76,8 +42,8 @@ pub async fn may_take(
     state: &AppState,
     auth: AuthUser,
     quiz: &quizzes::Model,
-) -> ApiResult<Profile> {
-    let p = profile(state, auth.id).await?;
+) -> ApiResult<Caller> {
+    let p = Caller::load(&state.db, auth.id).await?;
     let course = match quiz.course_id {
         Some(id) => store::courses::find(&state.db, id).await?,
         None => None,
@@ -175,7 +141,7 @@ pub struct Progress {
 }
 
 pub async fn list(state: &AppState, auth: AuthUser) -> ApiResult<Vec<CourseSummary>> {
-    let p = profile(state, auth.id).await?;
+    let p = Caller::load(&state.db, auth.id).await?;
     let mut out = Vec::new();
     for c in store::courses::list(&state.db).await? {
         if !visible(state, &p, &c).await? {
@@ -200,8 +166,8 @@ async fn course_for(
     state: &AppState,
     auth: AuthUser,
     id: i32,
-) -> ApiResult<(courses::Model, Profile)> {
-    let p = profile(state, auth.id).await?;
+) -> ApiResult<(courses::Model, Caller)> {
+    let p = Caller::load(&state.db, auth.id).await?;
     let c = store::courses::find(&state.db, id)
         .await?
         .ok_or_else(course_not_found)?;
@@ -355,7 +321,7 @@ pub async fn on_attempt_finished(
     let Some(c) = store::courses::find(&state.db, course_id).await? else {
         return Ok(());
     };
-    let p = profile(state, attempt.user_id).await?;
+    let p = Caller::load(&state.db, attempt.user_id).await?;
     check_completion(state, attempt.user_id, &c, &p).await
 }
 
@@ -363,7 +329,7 @@ async fn check_completion(
     state: &AppState,
     user: Uuid,
     c: &courses::Model,
-    p: &Profile,
+    p: &Caller,
 ) -> ApiResult<()> {
     let lessons = store::courses::lessons_of(&state.db, c.id).await?;
     let required: Vec<i32> = lessons
