@@ -4,6 +4,7 @@ pub mod attempts;
 pub mod banks;
 pub mod contests;
 pub mod courses;
+pub mod json;
 pub mod tokens;
 pub mod units;
 pub mod users;
