@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod attempts;
 pub mod banks;
 pub mod boards;
+pub mod caches;
 pub mod contests;
 pub mod courses;
 pub mod imports;

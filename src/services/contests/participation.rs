@@ -1,0 +1,177 @@
+//! Taking part: the contests a participant may see, starting a round attempt, and the board
+//! write after each attempt.
+
+use entity::{attempts, contests, quizzes};
+
+use super::{
+    ContestView, audience_of, not_found, owner_unit, ranking_of, round_not_found, state_of, view,
+};
+use crate::{
+    auth::{AuthUser, Caller},
+    domain::paper::DrawRule,
+    error::{ApiError, ApiResult, Code},
+    services::{
+        access,
+        attempts::{self as engine, AttemptView, StartRules},
+        banks, boards,
+    },
+    state::AppState,
+    store,
+};
+
+/// The facts audience rules need about the caller.
+struct Person {
+    actor: Caller,
+    unit_id: Option<i32>,
+    may_manage: bool,
+}
+
+async fn person(state: &AppState, auth: AuthUser) -> ApiResult<Person> {
+    let actor = Caller::load(&state.db, auth.id).await?;
+    Ok(Person {
+        unit_id: actor.unit_id,
+        may_manage: actor.is_admin || !actor.organizes.is_empty(),
+        actor,
+    })
+}
+
+async fn in_audience(state: &AppState, p: &Person, c: &contests::Model) -> ApiResult<bool> {
+    if p.may_manage {
+        return Ok(true);
+    }
+    access::admits(state, &p.actor, &audience_of(c)).await
+}
+
+pub async fn list(state: &AppState, auth: AuthUser) -> ApiResult<Vec<ContestView>> {
+    let p = person(state, auth).await?;
+    let mut out = Vec::new();
+    for c in store::contests::contests(&state.db).await? {
+        if in_audience(state, &p, &c).await? {
+            out.push(view(state, auth.id, c).await?);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn get(state: &AppState, auth: AuthUser, id: i32) -> ApiResult<ContestView> {
+    let p = person(state, auth).await?;
+    let c = store::contests::contest(&state.db, id)
+        .await?
+        .ok_or_else(not_found)?;
+    if !in_audience(state, &p, &c).await? {
+        return Err(not_found());
+    }
+    view(state, auth.id, c).await
+}
+
+/// Whether the caller knows (or may know) the round's keys: admins, those who manage the
+/// contest, and those who can read a bank the round draws from. They may play, but only a
+/// practice attempt that is never ranked.
+async fn insider(
+    state: &AppState,
+    actor: &Caller,
+    c: &contests::Model,
+    quiz: &quizzes::Model,
+) -> ApiResult<bool> {
+    if actor.is_admin {
+        return Ok(true);
+    }
+    if actor.organizes.is_empty() {
+        return Ok(false);
+    }
+    if owner_unit(state, c.owner_unit_id)
+        .await
+        .is_ok_and(|u| actor.may_act_within(&u))
+    {
+        return Ok(true);
+    }
+    let rules: Vec<DrawRule> = serde_json::from_str(&quiz.draw_rules).unwrap_or_default();
+    banks::reads_any(state, actor, &rules).await
+}
+
+/// Starts (or resumes) an attempt in a round: the round must be open, the caller in the
+/// audience, with attempts left. An attempt never runs past the round's close. Someone who
+/// can know the keys (see `insider`) gets a practice attempt, kept off every board and result.
+pub async fn start(
+    state: &AppState,
+    auth: AuthUser,
+    round_id: i32,
+) -> ApiResult<(AttemptView, bool)> {
+    let r = store::contests::round(&state.db, round_id)
+        .await?
+        .ok_or_else(round_not_found)?;
+    let c = store::contests::contest(&state.db, r.contest_id)
+        .await?
+        .ok_or_else(round_not_found)?;
+    let p = person(state, auth).await?;
+    let quiz = store::courses::quiz(&state.db, r.quiz_id)
+        .await?
+        .ok_or_else(round_not_found)?;
+    let practice = insider(state, &p.actor, &c, &quiz).await?;
+    let admitted = practice || access::admits(state, &p.actor, &audience_of(&c)).await?;
+    if !admitted {
+        return Err(ApiError::from(Code::NotInAudience));
+    }
+    let now = state.clock.now();
+    if state_of(&r, now) != "open" {
+        return Err(Code::RoundNotOpen.with(format!(
+            "Vòng thi chưa mở hoặc đã đóng (mở từ {} đến {}, giờ Việt Nam)",
+            r.opens_at
+                .with_timezone(&crate::domain::time::vn_offset())
+                .format("%H:%M %d/%m/%Y"),
+            r.closes_at
+                .with_timezone(&crate::domain::time::vn_offset())
+                .format("%H:%M %d/%m/%Y")
+        )));
+    }
+    if practice {
+        tracing::info!(round_id = r.id, user_id = %auth.id, "practice attempt: the caller can read the round's keys");
+    }
+    engine::start_quiz(
+        state,
+        auth,
+        &quiz,
+        StartRules {
+            unit_id: p.unit_id,
+            not_after: Some(r.closes_at),
+            exhausted_code: Code::NoAttemptsLeft,
+            practice,
+        },
+    )
+    .await
+}
+
+/// After an attempt in a round ends: the board keeps the participant's best (`ZADD … GT`).
+/// The database already holds the attempt, so a board that cannot be written now is healed by
+/// the rebuild; the participant's submit still succeeds.
+pub async fn on_attempt_finished(
+    state: &AppState,
+    a: &attempts::Model,
+    quiz: &quizzes::Model,
+) -> ApiResult<()> {
+    if a.practice {
+        return Ok(());
+    }
+    let Some(r) = store::contests::round_by_quiz(&state.db, quiz.id).await? else {
+        return Ok(());
+    };
+    let Some(c) = store::contests::contest(&state.db, r.contest_id).await? else {
+        return Ok(());
+    };
+    let score = boards::live_score(
+        ranking_of(&c).time_mode,
+        a.correct,
+        a.duration_ms,
+        a.submitted_at,
+        r.opens_at,
+    );
+    if let Err(e) = state
+        .boards
+        .record(&boards::board_key(r.id), &a.user_id.to_string(), score)
+        .await
+    {
+        tracing::warn!(round_id = r.id, error = %e, "board write failed; the board is rebuilt when the store answers");
+        state.stale_boards.mark(r.id);
+    }
+    Ok(())
+}
