@@ -32,17 +32,17 @@ pub struct Version {
 }
 
 impl Version {
-    fn from_model(v: &entity::question_versions::Model) -> Self {
+    fn from_model(v: store::banks::Version) -> Self {
         Version {
             id: v.id,
             question_id: v.question_id,
-            kind: QuestionKind::parse(&v.kind).unwrap_or(QuestionKind::Single),
-            stem: v.stem.clone(),
-            options: store::banks::options_of(v),
-            explanation: v.explanation.clone(),
-            source: v.source.clone(),
-            tags: store::banks::tags_of(v),
-            difficulty: u8::try_from(v.difficulty).unwrap_or(1),
+            kind: v.kind,
+            stem: v.stem,
+            options: v.options,
+            explanation: v.explanation,
+            source: v.source,
+            tags: v.tags,
+            difficulty: v.difficulty,
         }
     }
 
@@ -97,7 +97,7 @@ impl QuestionCache {
         let mut entries = Vec::with_capacity(live.len());
         {
             let mut versions = self.versions.write().unwrap_or_else(|p| p.into_inner());
-            for (_, v) in &live {
+            for (_, v) in live {
                 let decoded = Arc::new(Version::from_model(v));
                 entries.push(PoolEntry {
                     version_id: decoded.id,
@@ -135,7 +135,7 @@ impl QuestionCache {
             let rows = store::banks::versions_by_id(db, &missing).await?;
             let mut cache = self.versions.write().unwrap_or_else(|p| p.into_inner());
             for row in rows {
-                let v = Arc::new(Version::from_model(&row));
+                let v = Arc::new(Version::from_model(row));
                 cache.insert(v.id, v.clone());
                 out.insert(v.id, v);
             }
