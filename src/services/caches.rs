@@ -68,7 +68,7 @@ impl QuestionCache {
         let mut entries = Vec::with_capacity(live.len());
         {
             let mut versions = self.versions.write().unwrap_or_else(|p| p.into_inner());
-            for (_, v) in &live {
+            for (_, v) in live {
                 let decoded = Arc::new(Version::from_model(v));
                 entries.push(PoolEntry {
                     version_id: decoded.id,
@@ -106,7 +106,7 @@ impl QuestionCache {
             let rows = store::banks::versions_by_id(db, &missing).await?;
             let mut cache = self.versions.write().unwrap_or_else(|p| p.into_inner());
             for row in rows {
-                let v = Arc::new(Version::from_model(&row));
+                let v = Arc::new(Version::from_model(row));
                 cache.insert(v.id, v.clone());
                 out.insert(v.id, v);
             }

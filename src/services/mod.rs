@@ -11,5 +11,6 @@ pub mod courses;
 pub mod imports;
 pub mod membership;
 pub mod pool;
+pub mod quizzes;
 pub mod seed;
 pub mod units;

@@ -21,17 +21,17 @@ pub struct Version {
 }
 
 impl Version {
-    pub(crate) fn from_model(v: &entity::question_versions::Model) -> Self {
+    pub(crate) fn from_model(v: store::banks::Version) -> Self {
         Version {
             id: v.id,
             question_id: v.question_id,
-            kind: QuestionKind::parse(&v.kind).unwrap_or(QuestionKind::Single),
-            stem: v.stem.clone(),
-            options: store::banks::options_of(v),
-            explanation: v.explanation.clone(),
-            source: v.source.clone(),
-            tags: store::banks::tags_of(v),
-            difficulty: u8::try_from(v.difficulty).unwrap_or(1),
+            kind: v.kind,
+            stem: v.stem,
+            options: v.options,
+            explanation: v.explanation,
+            source: v.source,
+            tags: v.tags,
+            difficulty: v.difficulty,
         }
     }
 
