@@ -12,5 +12,6 @@ pub mod imports;
 pub mod membership;
 pub mod pool;
 pub mod quizzes;
+pub mod rounds;
 pub mod seed;
 pub mod units;

@@ -1,9 +1,8 @@
 //! The live board of a round: its score encoding, reads (a page, the caller's place), and
 //! keeping it whole (rebuilds from the database, boards that missed writes).
 
-use std::{sync::Arc, time::Instant};
+use std::sync::Arc;
 
-use entity::rounds;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -12,11 +11,11 @@ use super::{board_key, people, unavailable};
 use crate::{
     auth::AuthUser,
     domain::ranking,
-    error::{ApiError, ApiResult, Code},
+    error::{ApiResult, Code},
     leaderboard,
     services::{
-        caches::{COUNT_TTL, ROUND_TTL, Shown},
-        contests,
+        caches::Shown,
+        rounds::{self, RoundFacts},
     },
     state::AppState,
     store,
@@ -65,16 +64,10 @@ const REBUILD_BATCH: u64 = 5000;
 
 /// The entries the round's board should hold at least. With `all`, every finished attempt
 /// counts (a board that reads empty); otherwise only those older than [`SETTLE`].
-async fn expected(state: &AppState, r: &rounds::Model, all: bool) -> ApiResult<u64> {
-    if let Some((at, n)) = state
-        .board_counts
-        .0
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&(r.id, all))
-        && at.elapsed() < COUNT_TTL
-    {
-        return Ok(*n);
+async fn expected(state: &AppState, f: &RoundFacts, all: bool) -> ApiResult<u64> {
+    let r = &f.round;
+    if let Some(n) = state.board_counts.get(r.id, all) {
+        return Ok(n);
     }
     let before = if all {
         state.clock.now() + chrono::Duration::days(3650)
@@ -82,12 +75,7 @@ async fn expected(state: &AppState, r: &rounds::Model, all: bool) -> ApiResult<u
         state.clock.now() - SETTLE
     };
     let n = store::attempts::participants_before(&state.db, r.quiz_id, before).await?;
-    state
-        .board_counts
-        .0
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert((r.id, all), (Instant::now(), n));
+    state.board_counts.insert(r.id, all, n);
     Ok(n)
 }
 
@@ -107,21 +95,53 @@ pub fn live_score(
     leaderboard::score(u32::try_from(correct.unwrap_or(0)).unwrap_or(0), time)
 }
 
+/// A finished attempt in a round, as its board records it.
+#[derive(Debug, Clone, Copy)]
+pub struct Finished {
+    pub user_id: Uuid,
+    pub correct: Option<i32>,
+    pub duration_ms: Option<i64>,
+    pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Records a finished attempt on its round's board, which keeps the participant's best
+/// (`ZADD … GT`). Called after the attempt's commit: the database already holds it, so a board
+/// that cannot be written now is marked stale and rebuilt when the store answers; the
+/// participant's submit still succeeds.
+pub async fn record(state: &AppState, f: &RoundFacts, a: Finished) {
+    let r = &f.round;
+    let score = live_score(
+        f.time_mode,
+        a.correct,
+        a.duration_ms,
+        a.submitted_at,
+        r.opens_at,
+    );
+    if let Err(e) = state
+        .boards
+        .record(&board_key(r.id), &a.user_id.to_string(), score)
+        .await
+    {
+        tracing::warn!(round_id = r.id, error = %e, "board write failed; the board is rebuilt when the store answers");
+        state.stale_boards.mark(r.id);
+    }
+}
+
 /// Rebuilds the boards that missed writes. Returns how many were rebuilt; a board whose store
 /// is still down stays marked.
 pub async fn heal(state: &AppState) -> ApiResult<usize> {
     let mut healed = 0;
     for round in state.stale_boards.all() {
         state.stale_boards.take(round);
-        let r = match store::contests::round(&state.db, round).await {
-            Ok(Some(r)) => r,
+        let f = match rounds::facts(state, round).await {
+            Ok(Some(f)) => f,
             Ok(None) => continue,
             Err(e) => {
                 state.stale_boards.mark(round);
                 return Err(e);
             }
         };
-        match rebuild_round(state, &r).await {
+        match rebuild_round(state, &f).await {
             Ok(_) => healed += 1,
             Err(_) => state.stale_boards.mark(round),
         }
@@ -135,7 +155,8 @@ pub async fn heal(state: &AppState) -> ApiResult<usize> {
 /// meanwhile). Reads only the columns a score needs, in
 /// batches, each written as one pipelined round trip. Returns the entries on the board after;
 /// when another rebuild holds the lock, waits for it to end instead.
-pub async fn rebuild_round(state: &AppState, r: &rounds::Model) -> ApiResult<u64> {
+pub async fn rebuild_round(state: &AppState, f: &RoundFacts) -> ApiResult<u64> {
+    let r = &f.round;
     let key = board_key(r.id);
     let token = Uuid::new_v4().simple().to_string();
     if !state
@@ -153,7 +174,7 @@ pub async fn rebuild_round(state: &AppState, r: &rounds::Model) -> ApiResult<u64
         }
         return state.boards.count(&key).await.map_err(unavailable);
     }
-    let result = stage_and_merge(state, r, &key, &token).await;
+    let result = stage_and_merge(state, f, &key, &token).await;
     if result.is_err() {
         let _ = state.boards.discard(&key, &token).await;
     }
@@ -171,14 +192,11 @@ pub async fn rebuild_round(state: &AppState, r: &rounds::Model) -> ApiResult<u64
 
 async fn stage_and_merge(
     state: &AppState,
-    r: &rounds::Model,
+    f: &RoundFacts,
     key: &str,
     stage: &str,
 ) -> ApiResult<u64> {
-    let c = store::contests::contest(&state.db, r.contest_id)
-        .await?
-        .ok_or_else(|| ApiError::from(Code::ContestNotFound))?;
-    let mode = contests::ranking_of(&c).time_mode;
+    let (r, mode) = (&f.round, f.time_mode);
     let mut after = None;
     loop {
         let rows = store::attempts::board_rows(&state.db, r.quiz_id, after, REBUILD_BATCH).await?;
@@ -237,48 +255,13 @@ pub struct MyPlace {
     pub entry: Option<BoardEntry>,
 }
 
-/// The round and its number of questions. Boards show masked names and scores only, so every
-/// logged-in user may read them, like the public boards of national contests.
-async fn round_and_total(
-    state: &AppState,
-    _auth: AuthUser,
-    id: i32,
-) -> ApiResult<(rounds::Model, u32)> {
-    if let Some((at, hit)) = state
-        .rounds
-        .0
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&id)
-        && at.elapsed() < ROUND_TTL
-    {
-        return Ok((hit.0.clone(), hit.1));
-    }
-    let r = store::contests::round(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::from(Code::RoundNotFound))?;
-    let quiz = store::courses::quiz(&state.db, r.quiz_id).await?;
-    let total = quiz
-        .and_then(|q| {
-            serde_json::from_str::<Vec<crate::domain::paper::DrawRule>>(&q.draw_rules).ok()
-        })
-        .map_or(0, |rules| rules.iter().map(|r| r.count).sum());
-    let entry = Arc::new((r.clone(), total));
-    state
-        .rounds
-        .0
-        .write()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(id, (std::time::Instant::now(), entry));
-    Ok((r, total))
-}
-
 /// Heals the board: one that missed writes, or that holds fewer entries than the database
 /// says it should (lost with a Redis restart, a deleted key, a write that failed), is rebuilt
 /// from the attempts table. `live` is the board's entry count now. Returns the count after.
-pub async fn ensure_board(state: &AppState, r: &rounds::Model, live: u64) -> ApiResult<u64> {
+pub async fn ensure_board(state: &AppState, f: &RoundFacts, live: u64) -> ApiResult<u64> {
+    let r = &f.round;
     if state.stale_boards.take(r.id) {
-        return match rebuild_round(state, r).await {
+        return match rebuild_round(state, f).await {
             Ok(n) => {
                 tracing::info!(round_id = r.id, "board caught up after missed writes");
                 Ok(n)
@@ -289,7 +272,7 @@ pub async fn ensure_board(state: &AppState, r: &rounds::Model, live: u64) -> Api
             }
         };
     }
-    let want = expected(state, r, live == 0).await?;
+    let want = expected(state, f, live == 0).await?;
     if live >= want {
         return Ok(live);
     }
@@ -299,33 +282,28 @@ pub async fn ensure_board(state: &AppState, r: &rounds::Model, live: u64) -> Api
         expected = want,
         "board short of entries: rebuilding from the database"
     );
-    rebuild_round(state, r).await
+    rebuild_round(state, f).await
 }
 
 /// Rebuilds the boards of the given rounds (all when empty) from the database. Returns the
 /// number of entries on each board after.
 pub async fn rebuild(state: &AppState, round_ids: &[i32]) -> ApiResult<Vec<(i32, usize)>> {
-    let mut out = Vec::new();
-    let rounds = if round_ids.is_empty() {
-        let mut all = Vec::new();
-        for c in store::contests::contests(&state.db).await? {
-            all.extend(store::contests::rounds_of(&state.db, c.id).await?);
-        }
-        all
+    let ids: Vec<i32> = if round_ids.is_empty() {
+        store::contests::all_rounds(&state.db)
+            .await?
+            .iter()
+            .map(|r| r.id)
+            .collect()
     } else {
-        let mut some = Vec::new();
-        for id in round_ids {
-            some.push(
-                store::contests::round(&state.db, *id)
-                    .await?
-                    .ok_or_else(|| Code::RoundNotFound.with(format!("Không có vòng thi {id}")))?,
-            );
-        }
-        some
+        round_ids.to_vec()
     };
-    for r in rounds {
-        let n = rebuild_round(state, &r).await?;
-        out.push((r.id, usize::try_from(n).unwrap_or(usize::MAX)));
+    let mut out = Vec::new();
+    for id in ids {
+        let f = rounds::facts(state, id)
+            .await?
+            .ok_or_else(|| Code::RoundNotFound.with(format!("Không có vòng thi {id}")))?;
+        let n = rebuild_round(state, &f).await?;
+        out.push((id, usize::try_from(n).unwrap_or(usize::MAX)));
     }
     Ok(out)
 }
@@ -342,6 +320,12 @@ fn entry(rank: u64, score: i64, total: u32, who: Option<&Arc<Shown>>) -> BoardEn
     }
 }
 
+/// The round's facts, from the round cache. Boards show masked names and scores only, so
+/// every logged-in user may read them, like the public boards of national contests.
+async fn visible_round(state: &AppState, _auth: AuthUser, id: i32) -> ApiResult<Arc<RoundFacts>> {
+    rounds::existing(state, id).await
+}
+
 /// A page of the live board: one sorted-set read and names from the cache.
 pub async fn page(
     state: &AppState,
@@ -350,11 +334,12 @@ pub async fn page(
     offset: u64,
     limit: u64,
 ) -> ApiResult<Board> {
-    let (r, total) = round_and_total(state, auth, round_id).await?;
+    let f = visible_round(state, auth, round_id).await?;
+    let (r, total) = (&f.round, f.questions);
     let key = board_key(r.id);
     let limit = limit.clamp(1, 200);
     let live = state.boards.count(&key).await.map_err(unavailable)?;
-    let count = ensure_board(state, &r, live).await?;
+    let count = ensure_board(state, &f, live).await?;
     let rows = state
         .boards
         .page(&key, offset, limit)
@@ -382,10 +367,11 @@ pub async fn page(
 }
 
 pub async fn me(state: &AppState, auth: AuthUser, round_id: i32) -> ApiResult<MyPlace> {
-    let (r, total) = round_and_total(state, auth, round_id).await?;
+    let f = visible_round(state, auth, round_id).await?;
+    let (r, total) = (&f.round, f.questions);
     let key = board_key(r.id);
     let live = state.boards.count(&key).await.map_err(unavailable)?;
-    let count = ensure_board(state, &r, live).await?;
+    let count = ensure_board(state, &f, live).await?;
     let place = state
         .boards
         .rank(&key, &auth.id.to_string())

@@ -8,11 +8,11 @@ mod results;
 mod unit;
 
 pub use live::{
-    Board, BoardEntry, MyPlace, StaleBoards, ensure_board, heal, live_score, me, page, rebuild,
-    rebuild_round,
+    Board, BoardEntry, Finished, MyPlace, StaleBoards, ensure_board, heal, live_score, me, page,
+    rebuild, rebuild_round, record,
 };
 pub use results::{ResultRow, Results, export_rows, results};
-pub use unit::{UnitBoard, UnitRow, unit_board};
+pub use unit::{ContestScope, UnitBoard, UnitRow, unit_board};
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -35,15 +35,12 @@ pub fn board_key(round_id: i32) -> String {
 pub async fn people(state: &AppState, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Arc<Shown>>> {
     let mut out = HashMap::new();
     let mut missing = Vec::new();
-    {
-        let cache = state.names.0.read().unwrap_or_else(|p| p.into_inner());
-        for id in ids {
-            match cache.get(id) {
-                Some(s) => {
-                    out.insert(*id, s.clone());
-                }
-                None => missing.push(*id),
+    for id in ids {
+        match state.names.get(id) {
+            Some(s) => {
+                out.insert(*id, s);
             }
+            None => missing.push(*id),
         }
     }
     if missing.is_empty() {
@@ -56,7 +53,6 @@ pub async fn people(state: &AppState, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, A
         .into_iter()
         .map(|u| (u.id, u.name))
         .collect();
-    let mut cache = state.names.0.write().unwrap_or_else(|p| p.into_inner());
     for u in users {
         let shown = Arc::new(Shown {
             display_name: if u.deleted_at.is_some() {
@@ -66,7 +62,7 @@ pub async fn people(state: &AppState, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, A
             },
             unit_name: u.unit_id.and_then(|id| units.get(&id).cloned()),
         });
-        cache.insert(u.id, shown.clone());
+        state.names.insert(u.id, shown.clone());
         out.insert(u.id, shown);
     }
     Ok(out)

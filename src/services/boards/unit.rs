@@ -7,10 +7,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth::AuthUser,
     domain::ranking,
     error::{ApiError, ApiResult, Code},
-    services::contests,
     state::AppState,
     store,
 };
@@ -35,23 +33,31 @@ pub struct UnitBoard {
     pub by_rate: Vec<UnitRow>,
 }
 
+/// The contest a unit board is asked for, as its caller (who checked the audience) saw it.
+#[derive(Debug, Clone)]
+pub struct ContestScope {
+    pub id: i32,
+    pub owner_unit_id: i32,
+    /// Its rounds' ids.
+    pub rounds: Vec<i32>,
+}
+
 /// Units by participants, absolute and per member, rolled up to one level of the tree. A
 /// participant counts once, in the unit they belonged to when they took part. Members are the
 /// unit's declared member count, or else the accounts registered in its subtree.
 pub async fn unit_board(
     state: &AppState,
-    auth: AuthUser,
-    contest_id: i32,
+    c: &ContestScope,
     round_id: Option<i32>,
     level: Option<usize>,
 ) -> ApiResult<UnitBoard> {
-    let c = contests::get(state, auth, contest_id).await?;
+    let contest_id = c.id;
     let rounds: Vec<i32> = match round_id {
-        Some(id) if c.rounds.iter().any(|r| r.id == id) => vec![id],
+        Some(id) if c.rounds.contains(&id) => vec![id],
         Some(_) => {
             return Err(Code::RoundNotFound.with("Vòng thi không thuộc cuộc thi này"));
         }
-        None => c.rounds.iter().map(|r| r.id).collect(),
+        None => c.rounds.clone(),
     };
     let owner = store::units::find(&state.db, c.owner_unit_id)
         .await?
@@ -71,9 +77,9 @@ pub async fn unit_board(
         let Some(r) = store::contests::round(&state.db, rid).await? else {
             continue;
         };
-        for a in store::attempts::finished_of_quiz(&state.db, r.quiz_id).await? {
-            if let Some(u) = a.unit_id.filter(|_| !a.practice).and_then(roll_up) {
-                seen.entry(a.user_id).or_insert(u);
+        for (user, unit) in store::contests::participations(&state.db, r.quiz_id).await? {
+            if let Some(u) = unit.and_then(roll_up) {
+                seen.entry(user).or_insert(u);
             }
         }
     }

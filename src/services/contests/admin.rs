@@ -1,18 +1,16 @@
 //! Creating and changing contests and their rounds (organizers of the owning unit, admins).
+//! Each use case is one transaction; the caches this process holds are told after the commit.
 
 use chrono::{DateTime, Utc};
-use entity::{contests, quizzes, rounds};
-use sea_orm::ActiveValue::Set;
 
 use super::{
-    ContestChange, ContestView, NewContest, NewRound, ROUND_QUIZ, RoundChange, RoundView, json,
-    not_found, owner_unit, prizes_of, ranking_of, round_not_found, round_view, view,
+    Contest, ContestChange, ContestView, NewContest, NewRound, RoundChange, RoundView, not_found,
+    owner_unit, round_not_found, round_view, view,
 };
 use crate::{
     auth::Caller,
     domain::{
         banks::nfc,
-        course::Review,
         paper::{self, DrawRule, Purpose},
         ranking::PrizeRule,
         text,
@@ -20,10 +18,13 @@ use crate::{
     error::{ApiError, ApiResult, Code},
     services::banks,
     state::AppState,
-    store,
+    store::{
+        self,
+        contests::{ContestPatch, RoundPatch, RoundQuiz},
+    },
 };
 
-async fn managed(state: &AppState, actor: &Caller, id: i32) -> ApiResult<contests::Model> {
+async fn managed(state: &AppState, actor: &Caller, id: i32) -> ApiResult<Contest> {
     let c = store::contests::contest(&state.db, id)
         .await?
         .ok_or_else(not_found)?;
@@ -53,21 +54,18 @@ pub async fn create(state: &AppState, actor: &Caller, new: NewContest) -> ApiRes
     let now = state.clock.now();
     let c = store::contests::insert_contest(
         &state.db,
-        contests::ActiveModel {
-            slug: Set(new.slug),
-            title: Set(title),
-            description: Set(nfc(&new.description)),
-            owner_unit_id: Set(unit.id),
-            audience_categories: Set(json(&new.audience.categories)?),
-            audience_units: Set(json(&new.audience.units)?),
-            ranking_rule: Set(json(&new.ranking)?),
-            prize_rule: Set(json(&new.prizes)?),
-            one_prize_per_person: Set(new.one_prize_per_person),
-            created_by: Set(Some(actor.id)),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
+        &store::contests::NewContest {
+            slug: new.slug,
+            title,
+            description: nfc(&new.description),
+            owner_unit_id: unit.id,
+            audience: new.audience,
+            ranking: new.ranking,
+            prizes: new.prizes,
+            one_prize_per_person: new.one_prize_per_person,
+            created_by: Some(actor.id),
         },
+        now,
     )
     .await?;
     tracing::info!(contest_id = c.id, actor = %actor.id, "contest created");
@@ -85,39 +83,36 @@ pub async fn change(
     // the live board's score encoding) and the prizes no longer change.
     // Compared as rules, not as stored text: the same rule written with other key order (or
     // by an older version) is no change.
-    let ranking_changes = ch.ranking.as_ref().is_some_and(|r| *r != ranking_of(&c));
-    let prizes_change = ch.prizes.as_ref().is_some_and(|p| *p != prizes_of(&c));
+    let ranking_changes = ch.ranking.as_ref().is_some_and(|r| *r != c.ranking);
+    let prizes_change = ch.prizes.as_ref().is_some_and(|p| *p != c.prizes);
+    let tx = store::begin(&state.db).await?;
     if (ranking_changes || prizes_change)
-        && store::contests::has_opened(&state.db, c.id, state.clock.now()).await?
+        && store::contests::has_opened(&tx, c.id, state.clock.now()).await?
     {
         return Err(ApiError::from(Code::ContestFrozen));
     }
-    let mut row: contests::ActiveModel = c.into();
-    if let Some(t) = ch.title {
-        row.title = Set(text::clean(&t));
+    if let Some(p) = &ch.prizes {
+        check_prizes(p)?;
     }
-    if let Some(d) = ch.description {
-        row.description = Set(nfc(&d));
+    let patch = ContestPatch {
+        title: ch.title.map(|t| text::clean(&t)),
+        description: ch.description.map(|d| nfc(&d)),
+        audience: ch.audience,
+        ranking: ch.ranking,
+        prizes: ch.prizes,
+        one_prize_per_person: ch.one_prize_per_person,
+    };
+    let c = store::contests::update_contest(&tx, c.id, &patch, state.clock.now()).await?;
+    tx.commit().await?;
+    // Boards measure time by the contest's rule: forget the rounds held with the old one.
+    if ranking_changes {
+        state.rounds.forget_all();
     }
-    if let Some(a) = ch.audience {
-        row.audience_categories = Set(json(&a.categories)?);
-        row.audience_units = Set(json(&a.units)?);
-    }
-    if let Some(r) = ch.ranking {
-        row.ranking_rule = Set(json(&r)?);
-    }
-    if let Some(p) = ch.prizes {
-        check_prizes(&p)?;
-        row.prize_rule = Set(json(&p)?);
-    }
-    if let Some(one) = ch.one_prize_per_person {
-        row.one_prize_per_person = Set(one);
-    }
-    row.updated_at = Set(state.clock.now());
-    let c = store::contests::update_contest(&state.db, row).await?;
     view(state, actor.id, c).await
 }
 
+/// Checks that the rules draw from banks with enough questions; the claim of the banks for
+/// contests is made within the use case's transaction ([`banks::claim_in`]).
 async fn check_draw(state: &AppState, draw: &[DrawRule]) -> ApiResult<()> {
     if draw.is_empty() || draw.iter().any(|r| r.count == 0) {
         return Err(Code::InvalidDraw.field("draw"));
@@ -126,7 +121,7 @@ async fn check_draw(state: &AppState, draw: &[DrawRule]) -> ApiResult<()> {
     let pools = state.questions.pools(&state.db, &slugs).await?;
     paper::check_rules(draw, &pools)
         .map_err(|e| Code::InvalidDraw.field_with("draw", format!("Không đủ câu hỏi: {e}")))?;
-    banks::claim_for(state, draw, Purpose::Contest).await
+    Ok(())
 }
 
 /// Attempts per participant: 1 to 100, or 0 for unlimited.
@@ -164,39 +159,26 @@ pub async fn add_round(
     check_draw(state, &new.draw).await?;
     let now = state.clock.now();
     let title = text::clean(&new.title);
-    let r = store::contests::insert_round(
-        &state.db,
-        quizzes::ActiveModel {
-            title: Set(format!("{} — {title}", c.title)),
-            kind: Set(ROUND_QUIZ.to_owned()),
-            course_id: Set(None),
-            draw_rules: Set(json(&new.draw)?),
-            time_limit_secs: Set(i32::try_from(new.time_limit_minutes * 60).unwrap_or(i32::MAX)),
-            pass_mark: Set(0),
-            attempts_allowed: Set(allowed),
-            review: Set(Review::Never.as_str().to_owned()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
+    let round = store::contests::NewRound {
+        contest_id: c.id,
+        quiz: RoundQuiz {
+            title: format!("{} — {title}", c.title),
+            draw: new.draw,
+            time_limit_secs: i32::try_from(new.time_limit_minutes * 60).unwrap_or(i32::MAX),
+            attempts_allowed: allowed,
         },
-        rounds::ActiveModel {
-            contest_id: Set(c.id),
-            title: Set(title),
-            opens_at: Set(new.opens_at),
-            closes_at: Set(new.closes_at),
-            prediction_question: Set(new
-                .prediction_question
-                .map(|q| nfc(&q))
-                .filter(|q| !q.is_empty())),
-            finalise_started_at: Set(None),
-            finalised_at: Set(None),
-            true_figure: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        },
-    )
-    .await?;
+        title,
+        opens_at: new.opens_at,
+        closes_at: new.closes_at,
+        prediction_question: new
+            .prediction_question
+            .map(|q| nfc(&q))
+            .filter(|q| !q.is_empty()),
+    };
+    let tx = store::begin(&state.db).await?;
+    banks::claim_in(&tx, &round.quiz.draw, Purpose::Contest).await?;
+    let r = store::contests::insert_round(&tx, &round, now).await?;
+    tx.commit().await?;
     tracing::info!(round_id = r.id, contest_id = c.id, "round created");
     round_view(state, actor.id, r, now).await
 }
@@ -241,26 +223,23 @@ pub async fn change_round(
     if let Some(draw) = &ch.draw {
         check_draw(state, draw).await?;
     }
-    let mut q: quizzes::ActiveModel = quiz.into();
-    if let Some(draw) = &ch.draw {
-        q.draw_rules = Set(json(draw)?);
+    let patch = RoundPatch {
+        title: ch.title.map(|t| text::clean(&t)),
+        opens_at: Some(opens),
+        closes_at: Some(closes),
+        prediction_question: ch
+            .prediction_question
+            .map(|p| Some(nfc(&p)).filter(|q| !q.is_empty())),
+        time_limit_secs: Some(i32::try_from(minutes * 60).unwrap_or(i32::MAX)),
+        attempts_allowed: allowed,
+        draw: ch.draw,
+    };
+    let tx = store::begin(&state.db).await?;
+    if let Some(draw) = &patch.draw {
+        banks::claim_in(&tx, draw, Purpose::Contest).await?;
     }
-    q.time_limit_secs = Set(i32::try_from(minutes * 60).unwrap_or(i32::MAX));
-    if let Some(n) = allowed {
-        q.attempts_allowed = Set(n);
-    }
-    q.updated_at = Set(now);
-    store::courses::update_quiz(&state.db, q).await?;
-    let mut row: rounds::ActiveModel = r.into();
-    if let Some(t) = ch.title {
-        row.title = Set(text::clean(&t));
-    }
-    row.opens_at = Set(opens);
-    row.closes_at = Set(closes);
-    if let Some(p) = ch.prediction_question {
-        row.prediction_question = Set(Some(nfc(&p)).filter(|q| !q.is_empty()));
-    }
-    row.updated_at = Set(now);
-    let r = store::contests::update_round(&state.db, row).await?;
+    let r = store::contests::update_round(&tx, &r, &patch, now).await?;
+    tx.commit().await?;
+    state.rounds.forget_round(r.id);
     round_view(state, actor.id, r, now).await
 }

@@ -3,20 +3,21 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{attempts, round_results};
-use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
 
-use super::{prizes_of, ranking_of, round_not_found};
+use super::round_not_found;
 use crate::{
     domain::ranking::{self, Entry},
     error::ApiResult,
     services::{attempts as engine, boards},
     state::AppState,
-    store,
+    store::{
+        self,
+        contests::{NewResult, RankedAttempt},
+    },
 };
 
-fn entry_of(a: &attempts::Model) -> Option<Entry> {
+fn entry_of(a: &RankedAttempt) -> Option<Entry> {
     Some(Entry {
         user_id: a.user_id,
         unit_id: a.unit_id,
@@ -33,7 +34,8 @@ fn entry_of(a: &attempts::Model) -> Option<Entry> {
 /// Computes and stores a closed round's final results: closes what is still open, takes each
 /// participant's best attempt, ranks with the contest's full tie-break chain (the prediction's
 /// true figure is known now), allocates the prizes. Idempotent and safe with several instances:
-/// a lease on the round lets one finaliser work, and results are replaced in one transaction.
+/// a lease on the round lets one finaliser work, and the results and the round's finalised
+/// state are written in one transaction (all or nothing).
 /// Returns whether this call stored the results.
 pub async fn finalise(state: &AppState, round_id: i32) -> ApiResult<bool> {
     let r = store::contests::round(&state.db, round_id)
@@ -59,23 +61,19 @@ pub async fn finalise(state: &AppState, round_id: i32) -> ApiResult<bool> {
     }
     let mut by_user: HashMap<Uuid, Vec<Entry>> = HashMap::new();
     let mut attempt_of: HashMap<(Uuid, DateTime<Utc>), Uuid> = HashMap::new();
-    for a in store::attempts::finished_of_quiz(&state.db, quiz.id)
-        .await?
-        .into_iter()
-        .filter(|a| !a.practice)
-    {
+    for a in store::contests::ranked_attempts(&state.db, quiz.id).await? {
         if let Some(e) = entry_of(&a) {
             attempt_of.insert((a.user_id, e.submitted_at), a.id);
             by_user.entry(a.user_id).or_default().push(e);
         }
     }
+    let rule = &c.ranking;
     let entries: Vec<Entry> = by_user
         .values()
-        .filter_map(|v| ranking::best_attempt(v, ranking_of(&c).time_mode, r.opens_at))
+        .filter_map(|v| ranking::best_attempt(v, rule.time_mode, r.opens_at))
         .collect();
-    let rule = ranking_of(&c);
     let truth = ranking::true_figure(&entries, rule.prediction_target);
-    let ranked = ranking::rank(entries, &rule, r.opens_at);
+    let ranked = ranking::rank(entries, rule, r.opens_at);
     let earlier: HashSet<Uuid> = if c.one_prize_per_person {
         let ids: Vec<i32> = store::contests::rounds_of(&state.db, c.id)
             .await?
@@ -90,7 +88,7 @@ pub async fn finalise(state: &AppState, round_id: i32) -> ApiResult<bool> {
     } else {
         HashSet::new()
     };
-    let awards: HashMap<Uuid, String> = ranking::award(&ranked, &prizes_of(&c), &earlier)
+    let awards: HashMap<Uuid, String> = ranking::award(&ranked, &c.prizes, &earlier)
         .into_iter()
         .map(|a| (a.user_id, a.tier))
         .collect();
@@ -99,37 +97,37 @@ pub async fn finalise(state: &AppState, round_id: i32) -> ApiResult<bool> {
         &ranked.iter().map(|x| x.entry.user_id).collect::<Vec<_>>(),
     )
     .await?;
-    let rows = ranked
+    let rows: Vec<NewResult> = ranked
         .iter()
         .map(|x| {
             let who = people.get(&x.entry.user_id);
-            round_results::ActiveModel {
-                round_id: Set(r.id),
-                rank: Set(i32::try_from(x.rank).unwrap_or(i32::MAX)),
-                user_id: Set(x.entry.user_id),
-                attempt_id: Set(attempt_of
+            NewResult {
+                rank: i32::try_from(x.rank).unwrap_or(i32::MAX),
+                user_id: x.entry.user_id,
+                attempt_id: attempt_of
                     .get(&(x.entry.user_id, x.entry.submitted_at))
                     .copied()
-                    .unwrap_or_default()),
-                unit_id: Set(x.entry.unit_id),
-                unit_name: Set(who.and_then(|p| p.unit_name.clone())),
-                display_name: Set(
-                    who.map_or_else(|| "Ẩn danh".to_owned(), |p| p.display_name.clone())
-                ),
-                correct: Set(i32::try_from(x.entry.correct).unwrap_or(0)),
-                total: Set(i32::try_from(x.entry.total).unwrap_or(0)),
-                duration_ms: Set(x.entry.duration_ms),
-                time_ms: Set(x.time_ms),
-                prediction: Set(x.entry.prediction),
-                prediction_error: Set(x.prediction_error),
-                attempts_used: Set(i32::try_from(x.entry.attempts_used).unwrap_or(0)),
-                submitted_at: Set(x.entry.submitted_at),
-                prize: Set(awards.get(&x.entry.user_id).cloned()),
-                ..Default::default()
+                    .unwrap_or_default(),
+                unit_id: x.entry.unit_id,
+                unit_name: who.and_then(|p| p.unit_name.clone()),
+                display_name: who.map_or_else(|| "Ẩn danh".to_owned(), |p| p.display_name.clone()),
+                correct: i32::try_from(x.entry.correct).unwrap_or(0),
+                total: i32::try_from(x.entry.total).unwrap_or(0),
+                duration_ms: x.entry.duration_ms,
+                time_ms: x.time_ms,
+                prediction: x.entry.prediction,
+                prediction_error: x.prediction_error,
+                attempts_used: i32::try_from(x.entry.attempts_used).unwrap_or(0),
+                submitted_at: x.entry.submitted_at,
+                prize: awards.get(&x.entry.user_id).cloned(),
             }
         })
         .collect();
-    store::contests::store_results(&state.db, r.id, rows, truth, now).await?;
+    let tx = store::begin(&state.db).await?;
+    store::contests::store_results(&tx, r.id, &rows, truth, now).await?;
+    tx.commit().await?;
+    // Board reads show the round's state: let this process see it finalised at once.
+    state.rounds.forget_round(r.id);
     tracing::info!(
         round_id = r.id,
         participants = ranked.len(),

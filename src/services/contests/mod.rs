@@ -12,25 +12,29 @@ pub use finaliser::{finalise, finalise_due};
 pub use participation::{get, list, on_attempt_finished, start};
 
 use chrono::{DateTime, Utc};
-use entity::{contests, rounds};
+use entity::rounds;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::access;
+use super::{
+    boards::{self, ContestScope, UnitBoard},
+    quizzes,
+};
 use crate::{
+    auth::AuthUser,
     domain::{
         course::Audience,
         paper::DrawRule,
         ranking::{PrizeRule, RankingRule},
+        round::RoundState,
     },
     error::{ApiError, ApiResult, Code},
     state::AppState,
     store,
 };
 
-/// The kind of quiz a round owns.
-pub const ROUND_QUIZ: &str = "contest_round";
+pub use crate::store::contests::{Contest, ROUND_QUIZ};
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -112,8 +116,7 @@ pub struct RoundView {
     pub title: String,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
-    /// `upcoming`, `open`, `closed` or `finalised`.
-    pub state: String,
+    pub state: RoundState,
     pub questions: u32,
     pub time_limit_minutes: i32,
     /// 0: unlimited.
@@ -147,32 +150,8 @@ fn round_not_found() -> ApiError {
 }
 
 /// A round's state at `now`.
-pub fn state_of(r: &rounds::Model, now: DateTime<Utc>) -> &'static str {
-    if r.finalised_at.is_some() {
-        "finalised"
-    } else if now < r.opens_at {
-        "upcoming"
-    } else if now < r.closes_at {
-        "open"
-    } else {
-        "closed"
-    }
-}
-
-fn json<T: Serialize>(v: &T) -> ApiResult<String> {
-    serde_json::to_string(v).map_err(|e| ApiError::Internal(e.into()))
-}
-
-pub fn audience_of(c: &contests::Model) -> Audience {
-    access::audience(&c.audience_categories, &c.audience_units)
-}
-
-pub fn ranking_of(c: &contests::Model) -> RankingRule {
-    serde_json::from_str(&c.ranking_rule).unwrap_or_default()
-}
-
-fn prizes_of(c: &contests::Model) -> PrizeRule {
-    serde_json::from_str(&c.prize_rule).unwrap_or_else(|_| no_prizes())
+pub fn state_of(r: &rounds::Model, now: DateTime<Utc>) -> RoundState {
+    RoundState::at(r.opens_at, r.closes_at, r.finalised_at.is_some(), now)
 }
 
 async fn owner_unit(state: &AppState, id: i32) -> ApiResult<entity::units::Model> {
@@ -190,37 +169,34 @@ async fn round_view(
     let quiz = store::courses::quiz(&state.db, r.quiz_id)
         .await?
         .ok_or_else(round_not_found)?;
-    let rules: Vec<DrawRule> = serde_json::from_str(&quiz.draw_rules).unwrap_or_default();
-    let used = store::attempts::of_user(&state.db, user, quiz.id)
-        .await?
-        .len() as i32;
+    let facts = quizzes::facts(state, &quiz, user).await?;
     Ok(RoundView {
         id: r.id,
         contest_id: r.contest_id,
         number: r.number,
-        state: state_of(&r, now).to_owned(),
+        state: state_of(&r, now),
         title: r.title,
         opens_at: r.opens_at,
         closes_at: r.closes_at,
-        questions: rules.iter().map(|x| x.count).sum(),
-        time_limit_minutes: quiz.time_limit_secs / 60,
-        attempts_allowed: quiz.attempts_allowed,
-        attempts_used: used,
-        attempts_left: (quiz.attempts_allowed > 0).then(|| (quiz.attempts_allowed - used).max(0)),
+        questions: facts.questions,
+        time_limit_minutes: facts.time_limit_minutes,
+        attempts_allowed: facts.attempts_allowed,
+        attempts_used: facts.attempts_used,
+        attempts_left: facts.attempts_left,
         prediction_question: r.prediction_question,
     })
 }
 
-async fn view(state: &AppState, user: Uuid, c: contests::Model) -> ApiResult<ContestView> {
+async fn view(state: &AppState, user: Uuid, c: Contest) -> ApiResult<ContestView> {
     let now = state.clock.now();
     let mut rounds = Vec::new();
     for r in store::contests::rounds_of(&state.db, c.id).await? {
         rounds.push(round_view(state, user, r, now).await?);
     }
     Ok(ContestView {
-        audience: audience_of(&c),
-        ranking: ranking_of(&c),
-        prizes: prizes_of(&c),
+        audience: c.audience,
+        ranking: c.ranking,
+        prizes: c.prizes,
         id: c.id,
         slug: c.slug,
         title: c.title,
@@ -229,4 +205,24 @@ async fn view(state: &AppState, user: Uuid, c: contests::Model) -> ApiResult<Con
         one_prize_per_person: c.one_prize_per_person,
         rounds,
     })
+}
+
+/// The unit board of a contest the caller may see (see [`boards::unit_board`]).
+///
+/// Fails with 404 when the contest is not there for the caller, or the round is not the
+/// contest's.
+pub async fn unit_board(
+    state: &AppState,
+    auth: AuthUser,
+    id: i32,
+    round_id: Option<i32>,
+    level: Option<usize>,
+) -> ApiResult<UnitBoard> {
+    let c = get(state, auth, id).await?;
+    let scope = ContestScope {
+        id: c.id,
+        owner_unit_id: c.owner_unit_id,
+        rounds: c.rounds.iter().map(|r| r.id).collect(),
+    };
+    boards::unit_board(state, &scope, round_id, level).await
 }

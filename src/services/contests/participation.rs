@@ -1,19 +1,17 @@
 //! Taking part: the contests a participant may see, starting a round attempt, and the board
 //! write after each attempt.
 
-use entity::{attempts, contests, quizzes};
+use entity::{attempts, quizzes};
 
-use super::{
-    ContestView, audience_of, not_found, owner_unit, ranking_of, round_not_found, state_of, view,
-};
+use super::{Contest, ContestView, not_found, owner_unit, round_not_found, state_of, view};
 use crate::{
     auth::{AuthUser, Caller},
-    domain::paper::DrawRule,
+    domain::{paper::DrawRule, round::RoundState},
     error::{ApiError, ApiResult, Code},
     services::{
         access,
         attempts::{self as engine, AttemptView, StartRules},
-        banks, boards,
+        banks, boards, rounds,
     },
     state::AppState,
     store,
@@ -35,11 +33,11 @@ async fn person(state: &AppState, auth: AuthUser) -> ApiResult<Person> {
     })
 }
 
-async fn in_audience(state: &AppState, p: &Person, c: &contests::Model) -> ApiResult<bool> {
+async fn in_audience(state: &AppState, p: &Person, c: &Contest) -> ApiResult<bool> {
     if p.may_manage {
         return Ok(true);
     }
-    access::admits(state, &p.actor, &audience_of(c)).await
+    access::admits(state, &p.actor, &c.audience).await
 }
 
 pub async fn list(state: &AppState, auth: AuthUser) -> ApiResult<Vec<ContestView>> {
@@ -70,7 +68,7 @@ pub async fn get(state: &AppState, auth: AuthUser, id: i32) -> ApiResult<Contest
 async fn insider(
     state: &AppState,
     actor: &Caller,
-    c: &contests::Model,
+    c: &Contest,
     quiz: &quizzes::Model,
 ) -> ApiResult<bool> {
     if actor.is_admin {
@@ -108,12 +106,12 @@ pub async fn start(
         .await?
         .ok_or_else(round_not_found)?;
     let practice = insider(state, &p.actor, &c, &quiz).await?;
-    let admitted = practice || access::admits(state, &p.actor, &audience_of(&c)).await?;
+    let admitted = practice || access::admits(state, &p.actor, &c.audience).await?;
     if !admitted {
         return Err(ApiError::from(Code::NotInAudience));
     }
     let now = state.clock.now();
-    if state_of(&r, now) != "open" {
+    if state_of(&r, now) != RoundState::Open {
         return Err(Code::RoundNotOpen.with(format!(
             "Vòng thi chưa mở hoặc đã đóng (mở từ {} đến {}, giờ Việt Nam)",
             r.opens_at
@@ -152,26 +150,15 @@ pub async fn on_attempt_finished(
     if a.practice {
         return Ok(());
     }
-    let Some(r) = store::contests::round_by_quiz(&state.db, quiz.id).await? else {
+    let Some(round) = rounds::of_quiz(state, quiz.id).await? else {
         return Ok(());
     };
-    let Some(c) = store::contests::contest(&state.db, r.contest_id).await? else {
-        return Ok(());
+    let finished = boards::Finished {
+        user_id: a.user_id,
+        correct: a.correct,
+        duration_ms: a.duration_ms,
+        submitted_at: a.submitted_at,
     };
-    let score = boards::live_score(
-        ranking_of(&c).time_mode,
-        a.correct,
-        a.duration_ms,
-        a.submitted_at,
-        r.opens_at,
-    );
-    if let Err(e) = state
-        .boards
-        .record(&boards::board_key(r.id), &a.user_id.to_string(), score)
-        .await
-    {
-        tracing::warn!(round_id = r.id, error = %e, "board write failed; the board is rebuilt when the store answers");
-        state.stale_boards.mark(r.id);
-    }
+    boards::record(state, &round, finished).await;
     Ok(())
 }
