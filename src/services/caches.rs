@@ -6,12 +6,16 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
+use entity::rounds;
 use moka::sync::Cache;
 use uuid::Uuid;
 
-use super::{pool::Version, rounds::RoundFacts};
+use super::pool::Version;
 use crate::{
-    domain::paper::{PoolEntry, Pools},
+    domain::{
+        paper::{PoolEntry, Pools},
+        ranking::TimeMode,
+    },
     error::ApiResult,
     store::{self, Db},
 };
@@ -171,6 +175,16 @@ impl NameCache {
     pub fn units_changed(&self) {
         self.0.invalidate_all();
     }
+}
+
+/// A round, with what its board and its ranking need to know.
+#[derive(Debug, Clone)]
+pub struct RoundFacts {
+    pub round: rounds::Model,
+    /// Questions on a paper.
+    pub questions: u32,
+    /// How the contest measures the time of an attempt (the board's score uses it).
+    pub time_mode: TimeMode,
 }
 
 /// Rounds as board reads and submits need them (the round, its number of questions, its

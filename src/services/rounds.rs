@@ -7,23 +7,13 @@ use std::sync::Arc;
 
 use entity::rounds;
 
+pub use super::caches::RoundFacts;
 use super::quizzes;
 use crate::{
-    domain::ranking::TimeMode,
     error::{ApiError, ApiResult, Code},
     state::AppState,
     store,
 };
-
-/// A round, with what its board and its ranking need to know.
-#[derive(Debug, Clone)]
-pub struct RoundFacts {
-    pub round: rounds::Model,
-    /// Questions on a paper.
-    pub questions: u32,
-    /// How the contest measures the time of an attempt (the board's score uses it).
-    pub time_mode: TimeMode,
-}
 
 /// Reads the facts of `round` from the database (three small reads) and caches them.
 ///

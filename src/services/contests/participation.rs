@@ -6,7 +6,7 @@ use entity::{attempts, quizzes};
 use super::{Contest, ContestView, not_found, owner_unit, round_not_found, state_of, view};
 use crate::{
     auth::{AuthUser, Caller},
-    domain::{paper::DrawRule, round::RoundState},
+    domain::round::RoundState,
     error::{ApiError, ApiResult, Code},
     services::{
         access,
@@ -83,7 +83,7 @@ async fn insider(
     {
         return Ok(true);
     }
-    let rules: Vec<DrawRule> = serde_json::from_str(&quiz.draw_rules).unwrap_or_default();
+    let rules = store::courses::draw_rules(quiz)?;
     banks::reads_any(state, actor, &rules).await
 }
 
