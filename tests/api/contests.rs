@@ -1168,6 +1168,19 @@ async fn the_finaliser_goes_on_past_a_failing_round() {
     assert!(second.finalised_at.is_some());
 }
 
+/// Adds a second round to the setup's contest, a week ahead.
+async fn add_upcoming_round(app: &TestApp, s: &Setup) -> reqwest::Response {
+    let now = app.clock_now();
+    app.post(
+        &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
+        Some(&s.admin.token),
+        &json!({ "title": "Tuần 2", "opens_at": now + Duration::days(7), "closes_at": now + Duration::days(8),
+                 "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
+                 "attempts_allowed": 1 }),
+    )
+    .await
+}
+
 /// Adding a round writes its quiz, then the round: when the round cannot be written, the
 /// quiz is not left behind.
 #[tokio::test]
@@ -1177,16 +1190,7 @@ async fn a_round_add_that_fails_at_its_last_write_leaves_no_quiz() {
     let round_quizzes = "kind = 'contest_round'";
     assert_eq!(app.count_rows("quizzes", Some(round_quizzes)).await, 1);
     app.fail_writes_to("rounds", "INSERT").await;
-    let now = app.clock_now();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
-            Some(&s.admin.token),
-            &json!({ "title": "Tuần 2", "opens_at": now + Duration::days(7), "closes_at": now + Duration::days(8),
-                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
-                     "attempts_allowed": 1 }),
-        )
-        .await;
+    let res = add_upcoming_round(&app, &s).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(app.count_rows("quizzes", Some(round_quizzes)).await, 1);
     assert_eq!(app.count_rows("rounds", None).await, 1);
@@ -1198,16 +1202,7 @@ async fn a_round_add_that_fails_at_its_last_write_leaves_no_quiz() {
 async fn a_round_change_that_fails_at_its_last_write_leaves_the_quiz_as_it_was() {
     let app = spawn_app().await;
     let s = setup(&app, json!({ "tiers": [] }), 1).await;
-    let now = app.clock_now();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
-            Some(&s.admin.token),
-            &json!({ "title": "Tuần 2", "opens_at": now + Duration::days(7), "closes_at": now + Duration::days(8),
-                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
-                     "attempts_allowed": 1 }),
-        )
-        .await;
+    let res = add_upcoming_round(&app, &s).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let upcoming: Value = res.json().await.unwrap();
     app.fail_writes_to("rounds", "UPDATE").await;
