@@ -152,8 +152,9 @@ pub async fn decide(
     {
         return Err(Code::InvalidReason.field("reason"));
     }
+    let tx = store::begin(&state.db).await?;
     let saved = store::users::decide_membership_request(
-        &state.db,
+        &tx,
         &request,
         approved,
         actor.id,
@@ -162,7 +163,9 @@ pub async fn decide(
     )
     .await?
     .ok_or_else(decided_already)?;
+    tx.commit().await?;
     if approved {
+        state.callers.forget(request.user_id);
         state.names.forget(request.user_id);
     }
     tracing::info!(request_id = id, user_id = %request.user_id, actor = %actor.id, approved, "membership request decided");
