@@ -22,7 +22,7 @@ pub struct Unit {
     pub id: i32,
     pub parent_id: Option<i32>,
     pub name: String,
-    pub kind: String,
+    pub kind: UnitKind,
     /// Materialised path of ids, root first: `/1/4/17/`.
     pub path: String,
     /// Set when this unit was merged into another; it stays so history keeps its name.

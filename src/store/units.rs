@@ -82,7 +82,7 @@ pub async fn insert(
     let row = units::ActiveModel {
         parent_id: Set(parent.map(|p| p.id)),
         name: Set(name.to_owned()),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         path: Set(String::new()),
         merged_into_id: Set(None),
         created_at: Set(now),
@@ -122,7 +122,7 @@ pub async fn update(
         active.name = Set(name);
     }
     if let Some(kind) = edit.kind {
-        active.kind = Set(kind.as_str().to_owned());
+        active.kind = Set(kind);
     }
     if let Some(n) = edit.member_count {
         active.member_count = Set(Some(n));

@@ -1,7 +1,10 @@
 //! Accounts, their member categories and organizer grants.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{membership_requests, refresh_tokens, unit_organizers, units, user_categories, users};
+use entity::{
+    membership_requests::{self, Categories, RequestStatus},
+    refresh_tokens, unit_organizers, units, user_categories, users,
+};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
@@ -83,10 +86,7 @@ pub async fn categories(db: &impl Conn, user: Uuid) -> ApiResult<Vec<Category>> 
         .filter(user_categories::Column::UserId.eq(user))
         .all(db)
         .await?;
-    let mut cats = rows
-        .iter()
-        .map(|r| parse_category(&r.category, user))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut cats: Vec<Category> = rows.into_iter().map(|r| r.category).collect();
     cats.sort();
     Ok(cats)
 }
@@ -111,7 +111,7 @@ pub async fn set_categories(db: &impl Conn, user: Uuid, cats: &[Category]) -> Ap
     }
     user_categories::Entity::insert_many(cats.into_iter().map(|c| user_categories::ActiveModel {
         user_id: Set(user),
-        category: Set(c.as_str().to_owned()),
+        category: Set(c),
     }))
     .exec(db)
     .await?;
@@ -402,21 +402,6 @@ pub struct NewMembershipRequest {
     pub admitted_on: Option<NaiveDate>,
 }
 
-fn category_json(cats: &[Category]) -> String {
-    let codes: Vec<&str> = cats.iter().map(|c| c.as_str()).collect();
-    // A list of plain strings always serialises.
-    serde_json::to_string(&codes).unwrap_or_else(|_| "[]".into())
-}
-
-/// The categories of a request column (unknown codes are dropped).
-pub fn request_categories(json: &str) -> Vec<Category> {
-    serde_json::from_str::<Vec<String>>(json)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|c| Category::parse(c))
-        .collect()
-}
-
 /// Files a membership request; the person's earlier pending request, if any, is superseded
 /// (one pending request a person). Two statements: pass a [`Tx`](super::Tx).
 pub async fn insert_membership_request(
@@ -427,21 +412,21 @@ pub async fn insert_membership_request(
     membership_requests::Entity::update_many()
         .col_expr(
             membership_requests::Column::Status,
-            Expr::value("superseded"),
+            Expr::value(RequestStatus::Superseded),
         )
         .col_expr(membership_requests::Column::DecidedAt, Expr::value(now))
         .filter(membership_requests::Column::UserId.eq(new.user_id))
-        .filter(membership_requests::Column::Status.eq("pending"))
+        .filter(membership_requests::Column::Status.eq(RequestStatus::Pending))
         .exec(db)
         .await?;
     let saved = membership_requests::ActiveModel {
         user_id: Set(new.user_id),
         from_unit_id: Set(new.from_unit_id),
         unit_id: Set(new.unit_id),
-        add_categories: Set(category_json(&new.add)),
-        remove_categories: Set(category_json(&new.remove)),
+        add_categories: Set(Categories(new.add)),
+        remove_categories: Set(Categories(new.remove)),
         admitted_on: Set(new.admitted_on),
-        status: Set("pending".into()),
+        status: Set(RequestStatus::Pending),
         reason: Set(None),
         decided_by: Set(None),
         created_at: Set(now),
@@ -479,7 +464,7 @@ pub async fn pending_membership_request(
 ) -> ApiResult<Option<membership_requests::Model>> {
     Ok(membership_requests::Entity::find()
         .filter(membership_requests::Column::UserId.eq(user))
-        .filter(membership_requests::Column::Status.eq("pending"))
+        .filter(membership_requests::Column::Status.eq(RequestStatus::Pending))
         .order_by_desc(membership_requests::Column::Id)
         .one(db)
         .await?)
@@ -497,7 +482,7 @@ pub async fn pending_membership_requests_for(
         .to_owned();
     Ok(membership_requests::Entity::find()
         .filter(membership_requests::Column::UnitId.in_subquery(subtree))
-        .filter(membership_requests::Column::Status.eq("pending"))
+        .filter(membership_requests::Column::Status.eq(RequestStatus::Pending))
         .order_by_asc(membership_requests::Column::Id)
         .all(db)
         .await?)
@@ -517,7 +502,11 @@ pub async fn decide_membership_request(
     let decided = membership_requests::Entity::update_many()
         .col_expr(
             membership_requests::Column::Status,
-            Expr::value(if approved { "approved" } else { "rejected" }),
+            Expr::value(if approved {
+                RequestStatus::Approved
+            } else {
+                RequestStatus::Rejected
+            }),
         )
         .col_expr(
             membership_requests::Column::DecidedBy,
@@ -526,7 +515,7 @@ pub async fn decide_membership_request(
         .col_expr(membership_requests::Column::DecidedAt, Expr::value(now))
         .col_expr(membership_requests::Column::Reason, Expr::value(reason))
         .filter(membership_requests::Column::Id.eq(request.id))
-        .filter(membership_requests::Column::Status.eq("pending"))
+        .filter(membership_requests::Column::Status.eq(RequestStatus::Pending))
         .exec(db)
         .await?;
     if decided.rows_affected != 1 {
@@ -534,9 +523,8 @@ pub async fn decide_membership_request(
     }
     if approved {
         let mut cats = categories(db, request.user_id).await?;
-        let remove = request_categories(&request.remove_categories);
-        cats.retain(|c| !remove.contains(c));
-        cats.extend(request_categories(&request.add_categories));
+        cats.retain(|c| !request.remove_categories.0.contains(c));
+        cats.extend(request.add_categories.0.iter().copied());
         set_categories(db, request.user_id, &cats).await?;
         let mut update = users::Entity::update_many()
             .col_expr(users::Column::UnitId, Expr::value(request.unit_id))
