@@ -599,7 +599,7 @@ pub async fn update_me(
     }
     tx.commit().await?;
     state.callers.forget(id);
-    state.names.forget(id);
+    state.names.forget_person(id);
     if let Some(filed) = filed {
         tracing::info!(user_id = %id, request_id = filed.id, "membership change requested");
     }
@@ -636,7 +636,7 @@ pub async fn erase(state: &AppState, id: Uuid) -> ApiResult<()> {
     store::users::erase(&tx, id, state.clock.now()).await?;
     tx.commit().await?;
     state.callers.erased(id);
-    state.names.forget(id);
+    state.names.forget_person(id);
     tracing::info!(user_id = %id, "personal data erased");
     Ok(())
 }

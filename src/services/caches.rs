@@ -165,11 +165,6 @@ impl NameCache {
         self.0.invalidate(&user);
     }
 
-    /// Forgets a person (the name callers used before [`NameCache::forget_person`]).
-    pub fn forget(&self, user: Uuid) {
-        self.forget_person(user);
-    }
-
     /// Forgets everyone: a unit was renamed or merged, and the unit names shown with people
     /// are held per person.
     pub fn units_changed(&self) {

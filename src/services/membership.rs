@@ -165,7 +165,7 @@ pub async fn decide(
     tx.commit().await?;
     if approved {
         state.callers.forget(request.user_id);
-        state.names.forget(request.user_id);
+        state.names.forget_person(request.user_id);
     }
     tracing::info!(request_id = id, user_id = %request.user_id, actor = %actor.id, approved, "membership request decided");
     describe(state, saved, None).await

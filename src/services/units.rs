@@ -241,6 +241,7 @@ pub async fn change(
     tx.commit().await?;
     if profiles_change {
         state.callers.forget_all();
+        state.names.units_changed();
     }
     tracing::info!(unit_id = saved.id, actor = %actor.id, "unit changed");
     Ok(saved.into())
@@ -268,6 +269,7 @@ pub async fn merge(state: &AppState, actor: &Caller, id: i32, into: i32) -> ApiR
     tx.commit().await?;
     // Members, grants and paths moved.
     state.callers.forget_all();
+    state.names.units_changed();
     tracing::info!(unit_id = source.id, into = target.id, actor = %actor.id, "unit merged");
     Ok(merged.into())
 }
