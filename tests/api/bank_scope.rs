@@ -522,3 +522,41 @@ async fn a_refused_file_leaves_the_other_files_of_its_request_unwritten() {
         "the district's bank was written although the request was refused: {slugs:?}"
     );
 }
+
+#[tokio::test]
+async fn an_upload_of_several_files_lands_whole_or_not_at_all() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .upload(
+            &admin.token,
+            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // The first file retires questions of the existing bank; the second, a new bank, fails.
+    app.fail_writes_to("question_banks", "INSERT").await;
+    let res = app
+        .upload(
+            &admin.token,
+            &[
+                ("thu-nghiem.yaml", cut_bank()),
+                ("moi.yaml", variant("moi", None)),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        app.count_rows("questions", Some("retired_at IS NOT NULL"))
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count_rows(
+            "question_banks",
+            Some("slug = 'thu-nghiem' AND version = 1")
+        )
+        .await,
+        1
+    );
+}

@@ -184,3 +184,111 @@ async fn a_new_member_completes_the_political_theory_course() {
     assert_eq!(progress["completed"], true);
     assert!(progress["completed_at"].is_string());
 }
+
+/// A course of one lesson without a quiz and no final test: reading it completes the course.
+fn reading_course() -> Value {
+    let mut course = crate::attempts::course_json("doc-hieu", json!([]));
+    course["lessons"] = json!([{ "id": "bai-doc", "title": "Bài đọc", "body": "Nội dung.", "estimated_minutes": 5 }]);
+    course.as_object_mut().unwrap().remove("final_test");
+    course
+}
+
+#[tokio::test]
+async fn a_course_and_its_bank_claim_are_stored_whole_or_not_at_all() {
+    let app = crate::helpers::spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .upload(
+            &admin.token,
+            &[(
+                "thu-nghiem.yaml",
+                crate::helpers::fixture("thu-nghiem.yaml"),
+            )],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // The bank's purpose claim is the course's last write.
+    app.fail_writes_to("question_banks", "UPDATE").await;
+    let res = app
+        .post(
+            "/api/v1/courses",
+            Some(&admin.token),
+            &crate::attempts::course_json("khoa-thu", json!([])),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        app.count_rows("courses", Some("slug = 'khoa-thu'")).await,
+        0
+    );
+    assert_eq!(app.count_rows("lessons", None).await, 0);
+    assert_eq!(app.count_rows("quizzes", None).await, 0);
+    assert_eq!(
+        app.count_rows("question_banks", Some("purpose IS NOT NULL"))
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_lesson_and_the_course_it_completes_are_recorded_whole_or_not_at_all() {
+    let app = crate::helpers::spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .post("/api/v1/courses", Some(&admin.token), &reading_course())
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let course: Value = res.json().await.unwrap();
+    let lesson = course["lessons"][0]["id"].as_i64().unwrap();
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    // The completion's event is the last write.
+    app.fail_writes_to("events", "INSERT").await;
+    let res = app
+        .post(
+            &format!("/api/v1/lessons/{lesson}/complete"),
+            Some(&member.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(app.count_rows("lesson_progress", None).await, 0);
+    assert_eq!(app.count_rows("course_completions", None).await, 0);
+}
+
+#[tokio::test]
+async fn reading_the_only_lesson_completes_the_course_once() {
+    let app = crate::helpers::spawn_app().await;
+    let admin = app.admin().await;
+    let course: Value = app
+        .post("/api/v1/courses", Some(&admin.token), &reading_course())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let lesson = course["lessons"][0]["id"].as_i64().unwrap();
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    for _ in 0..2 {
+        let res = app
+            .post(
+                &format!("/api/v1/lessons/{lesson}/complete"),
+                Some(&member.token),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let progress: Value = res.json().await.unwrap();
+        assert_eq!(progress["completed"], true);
+    }
+    assert_eq!(app.count_rows("lesson_progress", None).await, 1);
+    assert_eq!(app.count_rows("course_completions", None).await, 1);
+    assert_eq!(
+        app.count_rows("events", Some("kind = 'course_completed'"))
+            .await,
+        1
+    );
+}
