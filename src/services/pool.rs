@@ -9,43 +9,15 @@ use std::{
 };
 
 use crate::{
-    domain::{
-        banks::{OptionDef, QuestionKind},
-        paper::{PoolEntry, Pools},
-    },
+    domain::paper::{PoolEntry, Pools},
     error::ApiResult,
     store::{self, Db},
 };
 
-/// One question version, decoded.
-#[derive(Debug, Clone)]
-pub struct Version {
-    pub id: i32,
-    pub question_id: i32,
-    pub kind: QuestionKind,
-    pub stem: String,
-    pub options: Vec<OptionDef>,
-    pub explanation: String,
-    pub source: String,
-    pub tags: Vec<String>,
-    pub difficulty: u8,
-}
+/// One question version, decoded (by the store).
+pub use store::banks::Version;
 
 impl Version {
-    fn from_model(v: store::banks::Version) -> Self {
-        Version {
-            id: v.id,
-            question_id: v.question_id,
-            kind: v.kind,
-            stem: v.stem,
-            options: v.options,
-            explanation: v.explanation,
-            source: v.source,
-            tags: v.tags,
-            difficulty: v.difficulty,
-        }
-    }
-
     pub fn key(&self) -> Vec<bool> {
         self.options.iter().map(|o| o.correct).collect()
     }
@@ -98,7 +70,7 @@ impl QuestionCache {
         {
             let mut versions = self.versions.write().unwrap_or_else(|p| p.into_inner());
             for (_, v) in live {
-                let decoded = Arc::new(Version::from_model(v));
+                let decoded = Arc::new(v);
                 entries.push(PoolEntry {
                     version_id: decoded.id,
                     question_id: decoded.question_id,
@@ -135,7 +107,7 @@ impl QuestionCache {
             let rows = store::banks::versions_by_id(db, &missing).await?;
             let mut cache = self.versions.write().unwrap_or_else(|p| p.into_inner());
             for row in rows {
-                let v = Arc::new(Version::from_model(row));
+                let v = Arc::new(row);
                 cache.insert(v.id, v.clone());
                 out.insert(v.id, v);
             }
