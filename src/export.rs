@@ -26,25 +26,23 @@ pub fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// RFC 4180 CSV. Cells that a spreadsheet would run as a formula are prefixed with `'`.
-pub fn csv(rows: &[Vec<String>]) -> String {
-    let mut out = String::from('\u{feff}');
+/// RFC 4180 CSV (CRLF line ends, quotes only where needed), written by the `csv` crate. Every
+/// cell is text: phones and codes keep their `+` and leading zeros. Cells that a spreadsheet
+/// would run as a formula are prefixed with `'`. Rows may differ in length.
+///
+/// Fails only if the writer does, which writing into memory does not.
+pub fn csv(rows: &[Vec<String>]) -> anyhow::Result<String> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .flexible(true)
+        .from_writer("\u{feff}".as_bytes().to_vec());
     for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| {
-                let c = guard(c);
-                if c.contains([',', '"', '\n', '\r']) {
-                    format!("\"{}\"", c.replace('"', "\"\""))
-                } else {
-                    c.into_owned()
-                }
-            })
-            .collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
+        out.write_record(row.iter().map(|c| guard(c).into_owned()))?;
     }
-    out
+    let bytes = out
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("{}", e.error()))?;
+    Ok(String::from_utf8(bytes)?)
 }
 
 /// A cell that is plainly a number and comes back unchanged from a spreadsheet: an optional
@@ -95,7 +93,7 @@ mod tests {
             vec!["Nguyễn Văn An".into(), "=1+1, \"x\"".into()],
         ];
         assert_eq!(
-            super::csv(&rows),
+            super::csv(&rows).unwrap(),
             "\u{feff}Họ và tên,Ghi chú\r\nNguyễn Văn An,\"'=1+1, \"\"x\"\"\"\r\n"
         );
     }
@@ -141,7 +139,7 @@ mod tests {
             "10".into(),
         ]];
         assert_eq!(
-            super::csv(&rows),
+            super::csv(&rows).unwrap(),
             "\u{feff}'+84912345678,'-1,'@SUM(A1),'\tx,\"'\r=1\",0912345678,10\r\n"
         );
     }

@@ -295,7 +295,9 @@ async fn results(
             let (name, rows) = boards::export_rows(&state, user, id).await?;
             let (bytes, mime, ext) = if format == ExportFormat::Csv {
                 (
-                    crate::export::csv(&rows).into_bytes(),
+                    crate::export::csv(&rows)
+                        .map_err(ApiError::Internal)?
+                        .into_bytes(),
                     "text/csv; charset=utf-8",
                     "csv",
                 )

@@ -183,9 +183,9 @@ pub struct ImportTarget {
     pub unit_id: Option<i32>,
 }
 
-/// Imports one file as `actor`: [`prepare`] then [`apply`].
+/// Imports one file as `actor`, whole or not at all.
 ///
-/// Fails as those do.
+/// Fails as [`import_upload`] does.
 pub async fn import_file(
     state: &AppState,
     actor: &Caller,
@@ -193,14 +193,8 @@ pub async fn import_file(
     file: &str,
     bytes: &[u8],
 ) -> ApiResult<ImportSummary> {
-    let mut summaries = import_upload(
-        state,
-        actor,
-        target,
-        vec![(file.to_owned(), bytes.to_vec())],
-    )
-    .await?;
-    summaries
+    import_all(state, actor, target, &[(file, bytes)])
+        .await?
         .pop()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("an import of one file said nothing")))
 }
@@ -210,18 +204,32 @@ pub async fn import_file(
 /// whole upload unwritten. The files are then written in one transaction: the upload lands
 /// whole or not at all.
 ///
-/// Fails as [`prepare`] and [`apply`] do.
+/// Fails as [`prepare`] does, and when the database does.
 pub async fn import_upload(
     state: &AppState,
     actor: &Caller,
     target: ImportTarget,
     files: Vec<(String, Vec<u8>)>,
 ) -> ApiResult<Vec<ImportSummary>> {
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
+        .collect();
+    import_all(state, actor, target, &files).await
+}
+
+async fn import_all(
+    state: &AppState,
+    actor: &Caller,
+    target: ImportTarget,
+    files: &[(&str, &[u8])],
+) -> ApiResult<Vec<ImportSummary>> {
     let scope = Scope::load(state).await?;
     let mut prepared = Vec::with_capacity(files.len());
-    for (name, bytes) in &files {
+    for (name, bytes) in files {
         prepared.push(prepare(state, &scope, actor, target, name, bytes).await?);
     }
+    // Every read is done: the transaction holds the (single SQLite) connection only to write.
     let tx = store::begin(&state.db).await?;
     let mut summaries = Vec::with_capacity(prepared.len());
     for p in prepared {

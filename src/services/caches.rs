@@ -93,7 +93,7 @@ impl QuestionCache {
         let live = store::banks::live_questions(db, bank_id).await?;
         let mut entries = Vec::with_capacity(live.len());
         for (_, v) in live {
-            let decoded = Arc::new(Version::from_model(v));
+            let decoded = Arc::new(v);
             entries.push(PoolEntry {
                 version_id: decoded.id,
                 question_id: decoded.question_id,
@@ -121,7 +121,7 @@ impl QuestionCache {
         }
         if !missing.is_empty() {
             for row in store::banks::versions_by_id(db, &missing).await? {
-                let v = Arc::new(Version::from_model(row));
+                let v = Arc::new(row);
                 self.versions.insert(v.id, v.clone());
                 out.insert(v.id, v);
             }

@@ -290,7 +290,9 @@ pub async fn complete_lesson(state: &AppState, caller: &Caller, id: i32) -> ApiR
     store::courses::complete_lesson(&tx, caller.id, l.id, None, now).await?;
     let completed = check_completion(&tx, caller, &c, now).await?;
     tx.commit().await?;
-    log_completion(caller.id, &c, completed);
+    if completed {
+        tracing::info!(user_id = %caller.id, course_id = c.id, "course completed");
+    }
     progress(state, caller, c.id).await
 }
 
@@ -301,32 +303,44 @@ pub async fn on_attempt_finished(
     attempt: &attempts::Model,
     quiz: &quizzes::Model,
 ) -> ApiResult<()> {
-    if attempt.passed != Some(true) {
+    if attempt.passed != Some(true) || quiz.course_id.is_none() {
         return Ok(());
     }
-    let Some(course_id) = quiz.course_id else {
-        return Ok(());
-    };
-    let Some(c) = store::courses::find(&state.db, course_id).await? else {
-        return Ok(());
-    };
     // Read before the transaction: the completion records the unit of this moment.
     let p = Caller::load(&state.db, attempt.user_id).await?;
-    let now = state.clock.now();
     let tx = store::begin(&state.db).await?;
-    if let Some(l) = store::courses::lesson_by_quiz(&tx, quiz.id).await? {
-        store::courses::complete_lesson(&tx, attempt.user_id, l.id, Some(attempt.id), now).await?;
+    if record_passed_quiz(&tx, &p, attempt, quiz, state.clock.now()).await? {
+        tx.commit().await?;
+        tracing::info!(user_id = %p.id, course_id = ?quiz.course_id, "course completed");
+        return Ok(());
     }
-    let completed = check_completion(&tx, &p, &c, now).await?;
-    tx.commit().await?;
-    log_completion(attempt.user_id, &c, completed);
-    Ok(())
+    Ok(tx.commit().await?)
 }
 
-fn log_completion(user: Uuid, c: &courses::Model, completed: bool) {
-    if completed {
-        tracing::info!(user_id = %user, course_id = c.id, "course completed");
+/// [`on_attempt_finished`] within the caller's transaction (`p` is the attempt's owner):
+/// reads and writes only through `db`, so it can join the transaction that finishes the
+/// attempt. Returns whether the course was completed now (for the caller to log once it
+/// commits).
+pub async fn record_passed_quiz(
+    db: &impl store::Conn,
+    p: &Caller,
+    attempt: &attempts::Model,
+    quiz: &quizzes::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    if attempt.passed != Some(true) {
+        return Ok(false);
     }
+    let Some(course_id) = quiz.course_id else {
+        return Ok(false);
+    };
+    let Some(c) = store::courses::find(db, course_id).await? else {
+        return Ok(false);
+    };
+    if let Some(l) = store::courses::lesson_by_quiz(db, quiz.id).await? {
+        store::courses::complete_lesson(db, p.id, l.id, Some(attempt.id), now).await?;
+    }
+    check_completion(db, p, &c, now).await
 }
 
 /// Records the course's completion by `p` when every required lesson is done and the final

@@ -34,6 +34,17 @@ fn cut_bank() -> Vec<u8> {
     text.as_bytes()[..end].to_vec()
 }
 
+/// The admin imports the test bank (12 questions, no purpose).
+pub async fn import_test_bank(app: &TestApp, admin: &Account) {
+    let res = app
+        .upload(
+            &admin.token,
+            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
 async fn banks_of(app: &TestApp, token: &str) -> Vec<Value> {
     let res = app.get("/api/v1/question-banks", Some(token)).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -74,13 +85,7 @@ async fn upload_to(
 async fn organizers_read_and_list_only_the_banks_of_their_subtree() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let res = app
-        .upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    import_test_bank(&app, &admin).await;
     let province_bank = bank_id(&app, &admin, "thu-nghiem").await;
 
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
@@ -153,13 +158,7 @@ async fn organizers_read_and_list_only_the_banks_of_their_subtree() {
 async fn an_organizer_cannot_import_into_a_bank_outside_their_subtree() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let res = app
-        .upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    import_test_bank(&app, &admin).await;
     let commune = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let commune_org = app.organizer(commune, commune).await;
     let res = app
@@ -258,13 +257,7 @@ async fn open_round(app: &TestApp, admin: &Account) -> i64 {
 async fn an_import_that_leaves_an_open_round_short_of_questions_is_refused() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let res = app
-        .upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    import_test_bank(&app, &admin).await;
     let round = open_round(&app, &admin).await;
     let res = app
         .upload(&admin.token, &[("thu-nghiem.yaml", cut_bank())])
@@ -452,13 +445,7 @@ async fn the_shipped_course_never_draws_from_the_demo_contest_bank() {
 async fn a_lesson_quiz_over_a_bank_sealed_for_a_contest_does_not_start() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let res = app
-        .upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    import_test_bank(&app, &admin).await;
     let res = app
         .post(
             "/api/v1/courses",
@@ -491,13 +478,7 @@ async fn a_lesson_quiz_over_a_bank_sealed_for_a_contest_does_not_start() {
 async fn a_refused_file_leaves_the_other_files_of_its_request_unwritten() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let res = app
-        .upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    import_test_bank(&app, &admin).await;
     let district = app.unit_id("Thành Đoàn Châu Đốc").await;
     let district_org = app.organizer(district, district).await;
 
@@ -520,5 +501,37 @@ async fn a_refused_file_leaves_the_other_files_of_its_request_unwritten() {
     assert!(
         !slugs.contains(&json!("chau-doc")),
         "the district's bank was written although the request was refused: {slugs:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_upload_of_several_files_lands_whole_or_not_at_all() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    import_test_bank(&app, &admin).await;
+    // The first file retires questions of the existing bank; the second, a new bank, fails.
+    app.fail_writes_to("question_banks", "INSERT").await;
+    let res = app
+        .upload(
+            &admin.token,
+            &[
+                ("thu-nghiem.yaml", cut_bank()),
+                ("moi.yaml", variant("moi", None)),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        app.count_rows("questions", Some("retired_at IS NOT NULL"))
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count_rows(
+            "question_banks",
+            Some("slug = 'thu-nghiem' AND version = 1")
+        )
+        .await,
+        1
     );
 }

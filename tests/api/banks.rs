@@ -506,3 +506,21 @@ async fn a_nul_byte_in_a_gift_file_is_refused_with_its_line_and_column() {
     );
     still_serves(&app, &admin.token).await;
 }
+
+#[tokio::test]
+async fn a_bank_file_imports_whole_or_not_at_all() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    // The bank's version bump is the import's last write.
+    app.fail_writes_to("question_banks", "UPDATE").await;
+    let res = app
+        .upload(
+            &admin.token,
+            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    for table in ["question_banks", "questions", "question_versions"] {
+        assert_eq!(app.count_rows(table, None).await, 0, "{table}");
+    }
+}

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::{
     attempts::{answers, assert_no_key, keys},
-    helpers::spawn_app_with,
+    helpers::{TestApp, spawn_app_with},
 };
 
 const COURSE: &str = "Học lý luận chính trị dành cho đoàn viên mới";
@@ -183,4 +183,85 @@ async fn a_new_member_completes_the_political_theory_course() {
         .unwrap();
     assert_eq!(progress["completed"], true);
     assert!(progress["completed_at"].is_string());
+}
+
+/// A course of one lesson without a quiz and no final test: reading it completes the course.
+fn reading_course() -> Value {
+    let mut course = crate::attempts::course_json("doc-hieu", json!([]));
+    course["lessons"] = json!([{ "id": "bai-doc", "title": "Bài đọc", "body": "Nội dung.", "estimated_minutes": 5 }]);
+    course.as_object_mut().unwrap().remove("final_test");
+    course
+}
+
+#[tokio::test]
+async fn a_course_and_its_bank_claim_are_stored_whole_or_not_at_all() {
+    let app = crate::helpers::spawn_app().await;
+    let admin = app.admin().await;
+    crate::bank_scope::import_test_bank(&app, &admin).await;
+    // The bank's purpose claim is the course's last write.
+    app.fail_writes_to("question_banks", "UPDATE").await;
+    let res = app
+        .post(
+            "/api/v1/courses",
+            Some(&admin.token),
+            &crate::attempts::course_json("khoa-thu", json!([])),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        app.count_rows("courses", Some("slug = 'khoa-thu'")).await,
+        0
+    );
+    assert_eq!(app.count_rows("lessons", None).await, 0);
+    assert_eq!(app.count_rows("quizzes", None).await, 0);
+    assert_eq!(
+        app.count_rows("question_banks", Some("purpose IS NOT NULL"))
+            .await,
+        0
+    );
+}
+
+/// The reading course stored by an admin, and a member in its audience. Returns the app, the
+/// member's token and the path that completes the lesson.
+async fn reading_course_and_member() -> (TestApp, String, String) {
+    let app = crate::helpers::spawn_app().await;
+    let admin = app.admin().await;
+    let res = app
+        .post("/api/v1/courses", Some(&admin.token), &reading_course())
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let course: Value = res.json().await.unwrap();
+    let lesson = course["lessons"][0]["id"].as_i64().unwrap();
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let path = format!("/api/v1/lessons/{lesson}/complete");
+    (app, member.token, path)
+}
+
+#[tokio::test]
+async fn a_lesson_and_the_course_it_completes_are_recorded_whole_or_not_at_all() {
+    let (app, member, complete) = reading_course_and_member().await;
+    // The completion's event is the last write.
+    app.fail_writes_to("events", "INSERT").await;
+    let res = app.post(&complete, Some(&member), &json!({})).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(app.count_rows("lesson_progress", None).await, 0);
+    assert_eq!(app.count_rows("course_completions", None).await, 0);
+}
+
+#[tokio::test]
+async fn reading_the_only_lesson_completes_the_course_once() {
+    let (app, member, complete) = reading_course_and_member().await;
+    for _ in 0..2 {
+        let res = app.post(&complete, Some(&member), &json!({})).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let progress: Value = res.json().await.unwrap();
+        assert_eq!(progress["completed"], true);
+    }
+    assert_eq!(app.count_rows("lesson_progress", None).await, 1);
+    assert_eq!(app.count_rows("course_completions", None).await, 1);
+    assert_eq!(
+        app.count_rows("events", Some("kind = 'course_completed'"))
+            .await,
+        1
+    );
 }
