@@ -29,7 +29,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{env_num, memory, run};
+use common::{env_num, memory, statuses};
 use serde_json::{Value, json};
 
 struct Server {
@@ -113,8 +113,7 @@ async fn main() {
     let base = server.base.clone();
 
     // (a) Unknown phones, all at once.
-    let t = Instant::now();
-    let outputs = run(burst, burst, |i| {
+    let (counts, wall) = statuses(burst, burst, |i| {
         let (client, base) = (client.clone(), base.clone());
         async move {
             client
@@ -127,8 +126,6 @@ async fn main() {
         }
     })
     .await;
-    let counts = common::counts(&outputs);
-    let wall = t.elapsed().as_secs_f64();
     println!(
         "(a) {burst} concurrent unknown logins: {wall:.1} s ({:.1} hash times per login), statuses {counts:?}",
         wall * 1000.0 / hash_ms / burst as f64
@@ -145,8 +142,7 @@ async fn main() {
         .await
         .expect("units json");
     let unit_ids: Arc<Vec<i64>> = Arc::new(units.iter().filter_map(|u| u["id"].as_i64()).collect());
-    let t = Instant::now();
-    let outputs = run(n, c, |i| {
+    let (counts, wall) = statuses(n, c, |i| {
         let (client, base, units) = (client.clone(), base.clone(), unit_ids.clone());
         async move {
             let phone = format!("098{:07}", i);
@@ -197,8 +193,6 @@ async fn main() {
         }
     })
     .await;
-    let counts = common::counts(&outputs);
-    let wall = t.elapsed().as_secs_f64();
     println!(
         "(b) {n} people register + log in + read /me, {c} in flight: {wall:.1} s, {:.0} people/s ({:.2} hash times per person), statuses {counts:?}",
         n as f64 / wall,

@@ -4,7 +4,7 @@
 // Each bench uses a part of this module.
 #![allow(dead_code)]
 
-use std::{future::Future, sync::Arc};
+use std::{collections::BTreeMap, future::Future, sync::Arc, time::Instant};
 
 use tokio::sync::Semaphore;
 
@@ -42,13 +42,21 @@ where
     outputs
 }
 
-/// How many outputs of each value (e.g. HTTP statuses; a panicked task counts as 0).
-pub fn counts(outputs: &[Option<u16>]) -> std::collections::BTreeMap<u16, usize> {
-    let mut counts = std::collections::BTreeMap::new();
+/// Runs `n` requests `c` at a time (as `run`), each giving an HTTP status (0 for none); the
+/// count per status and the wall time in seconds.
+pub async fn statuses<F, Fut>(n: usize, c: usize, f: F) -> (BTreeMap<u16, usize>, f64)
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = u16> + Send + 'static,
+{
+    let began = Instant::now();
+    let outputs = run(n, c, f).await;
+    let wall = began.elapsed().as_secs_f64();
+    let mut counts = BTreeMap::new();
     for o in outputs {
         *counts.entry(o.unwrap_or(0)).or_insert(0) += 1;
     }
-    counts
+    (counts, wall)
 }
 
 /// The `p` quantile (0 to 1) of samples sorted ascending.
