@@ -3,6 +3,8 @@
 
 - the Rust image is at least the workspace's `rust-version`;
 - every file the Dockerfile copies from the build context exists;
+- the build stage copies the whole context before it compiles (no stub manifests, which fall
+  out of date; compiled dependencies are kept by cache mounts instead);
 - the health checks call an endpoint the service serves;
 - every variable the compose file gives the service is one the service reads and the README
   documents.
@@ -42,6 +44,21 @@ for line in dockerfile.splitlines():
     for src in parts[:-1]:
         if src != "." and not (root / src).exists():
             problems.append(f"Dockerfile copies {src}, which is not in the repository")
+
+build_stage = re.split(r"(?im)^FROM\s", dockerfile)
+build_stage = next((st for st in build_stage if re.match(r"\S+\s+AS\s+build\b", st, re.I)), None)
+if build_stage is None:
+    problems.append("the Dockerfile has no stage named `build`")
+else:
+    copies = re.findall(r"(?m)^\s*COPY\s+(.*)$", build_stage)
+    first_run = re.search(r"(?m)^\s*RUN\s", build_stage)
+    whole = re.search(r"(?m)^\s*COPY\s+\.\s+\.\s*$", build_stage)
+    if not whole or (first_run and first_run.start() < whole.start()):
+        problems.append("the build stage must `COPY . .` before its first RUN")
+    if [c for c in copies if c.strip() != ". ."]:
+        problems.append("the build stage copies single files (stub manifests?): copy the whole context and use cache mounts")
+    if re.search(r"cargo\s+(new|init)\b|fn main\(\)\s*\{\s*\}", build_stage):
+        problems.append("the build stage makes stub sources: use cache mounts instead")
 
 for path in set(re.findall(r"curl[^\n]*?127\.0\.0\.1:8080(/[a-z]+)", dockerfile + compose)):
     if f'#[get("{path}")]' not in ops:

@@ -21,35 +21,16 @@
 // A bench, like a test, stops loudly at the first broken step.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::zombie_processes)]
 
+mod common;
+
 use std::{
     process::{Child, Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
 
+use common::{env_num, memory, statuses};
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
-
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// `VmHWM` (peak) and `VmRSS` (now) of `pid`, in MiB.
-fn memory(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
-}
 
 struct Server {
     child: Child,
@@ -100,28 +81,9 @@ async fn start_server() -> Server {
     panic!("the server did not start within a minute");
 }
 
-/// Runs `n` requests `c` at a time; returns the count per status.
-async fn run<F, Fut>(n: usize, c: usize, f: F) -> std::collections::BTreeMap<u16, usize>
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = u16> + Send + 'static,
-{
-    let gate = Arc::new(Semaphore::new(c));
-    let mut tasks = Vec::with_capacity(n);
-    for i in 0..n {
-        let permit = gate.clone().acquire_owned().await.expect("semaphore");
-        let fut = f(i);
-        tasks.push(tokio::spawn(async move {
-            let status = fut.await;
-            drop(permit);
-            status
-        }));
-    }
-    let mut counts = std::collections::BTreeMap::new();
-    for t in tasks {
-        *counts.entry(t.await.unwrap_or(0)).or_insert(0) += 1;
-    }
-    counts
+fn print_memory(pid: u32) {
+    let (hwm, rss) = memory(pid);
+    println!("    server peak RSS {hwm:.1} MiB, RSS after {rss:.1} MiB");
 }
 
 fn address(i: usize) -> String {
@@ -151,8 +113,7 @@ async fn main() {
     let base = server.base.clone();
 
     // (a) Unknown phones, all at once.
-    let t = Instant::now();
-    let counts = run(burst, burst, |i| {
+    let (counts, wall) = statuses(burst, burst, |i| {
         let (client, base) = (client.clone(), base.clone());
         async move {
             client
@@ -165,13 +126,11 @@ async fn main() {
         }
     })
     .await;
-    let wall = t.elapsed().as_secs_f64();
-    let (hwm, rss) = memory(pid);
     println!(
         "(a) {burst} concurrent unknown logins: {wall:.1} s ({:.1} hash times per login), statuses {counts:?}",
         wall * 1000.0 / hash_ms / burst as f64
     );
-    println!("    server peak RSS {hwm:.1} MiB, RSS after {rss:.1} MiB");
+    print_memory(pid);
 
     // (b) A round opening: register, log in, read the profile.
     let units: Vec<Value> = client
@@ -183,8 +142,7 @@ async fn main() {
         .await
         .expect("units json");
     let unit_ids: Arc<Vec<i64>> = Arc::new(units.iter().filter_map(|u| u["id"].as_i64()).collect());
-    let t = Instant::now();
-    let counts = run(n, c, |i| {
+    let (counts, wall) = statuses(n, c, |i| {
         let (client, base, units) = (client.clone(), base.clone(), unit_ids.clone());
         async move {
             let phone = format!("098{:07}", i);
@@ -235,14 +193,12 @@ async fn main() {
         }
     })
     .await;
-    let wall = t.elapsed().as_secs_f64();
-    let (hwm, rss) = memory(pid);
     println!(
         "(b) {n} people register + log in + read /me, {c} in flight: {wall:.1} s, {:.0} people/s ({:.2} hash times per person), statuses {counts:?}",
         n as f64 / wall,
         wall * 1000.0 / hash_ms / n as f64
     );
-    println!("    server peak RSS {hwm:.1} MiB, RSS after {rss:.1} MiB");
+    print_memory(pid);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (hwm, rss) = memory(pid);
     println!("idle 2 s later: peak {hwm:.1} MiB, RSS {rss:.1} MiB (target: peak <= 150 MiB)");

@@ -1,7 +1,9 @@
-//! Schema migrations. One file a migration; a landed migration is never edited.
+//! Schema migrations. One file a migration; a landed migration is never edited (see
+//! `helpers` for the one exception: the shared statement builders).
 
 pub use sea_orm_migration::prelude::*;
 
+mod helpers;
 mod m20261128_000001_units_and_accounts;
 mod m20261128_000002_banks_attempts_courses;
 mod m20261128_000003_contests;

@@ -3,16 +3,18 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::helpers::{create_table, drop_tables, fk, index, unique};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.create_table(
+        create_table(
+            m,
             Table::create()
                 .table(QuestionBanks::Table)
-                .if_not_exists()
                 .col(pk_auto(QuestionBanks::Id))
                 .col(string_len(QuestionBanks::Slug, 64).unique_key())
                 .col(string_len(QuestionBanks::Title, 200))
@@ -22,27 +24,26 @@ impl MigrationTrait for Migration {
                 // cache is keyed by it.
                 .col(integer(QuestionBanks::Version).default(1))
                 .col(timestamp_with_time_zone(QuestionBanks::CreatedAt))
-                .col(timestamp_with_time_zone(QuestionBanks::UpdatedAt))
-                .to_owned(),
+                .col(timestamp_with_time_zone(QuestionBanks::UpdatedAt)),
         )
         .await?;
 
-        m.create_table(
+        create_table(
+            m,
             Table::create()
                 .table(Questions::Table)
-                .if_not_exists()
                 .col(pk_auto(Questions::Id))
                 .col(integer(Questions::BankId))
                 .col(string_len(Questions::Key, 64))
                 .col(integer_null(Questions::CurrentVersionId))
                 .col(timestamp_with_time_zone_null(Questions::RetiredAt))
                 .col(timestamp_with_time_zone(Questions::CreatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Questions::Table, Questions::BankId)
-                        .to(QuestionBanks::Table, QuestionBanks::Id),
-                )
-                .to_owned(),
+                .foreign_key(&mut fk(
+                    Questions::Table,
+                    Questions::BankId,
+                    QuestionBanks::Table,
+                    QuestionBanks::Id,
+                )),
         )
         .await?;
         unique(
@@ -53,10 +54,10 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
-        m.create_table(
+        create_table(
+            m,
             Table::create()
                 .table(QuestionVersions::Table)
-                .if_not_exists()
                 .col(pk_auto(QuestionVersions::Id))
                 .col(integer(QuestionVersions::QuestionId))
                 .col(integer(QuestionVersions::Version))
@@ -70,12 +71,12 @@ impl MigrationTrait for Migration {
                 .col(small_integer(QuestionVersions::Difficulty))
                 .col(string_len(QuestionVersions::ContentHash, 64))
                 .col(timestamp_with_time_zone(QuestionVersions::CreatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(QuestionVersions::Table, QuestionVersions::QuestionId)
-                        .to(Questions::Table, Questions::Id),
-                )
-                .to_owned(),
+                .foreign_key(&mut fk(
+                    QuestionVersions::Table,
+                    QuestionVersions::QuestionId,
+                    Questions::Table,
+                    Questions::Id,
+                )),
         )
         .await?;
         unique(
@@ -86,10 +87,10 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
-        m.create_table(
+        create_table(
+            m,
             Table::create()
                 .table(Quizzes::Table)
-                .if_not_exists()
                 .col(pk_auto(Quizzes::Id))
                 .col(string_len(Quizzes::Title, 200))
                 .col(string_len(Quizzes::Kind, 16))
@@ -100,15 +101,14 @@ impl MigrationTrait for Migration {
                 .col(integer(Quizzes::AttemptsAllowed))
                 .col(string_len(Quizzes::Review, 16))
                 .col(timestamp_with_time_zone(Quizzes::CreatedAt))
-                .col(timestamp_with_time_zone(Quizzes::UpdatedAt))
-                .to_owned(),
+                .col(timestamp_with_time_zone(Quizzes::UpdatedAt)),
         )
         .await?;
 
-        m.create_table(
+        create_table(
+            m,
             Table::create()
                 .table(Attempts::Table)
-                .if_not_exists()
                 .col(uuid(Attempts::Id).primary_key())
                 .col(integer(Attempts::QuizId))
                 .col(uuid(Attempts::UserId))
@@ -129,17 +129,18 @@ impl MigrationTrait for Migration {
                 .col(boolean_null(Attempts::Passed))
                 .col(string_len_null(Attempts::IdempotencyKey, 200))
                 .col(timestamp_with_time_zone(Attempts::UpdatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Attempts::Table, Attempts::QuizId)
-                        .to(Quizzes::Table, Quizzes::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Attempts::Table, Attempts::UserId)
-                        .to(Users::Table, Users::Id),
-                )
-                .to_owned(),
+                .foreign_key(&mut fk(
+                    Attempts::Table,
+                    Attempts::QuizId,
+                    Quizzes::Table,
+                    Quizzes::Id,
+                ))
+                .foreign_key(&mut fk(
+                    Attempts::Table,
+                    Attempts::UserId,
+                    Users::Table,
+                    Users::Id,
+                )),
         )
         .await?;
         // A double tap cannot make two attempts, and a race cannot exceed the cap.
@@ -159,10 +160,10 @@ impl MigrationTrait for Migration {
         .await?;
         index(m, "idx_attempts_quiz", Attempts::Table, &[Attempts::QuizId]).await?;
 
-        m.create_table(
+        create_table(
+            m,
             Table::create()
                 .table(Courses::Table)
-                .if_not_exists()
                 .col(pk_auto(Courses::Id))
                 .col(string_len(Courses::Slug, 64).unique_key())
                 .col(string_len(Courses::Title, 200))
@@ -174,19 +175,19 @@ impl MigrationTrait for Migration {
                 .col(uuid_null(Courses::CreatedBy))
                 .col(timestamp_with_time_zone(Courses::CreatedAt))
                 .col(timestamp_with_time_zone(Courses::UpdatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Courses::Table, Courses::FinalTestId)
-                        .to(Quizzes::Table, Quizzes::Id),
-                )
-                .to_owned(),
+                .foreign_key(&mut fk(
+                    Courses::Table,
+                    Courses::FinalTestId,
+                    Quizzes::Table,
+                    Quizzes::Id,
+                )),
         )
         .await?;
 
-        m.create_table(
+        create_table(
+            m,
             Table::create()
                 .table(Lessons::Table)
-                .if_not_exists()
                 .col(pk_auto(Lessons::Id))
                 .col(integer(Lessons::CourseId))
                 .col(string_len(Lessons::Slug, 64))
@@ -198,17 +199,18 @@ impl MigrationTrait for Migration {
                 .col(boolean(Lessons::Required).default(true))
                 .col(string_len_null(Lessons::EditableBy, 32))
                 .col(integer_null(Lessons::QuizId))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Lessons::Table, Lessons::CourseId)
-                        .to(Courses::Table, Courses::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Lessons::Table, Lessons::QuizId)
-                        .to(Quizzes::Table, Quizzes::Id),
-                )
-                .to_owned(),
+                .foreign_key(&mut fk(
+                    Lessons::Table,
+                    Lessons::CourseId,
+                    Courses::Table,
+                    Courses::Id,
+                ))
+                .foreign_key(&mut fk(
+                    Lessons::Table,
+                    Lessons::QuizId,
+                    Quizzes::Table,
+                    Quizzes::Id,
+                )),
         )
         .await?;
         unique(
@@ -219,10 +221,10 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
-        m.create_table(
+        create_table(
+            m,
             Table::create()
                 .table(LessonProgress::Table)
-                .if_not_exists()
                 .col(uuid(LessonProgress::UserId))
                 .col(integer(LessonProgress::LessonId))
                 .col(timestamp_with_time_zone(LessonProgress::CompletedAt))
@@ -232,24 +234,25 @@ impl MigrationTrait for Migration {
                         .col(LessonProgress::UserId)
                         .col(LessonProgress::LessonId),
                 )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(LessonProgress::Table, LessonProgress::LessonId)
-                        .to(Lessons::Table, Lessons::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(LessonProgress::Table, LessonProgress::UserId)
-                        .to(Users::Table, Users::Id),
-                )
-                .to_owned(),
+                .foreign_key(&mut fk(
+                    LessonProgress::Table,
+                    LessonProgress::LessonId,
+                    Lessons::Table,
+                    Lessons::Id,
+                ))
+                .foreign_key(&mut fk(
+                    LessonProgress::Table,
+                    LessonProgress::UserId,
+                    Users::Table,
+                    Users::Id,
+                )),
         )
         .await?;
 
-        m.create_table(
+        create_table(
+            m,
             Table::create()
                 .table(CourseCompletions::Table)
-                .if_not_exists()
                 .col(pk_auto(CourseCompletions::Id))
                 .col(uuid(CourseCompletions::UserId))
                 .col(integer(CourseCompletions::CourseId))
@@ -259,17 +262,18 @@ impl MigrationTrait for Migration {
                 .col(integer_null(CourseCompletions::UnitId))
                 .col(string_len_null(CourseCompletions::UnitName, 200))
                 .col(uuid_null(CourseCompletions::FinalAttemptId))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(CourseCompletions::Table, CourseCompletions::CourseId)
-                        .to(Courses::Table, Courses::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(CourseCompletions::Table, CourseCompletions::UserId)
-                        .to(Users::Table, Users::Id),
-                )
-                .to_owned(),
+                .foreign_key(&mut fk(
+                    CourseCompletions::Table,
+                    CourseCompletions::CourseId,
+                    Courses::Table,
+                    Courses::Id,
+                ))
+                .foreign_key(&mut fk(
+                    CourseCompletions::Table,
+                    CourseCompletions::UserId,
+                    Users::Table,
+                    Users::Id,
+                )),
         )
         .await?;
         unique(
@@ -280,16 +284,15 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
-        m.create_table(
+        create_table(
+            m,
             Table::create()
                 .table(Events::Table)
-                .if_not_exists()
                 .col(big_pk_auto(Events::Id))
                 .col(string_len(Events::Kind, 64))
                 .col(text(Events::Payload))
                 .col(timestamp_with_time_zone(Events::CreatedAt))
-                .col(timestamp_with_time_zone_null(Events::ProcessedAt))
-                .to_owned(),
+                .col(timestamp_with_time_zone_null(Events::ProcessedAt)),
         )
         .await?;
         index(
@@ -303,49 +306,23 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in [
-            Events::Table.into_iden(),
-            CourseCompletions::Table.into_iden(),
-            LessonProgress::Table.into_iden(),
-            Lessons::Table.into_iden(),
-            Courses::Table.into_iden(),
-            Attempts::Table.into_iden(),
-            Quizzes::Table.into_iden(),
-            QuestionVersions::Table.into_iden(),
-            Questions::Table.into_iden(),
-            QuestionBanks::Table.into_iden(),
-        ] {
-            m.drop_table(Table::drop().table(t).if_exists().to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            m,
+            vec![
+                Events::Table.into_iden(),
+                CourseCompletions::Table.into_iden(),
+                LessonProgress::Table.into_iden(),
+                Lessons::Table.into_iden(),
+                Courses::Table.into_iden(),
+                Attempts::Table.into_iden(),
+                Quizzes::Table.into_iden(),
+                QuestionVersions::Table.into_iden(),
+                Questions::Table.into_iden(),
+                QuestionBanks::Table.into_iden(),
+            ],
+        )
+        .await
     }
-}
-
-async fn index<T, C>(m: &SchemaManager<'_>, name: &str, table: T, cols: &[C]) -> Result<(), DbErr>
-where
-    T: IntoIden + Clone + 'static,
-    C: IntoIden + Clone + 'static,
-{
-    let mut stmt = Index::create();
-    stmt.name(name).table(table).if_not_exists();
-    for col in cols {
-        stmt.col(col.clone());
-    }
-    m.create_index(stmt.to_owned()).await
-}
-
-async fn unique<T, C>(m: &SchemaManager<'_>, name: &str, table: T, cols: &[C]) -> Result<(), DbErr>
-where
-    T: IntoIden + Clone + 'static,
-    C: IntoIden + Clone + 'static,
-{
-    let mut stmt = Index::create();
-    stmt.name(name).table(table).unique().if_not_exists();
-    for col in cols {
-        stmt.col(col.clone());
-    }
-    m.create_index(stmt.to_owned()).await
 }
 
 #[derive(DeriveIden, Clone, Copy)]

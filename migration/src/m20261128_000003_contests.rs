@@ -3,16 +3,18 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::helpers::{add_column, create_table, drop_column, drop_tables, fk, unique};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.create_table(
+        create_table(
+            m,
             Table::create()
                 .table(Contests::Table)
-                .if_not_exists()
                 .col(pk_auto(Contests::Id))
                 .col(string_len(Contests::Slug, 64).unique_key())
                 .col(string_len(Contests::Title, 200))
@@ -28,19 +30,19 @@ impl MigrationTrait for Migration {
                 .col(uuid_null(Contests::CreatedBy))
                 .col(timestamp_with_time_zone(Contests::CreatedAt))
                 .col(timestamp_with_time_zone(Contests::UpdatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Contests::Table, Contests::OwnerUnitId)
-                        .to(Units::Table, Units::Id),
-                )
-                .to_owned(),
+                .foreign_key(&mut fk(
+                    Contests::Table,
+                    Contests::OwnerUnitId,
+                    Units::Table,
+                    Units::Id,
+                )),
         )
         .await?;
 
-        m.create_table(
+        create_table(
+            m,
             Table::create()
                 .table(Rounds::Table)
-                .if_not_exists()
                 .col(pk_auto(Rounds::Id))
                 .col(integer(Rounds::ContestId))
                 .col(integer(Rounds::Number))
@@ -56,35 +58,32 @@ impl MigrationTrait for Migration {
                 .col(big_integer_null(Rounds::TrueFigure))
                 .col(timestamp_with_time_zone(Rounds::CreatedAt))
                 .col(timestamp_with_time_zone(Rounds::UpdatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Rounds::Table, Rounds::ContestId)
-                        .to(Contests::Table, Contests::Id),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Rounds::Table, Rounds::QuizId)
-                        .to(Quizzes::Table, Quizzes::Id),
-                )
-                .to_owned(),
+                .foreign_key(&mut fk(
+                    Rounds::Table,
+                    Rounds::ContestId,
+                    Contests::Table,
+                    Contests::Id,
+                ))
+                .foreign_key(&mut fk(
+                    Rounds::Table,
+                    Rounds::QuizId,
+                    Quizzes::Table,
+                    Quizzes::Id,
+                )),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("uq_rounds_contest_number")
-                .table(Rounds::Table)
-                .col(Rounds::ContestId)
-                .col(Rounds::Number)
-                .unique()
-                .if_not_exists()
-                .to_owned(),
+        unique(
+            m,
+            "uq_rounds_contest_number",
+            Rounds::Table,
+            &[Rounds::ContestId, Rounds::Number],
         )
         .await?;
 
-        m.create_table(
+        create_table(
+            m,
             Table::create()
                 .table(RoundResults::Table)
-                .if_not_exists()
                 .col(pk_auto(RoundResults::Id))
                 .col(integer(RoundResults::RoundId))
                 .col(integer(RoundResults::Rank))
@@ -102,78 +101,46 @@ impl MigrationTrait for Migration {
                 .col(integer(RoundResults::AttemptsUsed))
                 .col(timestamp_with_time_zone(RoundResults::SubmittedAt))
                 .col(string_len_null(RoundResults::Prize, 100))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(RoundResults::Table, RoundResults::RoundId)
-                        .to(Rounds::Table, Rounds::Id),
-                )
-                .to_owned(),
+                .foreign_key(&mut fk(
+                    RoundResults::Table,
+                    RoundResults::RoundId,
+                    Rounds::Table,
+                    Rounds::Id,
+                )),
         )
         .await?;
-        for (name, cols) in [
-            (
-                "uq_round_results_rank",
-                [RoundResults::RoundId, RoundResults::Rank],
-            ),
-            (
-                "uq_round_results_user",
-                [RoundResults::RoundId, RoundResults::UserId],
-            ),
-        ] {
-            m.create_index(
-                Index::create()
-                    .name(name)
-                    .table(RoundResults::Table)
-                    .col(cols[0])
-                    .col(cols[1])
-                    .unique()
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
-        }
+        unique(
+            m,
+            "uq_round_results_rank",
+            RoundResults::Table,
+            &[RoundResults::RoundId, RoundResults::Rank],
+        )
+        .await?;
+        unique(
+            m,
+            "uq_round_results_user",
+            RoundResults::Table,
+            &[RoundResults::RoundId, RoundResults::UserId],
+        )
+        .await?;
 
-        m.alter_table(
-            Table::alter()
-                .table(Attempts::Table)
-                .add_column(big_integer_null(Attempts::Prediction))
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Units::Table)
-                .add_column(integer_null(Units::MemberCount))
-                .to_owned(),
-        )
-        .await?;
+        add_column(m, Attempts::Table, big_integer_null(Attempts::Prediction)).await?;
+        add_column(m, Units::Table, integer_null(Units::MemberCount)).await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(
-            Table::alter()
-                .table(Units::Table)
-                .drop_column(Units::MemberCount)
-                .to_owned(),
+        drop_column(m, Units::Table, Units::MemberCount).await?;
+        drop_column(m, Attempts::Table, Attempts::Prediction).await?;
+        drop_tables(
+            m,
+            vec![
+                RoundResults::Table.into_iden(),
+                Rounds::Table.into_iden(),
+                Contests::Table.into_iden(),
+            ],
         )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Attempts::Table)
-                .drop_column(Attempts::Prediction)
-                .to_owned(),
-        )
-        .await?;
-        for t in [
-            RoundResults::Table.into_iden(),
-            Rounds::Table.into_iden(),
-            Contests::Table.into_iden(),
-        ] {
-            m.drop_table(Table::drop().table(t).if_exists().to_owned())
-                .await?;
-        }
-        Ok(())
+        .await
     }
 }
 

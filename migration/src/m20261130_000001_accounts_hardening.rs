@@ -4,102 +4,90 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::helpers::{add_column, create_table, drop_column, fk, index_unguarded};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Users::Table)
-                    .add_column(integer(Users::TokenGeneration).default(0))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(MembershipRequests::Table)
-                    .if_not_exists()
-                    .col(pk_auto(MembershipRequests::Id))
-                    .col(uuid(MembershipRequests::UserId))
-                    .col(integer_null(MembershipRequests::FromUnitId))
-                    // The receiving unit: its organizers (and those above) decide.
-                    .col(integer(MembershipRequests::UnitId))
-                    // JSON arrays of category codes.
-                    .col(text(MembershipRequests::AddCategories))
-                    .col(text(MembershipRequests::RemoveCategories))
-                    .col(date_null(MembershipRequests::AdmittedOn))
-                    .col(string_len(MembershipRequests::Status, 16))
-                    .col(text_null(MembershipRequests::Reason))
-                    .col(uuid_null(MembershipRequests::DecidedBy))
-                    .col(timestamp_with_time_zone(MembershipRequests::CreatedAt))
-                    .col(timestamp_with_time_zone_null(MembershipRequests::DecidedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(MembershipRequests::Table, MembershipRequests::UserId)
-                            .to(Users::Table, Users::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(MembershipRequests::Table, MembershipRequests::UnitId)
-                            .to(Units::Table, Units::Id),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_membership_requests_user")
-                    .table(MembershipRequests::Table)
-                    .col(MembershipRequests::UserId)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_membership_requests_unit_status")
-                    .table(MembershipRequests::Table)
-                    .col(MembershipRequests::UnitId)
-                    .col(MembershipRequests::Status)
-                    .to_owned(),
-            )
-            .await
+        add_column(
+            manager,
+            Users::Table,
+            integer(Users::TokenGeneration).default(0),
+        )
+        .await?;
+        create_table(
+            manager,
+            Table::create()
+                .table(MembershipRequests::Table)
+                .col(pk_auto(MembershipRequests::Id))
+                .col(uuid(MembershipRequests::UserId))
+                .col(integer_null(MembershipRequests::FromUnitId))
+                // The receiving unit: its organizers (and those above) decide.
+                .col(integer(MembershipRequests::UnitId))
+                // JSON arrays of category codes.
+                .col(text(MembershipRequests::AddCategories))
+                .col(text(MembershipRequests::RemoveCategories))
+                .col(date_null(MembershipRequests::AdmittedOn))
+                .col(string_len(MembershipRequests::Status, 16))
+                .col(text_null(MembershipRequests::Reason))
+                .col(uuid_null(MembershipRequests::DecidedBy))
+                .col(timestamp_with_time_zone(MembershipRequests::CreatedAt))
+                .col(timestamp_with_time_zone_null(MembershipRequests::DecidedAt))
+                .foreign_key(&mut fk(
+                    MembershipRequests::Table,
+                    MembershipRequests::UserId,
+                    Users::Table,
+                    Users::Id,
+                ))
+                .foreign_key(&mut fk(
+                    MembershipRequests::Table,
+                    MembershipRequests::UnitId,
+                    Units::Table,
+                    Units::Id,
+                )),
+        )
+        .await?;
+        index_unguarded(
+            manager,
+            "idx_membership_requests_user",
+            MembershipRequests::Table,
+            &[MembershipRequests::UserId],
+        )
+        .await?;
+        index_unguarded(
+            manager,
+            "idx_membership_requests_unit_status",
+            MembershipRequests::Table,
+            &[MembershipRequests::UnitId, MembershipRequests::Status],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(MembershipRequests::Table).to_owned())
             .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Users::Table)
-                    .drop_column(Users::TokenGeneration)
-                    .to_owned(),
-            )
-            .await
+        drop_column(manager, Users::Table, Users::TokenGeneration).await
     }
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Users {
     Table,
     Id,
     TokenGeneration,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Units {
     Table,
     Id,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum MembershipRequests {
     Table,
     Id,

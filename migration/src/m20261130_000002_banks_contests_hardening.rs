@@ -3,6 +3,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::helpers::{add_column, drop_column, drop_index, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -10,25 +12,17 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         // SQLite alters one column a statement.
-        m.alter_table(
-            Table::alter()
-                .table(QuestionBanks::Table)
-                .add_column(integer_null(QuestionBanks::UnitId))
-                .to_owned(),
+        add_column(m, QuestionBanks::Table, integer_null(QuestionBanks::UnitId)).await?;
+        add_column(
+            m,
+            QuestionBanks::Table,
+            string_len_null(QuestionBanks::Purpose, 16),
         )
         .await?;
-        m.alter_table(
-            Table::alter()
-                .table(QuestionBanks::Table)
-                .add_column(string_len_null(QuestionBanks::Purpose, 16))
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Attempts::Table)
-                .add_column(boolean(Attempts::Practice).default(false))
-                .to_owned(),
+        add_column(
+            m,
+            Attempts::Table,
+            boolean(Attempts::Practice).default(false),
         )
         .await?;
         let db = m.get_connection();
@@ -53,47 +47,21 @@ impl MigrationTrait for Migration {
               AND quizzes.draw_rules LIKE '%\"bank\":\"' || question_banks.slug || '\"%')",
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_question_banks_unit")
-                .table(QuestionBanks::Table)
-                .col(QuestionBanks::UnitId)
-                .if_not_exists()
-                .to_owned(),
+        index(
+            m,
+            "ix_question_banks_unit",
+            QuestionBanks::Table,
+            &[QuestionBanks::UnitId],
         )
         .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(
-            Index::drop()
-                .name("ix_question_banks_unit")
-                .table(QuestionBanks::Table)
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Attempts::Table)
-                .drop_column(Attempts::Practice)
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(QuestionBanks::Table)
-                .drop_column(QuestionBanks::Purpose)
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(QuestionBanks::Table)
-                .drop_column(QuestionBanks::UnitId)
-                .to_owned(),
-        )
-        .await
+        drop_index(m, "ix_question_banks_unit", QuestionBanks::Table).await?;
+        drop_column(m, Attempts::Table, Attempts::Practice).await?;
+        drop_column(m, QuestionBanks::Table, QuestionBanks::Purpose).await?;
+        drop_column(m, QuestionBanks::Table, QuestionBanks::UnitId).await
     }
 }
 

@@ -3,6 +3,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::helpers::{add_column, drop_column, drop_index, index_unguarded};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -10,45 +12,30 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         // Attempts that ended before this column existed had their effects run (or lost).
-        m.alter_table(
-            Table::alter()
-                .table(Attempts::Table)
-                .add_column(boolean(Attempts::EffectsPending).default(false))
-                .to_owned(),
+        add_column(
+            m,
+            Attempts::Table,
+            boolean(Attempts::EffectsPending).default(false),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("idx_attempts_effects_pending")
-                .table(Attempts::Table)
-                .col(Attempts::EffectsPending)
-                .col(Attempts::UpdatedAt)
-                .to_owned(),
+        index_unguarded(
+            m,
+            "idx_attempts_effects_pending",
+            Attempts::Table,
+            &[Attempts::EffectsPending, Attempts::UpdatedAt],
         )
         .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(
-            Index::drop()
-                .name("idx_attempts_effects_pending")
-                .table(Attempts::Table)
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Attempts::Table)
-                .drop_column(Attempts::EffectsPending)
-                .to_owned(),
-        )
-        .await?;
+        drop_index(m, "idx_attempts_effects_pending", Attempts::Table).await?;
+        drop_column(m, Attempts::Table, Attempts::EffectsPending).await?;
         Ok(())
     }
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Attempts {
     Table,
     EffectsPending,

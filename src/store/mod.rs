@@ -86,15 +86,20 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
     })
 }
 
-/// The URL without its password, for logs.
+/// The URL without its password, for logs. A URL that does not parse is not echoed past its
+/// scheme when it might hold credentials: a log line must never carry a password.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            let user = creds.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_owned(),
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => match parsed.set_password(Some("***")) {
+            Ok(()) => parsed.to_string(),
+            Err(()) => format!("{}://***", parsed.scheme()),
+        },
+        Ok(_) => url.to_owned(),
+        Err(_) if url.contains('@') => match url.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://***"),
+            None => "***".to_owned(),
+        },
+        Err(_) => url.to_owned(),
     }
 }
 
@@ -109,6 +114,31 @@ mod tests {
         assert_eq!(
             super::redact("sqlite://./data/soiduong.db"),
             "sqlite://./data/soiduong.db"
+        );
+        assert_eq!(super::redact("sqlite::memory:"), "sqlite::memory:");
+    }
+
+    #[test]
+    fn an_encoded_at_sign_in_the_password_is_hidden_with_it() {
+        assert_eq!(
+            super::redact("postgres://app:p%40ss%3Aw0rd@db.internal:5432/sd?sslmode=require"),
+            "postgres://app:***@db.internal:5432/sd?sslmode=require"
+        );
+        assert_eq!(
+            super::redact("redis://:s%40cret@cache:6379/0"),
+            "redis://:***@cache:6379/0"
+        );
+    }
+
+    #[test]
+    fn a_url_without_a_password_is_left_as_it_is() {
+        assert_eq!(
+            super::redact("postgres://app@db:5432/sd"),
+            "postgres://app@db:5432/sd"
+        );
+        assert_eq!(
+            super::redact("redis://127.0.0.1:6379"),
+            "redis://127.0.0.1:6379"
         );
     }
 }
