@@ -122,32 +122,45 @@ pub struct SeedReport {
 }
 
 async fn ensure(
-    state: &AppState,
+    tx: &store::Tx,
+    now: chrono::DateTime<chrono::Utc>,
     parent: Option<&entity::units::Model>,
     name: &str,
     kind: UnitKind,
     report: &mut SeedReport,
 ) -> ApiResult<entity::units::Model> {
-    if let Some(existing) =
-        store::units::find_child_by_name(&state.db, parent.map(|p| p.id), name).await?
+    if let Some(existing) = store::units::find_child_by_name(tx, parent.map(|p| p.id), name).await?
     {
         report.units_present += 1;
         return Ok(existing);
     }
     report.units_added += 1;
-    store::units::insert(&state.db, parent, name, kind, state.clock.now()).await
+    store::units::insert(tx, parent, name, kind, now).await
 }
 
 /// Loads the demo content that is missing; leaves what is there.
 pub async fn seed_demo(state: &AppState) -> ApiResult<SeedReport> {
     let mut report = SeedReport::default();
-    let province = ensure(state, None, PROVINCE, UnitKind::Province, &mut report).await?;
+    let now = state.clock.now();
+    // One transaction: a unit's row and its path are two statements, and a tree seeded half
+    // way would be seeded no further (the next start sees units and skips seeding).
+    let tx = store::begin(&state.db).await?;
+    let province = ensure(&tx, now, None, PROVINCE, UnitKind::Province, &mut report).await?;
     for (district_name, grassroots) in DISTRICTS {
-        let district = ensure(state, Some(&province), district_name, District, &mut report).await?;
+        let district = ensure(
+            &tx,
+            now,
+            Some(&province),
+            district_name,
+            District,
+            &mut report,
+        )
+        .await?;
         for (name, kind) in *grassroots {
-            ensure(state, Some(&district), name, *kind, &mut report).await?;
+            ensure(&tx, now, Some(&district), name, *kind, &mut report).await?;
         }
     }
+    tx.commit().await?;
     Ok(report)
 }
 

@@ -434,3 +434,14 @@ impl Drop for OwnRedis {
         self.stop();
     }
 }
+
+/// A Redis connection and a fresh key prefix for a driver suite (leaderboards, limiters), when
+/// `TEST_REDIS_URL` is set; each suite runs on the in-memory driver as well.
+pub async fn test_redis() -> Option<(redis::aio::ConnectionManager, String)> {
+    let url = std::env::var("TEST_REDIS_URL").ok()?;
+    let client = redis::Client::open(url).expect("TEST_REDIS_URL is not a Redis URL");
+    let conn = redis::aio::ConnectionManager::new(client)
+        .await
+        .expect("TEST_REDIS_URL does not answer");
+    Some((conn, format!("test:{}:", Uuid::new_v4().simple())))
+}

@@ -8,18 +8,8 @@ use uuid::Uuid;
 async fn drivers() -> Vec<(&'static str, Arc<dyn Leaderboard>)> {
     let mut drivers: Vec<(&'static str, Arc<dyn Leaderboard>)> =
         vec![("memory", Arc::new(MemoryBoards::new()))];
-    if let Ok(url) = std::env::var("TEST_REDIS_URL") {
-        let client = redis::Client::open(url).unwrap();
-        let conn = redis::aio::ConnectionManager::new(client)
-            .await
-            .expect("TEST_REDIS_URL does not answer");
-        drivers.push((
-            "redis",
-            Arc::new(RedisBoards::new(
-                conn,
-                format!("test:{}:", Uuid::new_v4().simple()),
-            )),
-        ));
+    if let Some((conn, prefix)) = crate::helpers::test_redis().await {
+        drivers.push(("redis", Arc::new(RedisBoards::new(conn, prefix))));
     }
     drivers
 }

@@ -3,23 +3,12 @@
 use std::{sync::Arc, time::Duration};
 
 use soiduong::limiter::{Limiter, MemoryLimiter, RedisLimiter};
-use uuid::Uuid;
 
 async fn drivers() -> Vec<(&'static str, Arc<dyn Limiter>)> {
     let mut drivers: Vec<(&'static str, Arc<dyn Limiter>)> =
         vec![("memory", Arc::new(MemoryLimiter::new()))];
-    if let Ok(url) = std::env::var("TEST_REDIS_URL") {
-        let client = redis::Client::open(url).unwrap();
-        let conn = redis::aio::ConnectionManager::new(client)
-            .await
-            .expect("TEST_REDIS_URL does not answer");
-        drivers.push((
-            "redis",
-            Arc::new(RedisLimiter::new(
-                conn,
-                format!("test:{}:", Uuid::new_v4().simple()),
-            )),
-        ));
+    if let Some((conn, prefix)) = crate::helpers::test_redis().await {
+        drivers.push(("redis", Arc::new(RedisLimiter::new(conn, prefix))));
     }
     drivers
 }

@@ -103,7 +103,7 @@ pub async fn export_rows(
     let c = store::contests::contest(&state.db, r.contest_id)
         .await?
         .ok_or_else(|| ApiError::from(Code::ContestNotFound))?;
-    let actor = Caller::load(&state.db, auth.id).await?;
+    let actor = Caller::cached(state, auth.id).await?;
     let owner = store::units::find(&state.db, c.owner_unit_id).await?;
     let runs_contest = owner.as_ref().is_some_and(|u| actor.may_act_within(u));
     actor.require(runs_contest)?;
