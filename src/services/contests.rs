@@ -5,15 +5,15 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{attempts, contests, quizzes, round_results, rounds};
+use futures_util::future::BoxFuture;
 use sea_orm::ActiveValue::Set;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    access,
-    attempts::{self as engine, AttemptView, StartRules},
-    banks, boards,
+    access, banks, boards,
+    engine::{self, AttemptView, Completion, StartRules},
 };
 use crate::{
     auth::{AuthUser, Caller},
@@ -26,7 +26,7 @@ use crate::{
     },
     error::{ApiError, ApiResult, Code},
     state::AppState,
-    store,
+    store::{self, Tx},
 };
 
 /// The kind of quiz a round owns.
@@ -583,6 +583,7 @@ pub async fn start(
     }
     engine::start_quiz(
         state,
+        &RoundEnd(state),
         auth,
         &quiz,
         StartRules {
@@ -593,6 +594,38 @@ pub async fn start(
         },
     )
     .await
+}
+
+/// What the end of an attempt in a round means: nothing more in the database (the attempt
+/// row is the record), then the board, after the commit.
+pub struct RoundEnd<'s>(pub &'s AppState);
+
+impl Completion for RoundEnd<'_> {
+    fn records(&self, _: &quizzes::Model) -> bool {
+        false
+    }
+
+    fn record<'a>(
+        &'a self,
+        _: &'a Tx,
+        _: &'a attempts::Model,
+        _: &'a quizzes::Model,
+    ) -> BoxFuture<'a, ApiResult<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Practice attempts never go on a board.
+    fn follows(&self, _: &quizzes::Model, attempt: &attempts::Model) -> bool {
+        !attempt.practice
+    }
+
+    fn after<'a>(
+        &'a self,
+        attempt: &'a attempts::Model,
+        quiz: &'a quizzes::Model,
+    ) -> BoxFuture<'a, ApiResult<()>> {
+        Box::pin(on_attempt_finished(self.0, attempt, quiz))
+    }
 }
 
 /// After an attempt in a round ends: the board keeps the participant's best (`ZADD … GT`).
@@ -669,7 +702,7 @@ pub async fn finalise(state: &AppState, round_id: i32) -> ApiResult<bool> {
         .await?
         .ok_or_else(round_not_found)?;
     for open in store::attempts::open_of_quiz(&state.db, quiz.id).await? {
-        engine::close_expired(state, open, &quiz).await?;
+        engine::close_expired(state, &RoundEnd(state), open, &quiz).await?;
     }
     let mut by_user: HashMap<Uuid, Vec<Entry>> = HashMap::new();
     let mut attempt_of: HashMap<(Uuid, DateTime<Utc>), Uuid> = HashMap::new();

@@ -18,7 +18,7 @@ use crate::{
     },
     error::{ApiError, ApiResult, Code},
     state::AppState,
-    store,
+    store::{self, Tx},
 };
 
 fn audience_of(c: &courses::Model) -> Audience {
@@ -290,15 +290,21 @@ pub async fn complete_lesson(state: &AppState, auth: AuthUser, id: i32) -> ApiRe
     if l.quiz_id.is_some() {
         return Err(ApiError::from(Code::QuizRequired));
     }
-    store::courses::complete_lesson(&state.db, auth.id, l.id, None, state.clock.now()).await?;
-    check_completion(state, auth.id, &c, &p).await?;
+    let (now, unit) = (state.clock.now(), p.unit_id.zip(p.unit_name.clone()));
+    let tx = store::begin(&state.db).await?;
+    store::courses::complete_lesson(&tx, auth.id, l.id, None, now).await?;
+    check_completion(&tx, now, auth.id, &c, unit).await?;
+    tx.commit().await?;
     progress(state, auth, c.id).await
 }
 
-/// Called once when an attempt ends (submitted or closed at its deadline): a passed lesson
-/// quiz completes its lesson, and either may complete the course.
+/// Called once when an attempt ends (submitted or closed at its deadline), inside the
+/// transaction that ends it: a passed lesson quiz completes its lesson, and either may
+/// complete the course. Everything is read and written through `tx`, so the grade and these
+/// records commit together.
 pub async fn on_attempt_finished(
     state: &AppState,
+    tx: &Tx,
     attempt: &attempts::Model,
     quiz: &quizzes::Model,
 ) -> ApiResult<()> {
@@ -308,41 +314,45 @@ pub async fn on_attempt_finished(
     let Some(course_id) = quiz.course_id else {
         return Ok(());
     };
-    if let Some(l) = store::courses::lesson_by_quiz(&state.db, quiz.id).await? {
-        store::courses::complete_lesson(
-            &state.db,
-            attempt.user_id,
-            l.id,
-            Some(attempt.id),
-            state.clock.now(),
-        )
-        .await?;
+    let now = state.clock.now();
+    if let Some(l) = store::courses::lesson_by_quiz(tx, quiz.id).await? {
+        store::courses::complete_lesson(tx, attempt.user_id, l.id, Some(attempt.id), now).await?;
     }
-    let Some(c) = store::courses::find(&state.db, course_id).await? else {
+    let Some(c) = store::courses::find(tx, course_id).await? else {
         return Ok(());
     };
-    let p = Caller::load(&state.db, attempt.user_id).await?;
-    check_completion(state, attempt.user_id, &c, &p).await
+    // The unit at this moment, kept on the completion.
+    let unit = match store::users::find(tx, attempt.user_id)
+        .await?
+        .and_then(|u| u.unit_id)
+    {
+        Some(id) => store::units::find(tx, id).await?.map(|u| (u.id, u.name)),
+        None => None,
+    };
+    check_completion(tx, now, attempt.user_id, &c, unit).await
 }
 
+/// Records the course's completion when every required lesson (and the final test) is done,
+/// through the use case's transaction.
 async fn check_completion(
-    state: &AppState,
+    db: &Tx,
+    now: DateTime<Utc>,
     user: Uuid,
     c: &courses::Model,
-    p: &Caller,
+    unit: Option<(i32, String)>,
 ) -> ApiResult<()> {
-    let lessons = store::courses::lessons_of(&state.db, c.id).await?;
+    let lessons = store::courses::lessons_of(db, c.id).await?;
     let required: Vec<i32> = lessons
         .iter()
         .filter(|l| l.required)
         .map(|l| l.id)
         .collect();
-    let done = store::courses::progress_of(&state.db, user, &required).await?;
+    let done = store::courses::progress_of(db, user, &required).await?;
     if done.len() < required.len() {
         return Ok(());
     }
     let final_attempt = match c.final_test_id {
-        Some(q) => match store::attempts::of_user(&state.db, user, q)
+        Some(q) => match store::attempts::of_user(db, user, q)
             .await?
             .into_iter()
             .find(|a| a.passed == Some(true))
@@ -352,17 +362,7 @@ async fn check_completion(
         },
         None => None,
     };
-    let unit = p.unit_id.zip(p.unit_name.clone());
-    if store::courses::record_completion(
-        &state.db,
-        user,
-        c.id,
-        unit,
-        final_attempt,
-        state.clock.now(),
-    )
-    .await?
-    {
+    if store::courses::record_completion(db, user, c.id, unit, final_attempt, now).await? {
         tracing::info!(user_id = %user, course_id = c.id, "course completed");
     }
     Ok(())

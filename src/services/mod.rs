@@ -7,6 +7,7 @@ pub mod banks;
 pub mod boards;
 pub mod contests;
 pub mod courses;
+pub mod engine;
 pub mod imports;
 pub mod membership;
 pub mod pool;

@@ -8,14 +8,40 @@ use std::{
     sync::{Arc, RwLock},
 };
 
+use chrono::{DateTime, Utc};
+use entity::quizzes;
+use moka::sync::Cache;
+use uuid::Uuid;
+
 use crate::{
     domain::{
         banks::{OptionDef, QuestionKind},
-        paper::{PoolEntry, Pools},
+        paper::{PaperItem, PoolEntry, Pools},
     },
     error::ApiResult,
     store::{self, Db},
 };
+
+/// What never changes about an attempt once started: whose it is, its deadline and its
+/// paper. Held so that a save checks the answers against the paper without reading the row.
+#[derive(Debug)]
+pub struct Paper {
+    pub user_id: Uuid,
+    pub quiz_id: i32,
+    pub deadline: DateTime<Utc>,
+    pub items: Vec<PaperItem>,
+}
+
+/// Papers of attempts under way: an attempt lasts at most the longest time limit (10 hours).
+const PAPERS: u64 = 20_000;
+const PAPER_IDLE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Quizzes are read on every submit and save that closes; a round's quiz is frozen once the
+/// round opens, a course quiz changes only with a course import. A few seconds of staleness
+/// in another instance is the price of no read per request (this process forgets at once,
+/// see [`QuestionCache::forget_quiz`]).
+const QUIZZES: u64 = 2_000;
+const QUIZ_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// One question version, decoded.
 #[derive(Debug, Clone)]
@@ -54,15 +80,62 @@ impl Version {
 /// A bank's pool at one bank version.
 type VersionedPool = (i32, Arc<Vec<PoolEntry>>);
 
-#[derive(Default)]
 pub struct QuestionCache {
     versions: RwLock<HashMap<i32, Arc<Version>>>,
     pools: RwLock<HashMap<String, VersionedPool>>,
+    papers: Cache<Uuid, Arc<Paper>>,
+    quizzes: Cache<i32, Arc<quizzes::Model>>,
+}
+
+impl Default for QuestionCache {
+    fn default() -> Self {
+        Self {
+            versions: RwLock::default(),
+            pools: RwLock::default(),
+            papers: Cache::builder()
+                .max_capacity(PAPERS)
+                .time_to_idle(PAPER_IDLE)
+                .build(),
+            quizzes: Cache::builder()
+                .max_capacity(QUIZZES)
+                .time_to_live(QUIZ_TTL)
+                .build(),
+        }
+    }
 }
 
 impl QuestionCache {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The paper of an attempt under way, when this process has seen it.
+    pub fn paper(&self, attempt: Uuid) -> Option<Arc<Paper>> {
+        self.papers.get(&attempt)
+    }
+
+    pub fn remember_paper(&self, attempt: Uuid, paper: Paper) -> Arc<Paper> {
+        let paper = Arc::new(paper);
+        self.papers.insert(attempt, paper.clone());
+        paper
+    }
+
+    /// The quiz, from memory or (at most every few seconds) the database.
+    pub async fn quiz(&self, db: &Db, id: i32) -> ApiResult<Option<Arc<quizzes::Model>>> {
+        if let Some(q) = self.quizzes.get(&id) {
+            return Ok(Some(q));
+        }
+        let Some(q) = store::courses::quiz(db, id).await? else {
+            return Ok(None);
+        };
+        let q = Arc::new(q);
+        self.quizzes.insert(id, q.clone());
+        Ok(Some(q))
+    }
+
+    /// Forgets a quiz that changed.
+    pub fn forget_quiz(&self, id: i32) {
+        self.quizzes.invalidate(&id);
     }
 
     /// The pools of the named banks at their current versions (missing banks are absent).

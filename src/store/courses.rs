@@ -232,7 +232,7 @@ pub async fn progress_of(
 
 /// Marks a lesson done (once; later calls keep the first time).
 pub async fn complete_lesson(
-    db: &Db,
+    db: &impl ConnectionTrait,
     user: Uuid,
     lesson_id: i32,
     attempt: Option<Uuid>,
@@ -280,10 +280,10 @@ pub async fn completion(
 }
 
 /// Records a completion with the unit at that moment and leaves a `course_completed` event
-/// for the certificates to pick up, in one transaction. Returns false when it was recorded
-/// before.
+/// for the certificates to pick up, in one transaction (a savepoint in the caller's `db`, so a
+/// lost race does not abort it). Returns false when it was recorded before.
 pub async fn record_completion(
-    db: &Db,
+    db: &super::Tx,
     user: Uuid,
     course_id: i32,
     unit: Option<(i32, String)>,
