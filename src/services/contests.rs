@@ -273,6 +273,7 @@ pub async fn change(
     }
     row.updated_at = Set(state.clock.now());
     let c = store::contests::update_contest(&state.db, row).await?;
+    state.questions.forget_rounds(None);
     view(state, actor.id, c).await
 }
 
@@ -420,6 +421,8 @@ pub async fn change_round(
     }
     row.updated_at = Set(now);
     let r = store::contests::update_round(&state.db, row).await?;
+    state.questions.forget_rounds(Some(r.id));
+    state.questions.forget_quiz(r.quiz_id);
     round_view(state, actor.id, r, now).await
 }
 
@@ -551,23 +554,25 @@ pub async fn start(
     auth: AuthUser,
     round_id: i32,
 ) -> ApiResult<(AttemptView, bool)> {
-    let r = store::contests::round(&state.db, round_id)
+    let facts = state
+        .questions
+        .round(&state.db, round_id)
         .await?
         .ok_or_else(round_not_found)?;
-    let c = store::contests::contest(&state.db, r.contest_id)
-        .await?
-        .ok_or_else(round_not_found)?;
+    let (r, c) = (&facts.0, &facts.1);
     let p = person(state, auth).await?;
-    let quiz = store::courses::quiz(&state.db, r.quiz_id)
+    let quiz = state
+        .questions
+        .quiz(&state.db, r.quiz_id)
         .await?
         .ok_or_else(round_not_found)?;
-    let practice = insider(state, &p.actor, &c, &quiz).await?;
-    let admitted = practice || access::admits(state, &p.actor, &audience_of(&c)).await?;
+    let practice = insider(state, &p.actor, c, &quiz).await?;
+    let admitted = practice || access::admits(state, &p.actor, &audience_of(c)).await?;
     if !admitted {
         return Err(ApiError::from(Code::NotInAudience));
     }
     let now = state.clock.now();
-    if state_of(&r, now) != "open" {
+    if state_of(r, now) != "open" {
         return Err(Code::RoundNotOpen.with(format!(
             "Vòng thi chưa mở hoặc đã đóng (mở từ {} đến {}, giờ Việt Nam)",
             r.opens_at
@@ -639,12 +644,10 @@ pub async fn on_attempt_finished(
     if a.practice {
         return Ok(());
     }
-    let Some(r) = store::contests::round_by_quiz(&state.db, quiz.id).await? else {
+    let Some(facts) = state.questions.round_of_quiz(&state.db, quiz.id).await? else {
         return Ok(());
     };
-    let Some(c) = store::contests::contest(&state.db, r.contest_id).await? else {
-        return Ok(());
-    };
+    let (r, c) = (&facts.0, &facts.1);
     let score = boards::live_score(
         ranking_of(&c).time_mode,
         a.correct,

@@ -29,7 +29,7 @@ use crate::{
     state::AppState,
     store::{
         self, Tx,
-        attempts::{AnswerPatch, Finish, NewAttempt, Started},
+        attempts::{AnswerPatch, AttemptState, ClosedBy, Finish, NewAttempt, Started},
     },
 };
 
@@ -167,7 +167,7 @@ fn not_found() -> ApiError {
 }
 
 fn open(a: &attempts::Model) -> bool {
-    a.state == store::attempts::OPEN
+    a.state == AttemptState::Open.as_str()
 }
 
 /// The quiz, held in memory for a few seconds (see `pool::QuestionCache::quiz`).
@@ -486,8 +486,8 @@ pub async fn submit(
         }
         let (grade, passed) = grade(state, &attempt, &quiz).await?;
         let finish = Finish {
-            state: store::attempts::SUBMITTED,
-            closed_by: "submit",
+            state: AttemptState::Submitted,
+            closed_by: ClosedBy::Submit,
             at: now,
             correct: grade.correct as i32,
             passed,
@@ -567,7 +567,7 @@ async fn repeat_or_conflict(
             }
             view(state, attempt, quiz, now).await
         }
-        _ if attempt.closed_by.as_deref() == Some("deadline") => Err(closed()),
+        _ if attempt.closed_by.as_deref() == Some(ClosedBy::Deadline.as_str()) => Err(closed()),
         _ => Err(ApiError::from(Code::AlreadySubmitted)),
     }
 }
@@ -600,8 +600,8 @@ pub async fn close_expired(
     for _ in 0..3 {
         let (grade, passed) = grade(state, &attempt, quiz).await?;
         let finish = Finish {
-            state: store::attempts::CLOSED,
-            closed_by: "deadline",
+            state: AttemptState::Closed,
+            closed_by: ClosedBy::Deadline,
             at: attempt.deadline,
             correct: grade.correct as i32,
             passed,
@@ -708,7 +708,7 @@ async fn view(
         attempt_id: a.id,
         quiz_id: a.quiz_id,
         attempt_no: a.attempt_no,
-        state: a.state,
+        state: AttemptState::of(&a)?.as_str().to_owned(),
         started_at: a.started_at,
         deadline: a.deadline,
         server_now: now,

@@ -9,7 +9,7 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use entity::quizzes;
+use entity::{contests, quizzes, rounds};
 use moka::sync::Cache;
 use uuid::Uuid;
 
@@ -42,6 +42,9 @@ const PAPER_IDLE: std::time::Duration = std::time::Duration::from_secs(3600);
 /// see [`QuestionCache::forget_quiz`]).
 const QUIZZES: u64 = 2_000;
 const QUIZ_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A round and its contest, as a start and a submit need them.
+pub type RoundFacts = Arc<(rounds::Model, contests::Model)>;
 
 /// One question version, decoded.
 #[derive(Debug, Clone)]
@@ -85,6 +88,9 @@ pub struct QuestionCache {
     pools: RwLock<HashMap<String, VersionedPool>>,
     papers: Cache<Uuid, Arc<Paper>>,
     quizzes: Cache<i32, Arc<quizzes::Model>>,
+    /// By round id, and the round id of a round's quiz; held like quizzes.
+    rounds: Cache<i32, RoundFacts>,
+    round_of_quiz: Cache<i32, i32>,
 }
 
 impl Default for QuestionCache {
@@ -100,6 +106,11 @@ impl Default for QuestionCache {
                 .max_capacity(QUIZZES)
                 .time_to_live(QUIZ_TTL)
                 .build(),
+            rounds: Cache::builder()
+                .max_capacity(QUIZZES)
+                .time_to_live(QUIZ_TTL)
+                .build(),
+            round_of_quiz: Cache::builder().max_capacity(QUIZZES).build(),
         }
     }
 }
@@ -136,6 +147,43 @@ impl QuestionCache {
     /// Forgets a quiz that changed.
     pub fn forget_quiz(&self, id: i32) {
         self.quizzes.invalidate(&id);
+    }
+
+    /// A round with its contest, from memory or (at most every few seconds) the database.
+    pub async fn round(&self, db: &Db, id: i32) -> ApiResult<Option<RoundFacts>> {
+        if let Some(hit) = self.rounds.get(&id) {
+            return Ok(Some(hit));
+        }
+        let Some(r) = store::contests::round(db, id).await? else {
+            return Ok(None);
+        };
+        let Some(c) = store::contests::contest(db, r.contest_id).await? else {
+            return Ok(None);
+        };
+        self.round_of_quiz.insert(r.quiz_id, r.id);
+        let facts = Arc::new((r, c));
+        self.rounds.insert(id, facts.clone());
+        Ok(Some(facts))
+    }
+
+    /// The round whose quiz this is, with its contest.
+    pub async fn round_of_quiz(&self, db: &Db, quiz: i32) -> ApiResult<Option<RoundFacts>> {
+        let id = match self.round_of_quiz.get(&quiz) {
+            Some(id) => id,
+            None => match store::contests::round_by_quiz(db, quiz).await? {
+                Some(r) => r.id,
+                None => return Ok(None),
+            },
+        };
+        self.round(db, id).await
+    }
+
+    /// Forgets a round (or every round of a contest, `None`) that changed.
+    pub fn forget_rounds(&self, round: Option<i32>) {
+        match round {
+            Some(id) => self.rounds.invalidate(&id),
+            None => self.rounds.invalidate_all(),
+        }
     }
 
     /// The pools of the named banks at their current versions (missing banks are absent).

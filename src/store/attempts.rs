@@ -16,9 +16,59 @@ use crate::{
     error::ApiResult,
 };
 
-pub const OPEN: &str = "open";
-pub const SUBMITTED: &str = "submitted";
-pub const CLOSED: &str = "closed";
+/// Where an attempt is: taking saves, or ended (by its owner, or at its deadline).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptState {
+    Open,
+    Submitted,
+    Closed,
+}
+
+impl AttemptState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptState::Open => "open",
+            AttemptState::Submitted => "submitted",
+            AttemptState::Closed => "closed",
+        }
+    }
+
+    /// The state of a stored attempt. Fails (naming the column) on a value this code does not
+    /// know, rather than guessing whether it is open.
+    pub fn of(a: &attempts::Model) -> ApiResult<AttemptState> {
+        Ok(match a.state.as_str() {
+            "open" => AttemptState::Open,
+            "submitted" => AttemptState::Submitted,
+            "closed" => AttemptState::Closed,
+            other => {
+                return Err(sea_orm::DbErr::Type(format!(
+                    "attempts.state holds an unknown value: {other}"
+                ))
+                .into());
+            }
+        })
+    }
+}
+
+/// Who ended an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClosedBy {
+    /// The participant submitted.
+    Submit,
+    /// Closed at (or after) the deadline with what was saved.
+    Deadline,
+}
+
+impl ClosedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClosedBy::Submit => "submit",
+            ClosedBy::Deadline => "deadline",
+        }
+    }
+}
+
+const OPEN: &str = "open";
 
 pub async fn find(db: &impl Conn, id: Uuid) -> ApiResult<Option<attempts::Model>> {
     Ok(attempts::Entity::find_by_id(id).one(db).await?)
@@ -166,8 +216,8 @@ pub async fn save_answers(
 }
 
 pub struct Finish {
-    pub state: &'static str,
-    pub closed_by: &'static str,
+    pub state: AttemptState,
+    pub closed_by: ClosedBy,
     pub at: DateTime<Utc>,
     pub correct: i32,
     pub passed: bool,
@@ -187,8 +237,11 @@ pub struct Finish {
 /// is retried until done (see [`effects_done`]).
 pub async fn finish(db: &impl Conn, id: Uuid, f: Finish) -> ApiResult<Option<attempts::Model>> {
     let rows = attempts::Entity::update_many()
-        .col_expr(attempts::Column::State, Expr::value(f.state))
-        .col_expr(attempts::Column::ClosedBy, Expr::value(f.closed_by))
+        .col_expr(attempts::Column::State, Expr::value(f.state.as_str()))
+        .col_expr(
+            attempts::Column::ClosedBy,
+            Expr::value(f.closed_by.as_str()),
+        )
         .col_expr(attempts::Column::SubmittedAt, Expr::value(f.at))
         .col_expr(attempts::Column::Correct, Expr::value(f.correct))
         .col_expr(attempts::Column::Passed, Expr::value(f.passed))
