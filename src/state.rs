@@ -15,8 +15,8 @@ use crate::{
     leaderboard::{Leaderboard, MemoryBoards, RedisBoards},
     limiter::{Limiter, MemoryLimiter, RedisLimiter},
     services::{
-        boards::{BoardCounts, NameCache, RoundCache, StaleBoards},
-        pool::QuestionCache,
+        boards::StaleBoards,
+        caches::{BoardCounts, NameCache, QuestionCache, RoundCache},
     },
     store::{self, Db},
 };

@@ -8,6 +8,7 @@ pub mod paper;
 pub mod person;
 pub mod phone;
 pub mod ranking;
+pub mod round;
 pub mod text;
 pub mod time;
 pub mod unit;

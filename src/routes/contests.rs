@@ -243,7 +243,7 @@ async fn unit_leaderboard(
     q: web::Query<UnitQuery>,
 ) -> ApiResult<web::Json<UnitBoard>> {
     Ok(web::Json(
-        boards::unit_board(&state, user, id.into_inner(), q.round_id, q.level).await?,
+        contests::unit_board(&state, user, id.into_inner(), q.round_id, q.level).await?,
     ))
 }
 

@@ -26,9 +26,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[get("/courses")]
 async fn list(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
 ) -> ApiResult<web::Json<Vec<CourseSummary>>> {
-    Ok(web::Json(courses::list(&state, user).await?))
+    Ok(web::Json(courses::list(&state, &caller).await?))
 }
 
 /// Create a course (or update one by its `course.id`): the same shape as a course file.
@@ -61,11 +61,11 @@ async fn create(
 #[get("/courses/{id}")]
 async fn detail(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<i32>,
 ) -> ApiResult<web::Json<CourseDetail>> {
     Ok(web::Json(
-        courses::get(&state, user, id.into_inner()).await?,
+        courses::get(&state, &caller, id.into_inner()).await?,
     ))
 }
 
@@ -80,11 +80,11 @@ async fn detail(
 #[get("/courses/{id}/progress")]
 async fn progress(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<i32>,
 ) -> ApiResult<web::Json<Progress>> {
     Ok(web::Json(
-        courses::progress(&state, user, id.into_inner()).await?,
+        courses::progress(&state, &caller, id.into_inner()).await?,
     ))
 }
 
@@ -99,11 +99,11 @@ async fn progress(
 #[get("/lessons/{id}")]
 async fn lesson(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<i32>,
 ) -> ApiResult<web::Json<LessonDetail>> {
     Ok(web::Json(
-        courses::lesson(&state, user, id.into_inner()).await?,
+        courses::lesson(&state, &caller, id.into_inner()).await?,
     ))
 }
 
@@ -119,11 +119,11 @@ async fn lesson(
 #[post("/lessons/{id}/complete")]
 async fn complete_lesson(
     state: web::Data<AppState>,
-    user: AuthUser,
+    caller: Caller,
     id: web::Path<i32>,
 ) -> ApiResult<web::Json<Progress>> {
     Ok(web::Json(
-        courses::complete_lesson(&state, user, id.into_inner()).await?,
+        courses::complete_lesson(&state, &caller, id.into_inner()).await?,
     ))
 }
 

@@ -3,7 +3,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, Utc};
-use entity::{question_banks, units};
+use entity::units;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,7 +15,7 @@ use crate::{
     },
     error::{ApiError, ApiResult, Code},
     state::AppState,
-    store,
+    store::{self, banks::Bank},
 };
 
 /// The banks and courses shipped in `question-banks/`, embedded at build time.
@@ -193,14 +193,22 @@ pub async fn import_file(
     file: &str,
     bytes: &[u8],
 ) -> ApiResult<ImportSummary> {
-    let scope = Scope::load(state).await?;
-    let prepared = prepare(state, &scope, actor, target, file, bytes).await?;
-    apply(state, prepared).await
+    let mut summaries = import_upload(
+        state,
+        actor,
+        target,
+        vec![(file.to_owned(), bytes.to_vec())],
+    )
+    .await?;
+    summaries
+        .pop()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("an import of one file said nothing")))
 }
 
 /// Imports an upload's files: every file is parsed and cleared before any is written, so a
 /// file the caller may not import (403) or that a running round still needs (409) leaves the
-/// whole upload unwritten. Each file that is written imports whole or not at all.
+/// whole upload unwritten. The files are then written in one transaction: the upload lands
+/// whole or not at all.
 ///
 /// Fails as [`prepare`] and [`apply`] do.
 pub async fn import_upload(
@@ -214,9 +222,14 @@ pub async fn import_upload(
     for (name, bytes) in &files {
         prepared.push(prepare(state, &scope, actor, target, name, bytes).await?);
     }
+    let tx = store::begin(&state.db).await?;
     let mut summaries = Vec::with_capacity(prepared.len());
     for p in prepared {
-        summaries.push(apply(state, p).await?);
+        summaries.push(apply(&tx, state.clock.now(), p).await?);
+    }
+    tx.commit().await?;
+    for s in summaries.iter().filter(|s| !s.failed) {
+        tracing::info!(bank = ?s.bank, added = s.added, updated = s.updated, retired = s.retired, "bank imported");
     }
     Ok(summaries)
 }
@@ -270,10 +283,10 @@ pub async fn prepare(
     })
 }
 
-/// Writes a prepared file (one transaction) and says what changed.
+/// Writes a prepared file within the upload's transaction and says what changed.
 ///
 /// Fails when the database does.
-pub async fn apply(state: &AppState, prepared: Prepared) -> ApiResult<ImportSummary> {
+async fn apply(tx: &store::Tx, now: DateTime<Utc>, prepared: Prepared) -> ApiResult<ImportSummary> {
     let (file, def, rejected, owner) = match prepared {
         Prepared::Refused(summary) => return Ok(summary),
         Prepared::Ready {
@@ -283,9 +296,7 @@ pub async fn apply(state: &AppState, prepared: Prepared) -> ApiResult<ImportSumm
             owner,
         } => (file, def, rejected, owner),
     };
-    let (bank, counts) =
-        store::banks::apply(&state.db, &def, &file, state.clock.now(), owner).await?;
-    tracing::info!(bank = %bank.slug, version = bank.version, added = counts.added, updated = counts.updated, retired = counts.retired, "bank imported");
+    let (bank, counts) = store::banks::apply(tx, &def, &file, now, owner).await?;
     Ok(ImportSummary {
         file,
         bank: Some(bank.slug),
@@ -410,7 +421,7 @@ pub async fn list(state: &AppState, actor: &Caller) -> ApiResult<Vec<BankInfo>> 
         .collect())
 }
 
-fn info(b: entity::question_banks::Model, questions: u32, retired: u32) -> BankInfo {
+fn info(b: store::banks::Bank, questions: u32, retired: u32) -> BankInfo {
     BankInfo {
         id: b.id,
         slug: b.slug,
@@ -422,7 +433,7 @@ fn info(b: entity::question_banks::Model, questions: u32, retired: u32) -> BankI
         origin: b.origin,
         updated_at: b.updated_at,
         unit_id: b.unit_id,
-        purpose: b.purpose.as_deref().and_then(Purpose::parse),
+        purpose: b.purpose,
     }
 }
 
@@ -437,20 +448,17 @@ pub async fn get(state: &AppState, actor: &Caller, id: i32) -> ApiResult<BankDet
     let retired = counts.get(&bank.id).map_or(0, |c| c.1);
     let items = live
         .into_iter()
-        .map(|(q, v)| QuestionWithKey {
+        .map(|(key, v)| QuestionWithKey {
             id: v.id,
-            key: q.key,
+            key,
             version: v.version,
-            kind: QuestionKind::parse(&v.kind).unwrap_or(QuestionKind::Single),
-            options: store::banks::options_of(&v)
-                .into_iter()
-                .map(KeyedOption::from)
-                .collect(),
-            tags: store::banks::tags_of(&v),
+            kind: v.kind,
+            options: v.options.into_iter().map(KeyedOption::from).collect(),
+            tags: v.tags,
             stem: v.stem,
             explanation: v.explanation,
             source: v.source,
-            difficulty: u8::try_from(v.difficulty).unwrap_or(1),
+            difficulty: v.difficulty,
         })
         .collect::<Vec<_>>();
     Ok(BankDetail {
@@ -480,7 +488,7 @@ impl Scope {
         })
     }
 
-    fn unit_of(&self, b: &question_banks::Model) -> Option<&units::Model> {
+    fn unit_of(&self, b: &Bank) -> Option<&units::Model> {
         match b.unit_id {
             Some(id) => self.units.get(&id),
             None => self.root.as_ref(),
@@ -488,7 +496,7 @@ impl Scope {
     }
 
     /// Admins, and organizers of the bank's unit or a unit above it: they see its keys.
-    pub fn may_read(&self, actor: &Caller, b: &question_banks::Model) -> bool {
+    pub fn may_read(&self, actor: &Caller, b: &Bank) -> bool {
         actor.is_admin || self.unit_of(b).is_some_and(|u| actor.may_act_within(u))
     }
 
@@ -522,19 +530,15 @@ fn bank_in_use(message: String) -> ApiError {
 
 /// Refuses an import that an open or upcoming round could not survive: its draw rules must
 /// still be satisfiable by the questions the file keeps, and a bank in use keeps its purpose.
-async fn guard_rounds(
-    state: &AppState,
-    bank: &question_banks::Model,
-    def: &BankDef,
-) -> ApiResult<()> {
+async fn guard_rounds(state: &AppState, bank: &Bank, def: &BankDef) -> ApiResult<()> {
     let changes_purpose = def
         .purpose
-        .is_some_and(|p| bank.purpose.as_deref().is_some_and(|q| q != p.as_str()));
+        .is_some_and(|p| bank.purpose.is_some_and(|q| q != p));
     let now = state.clock.now();
     let mut rules_in_use: Vec<Vec<DrawRule>> = Vec::new();
     for r in store::contests::live_rounds(&state.db, now).await? {
         if let Some(q) = store::courses::quiz(&state.db, r.quiz_id).await? {
-            let rules: Vec<DrawRule> = serde_json::from_str(&q.draw_rules).unwrap_or_default();
+            let rules = store::courses::draw_rules(&q)?;
             if rules.iter().any(|x| x.bank == bank.slug) {
                 rules_in_use.push(rules);
             }
@@ -548,10 +552,12 @@ async fn guard_rounds(
     }
     if changes_purpose && def.purpose == Some(Purpose::Contest) {
         // A practice bank whose keys lessons have shown cannot become a sealed contest bank.
-        let used_by_courses = store::banks::quizzes_drawing_from(&state.db, &bank.slug)
-            .await?
-            .into_iter()
-            .any(|q| q.kind != super::contests::ROUND_QUIZ);
+        let used_by_courses = store::banks::drawn_from_by_other_than(
+            &state.db,
+            &bank.slug,
+            super::contests::ROUND_QUIZ,
+        )
+        .await?;
         if used_by_courses {
             return Err(bank_in_use(format!(
                 "Ngân hàng \"{}\" đang phục vụ bài ôn tập: không thể chuyển thành ngân hàng cuộc thi",
@@ -591,26 +597,44 @@ async fn guard_rounds(
 
 /// Checks that a quiz of this purpose may draw from every bank its rules name (a round only
 /// from contest banks, a lesson or course test only from practice banks) and gives the banks
-/// without a purpose this one. Fails with 422 `bank_purpose_mismatch` naming the bank.
+/// without a purpose this one, in its own transaction. Fails with 422
+/// `bank_purpose_mismatch` naming the bank.
 pub async fn claim_for(state: &AppState, rules: &[DrawRule], purpose: Purpose) -> ApiResult<()> {
-    if let Some(message) = purpose_conflict(state, rules, purpose).await? {
-        return Err(Code::BankPurposeMismatch.field_with("draw", message));
-    }
+    let tx = store::begin(&state.db).await?;
+    claim_in(&tx, rules, purpose).await?;
+    Ok(tx.commit().await?)
+}
+
+/// [`claim_for`] within the caller's transaction, so the claim lands with the quiz that
+/// draws. The claim is one conditional write: two quizzes of different purposes claiming the
+/// same new bank at once cannot both succeed. Fails with 422 `bank_purpose_mismatch`; the
+/// caller then drops its transaction.
+pub async fn claim_in(
+    db: &impl store::Conn,
+    rules: &[DrawRule],
+    purpose: Purpose,
+) -> ApiResult<()> {
     let slugs: Vec<String> = rules.iter().map(|r| r.bank.clone()).collect();
-    store::banks::claim_purpose(&state.db, &slugs, purpose.as_str()).await
+    if store::banks::claim_purpose(db, &slugs, purpose).await? {
+        return Ok(());
+    }
+    let message = purpose_conflict(db, rules, purpose)
+        .await?
+        .unwrap_or_else(|| "Ngân hàng câu hỏi đã được dùng cho mục đích khác".to_owned());
+    Err(Code::BankPurposeMismatch.field_with("draw", message))
 }
 
 /// Why a quiz of this purpose may not draw by these rules (a bank of the other purpose), if so.
 pub async fn purpose_conflict(
-    state: &AppState,
+    db: &impl store::Conn,
     rules: &[DrawRule],
     purpose: Purpose,
 ) -> ApiResult<Option<String>> {
     let mut slugs: Vec<String> = rules.iter().map(|r| r.bank.clone()).collect();
     slugs.sort();
     slugs.dedup();
-    for b in store::banks::by_slugs(&state.db, &slugs).await? {
-        if let Some(other) = b.purpose.as_deref().and_then(Purpose::parse)
+    for b in store::banks::by_slugs(db, &slugs).await? {
+        if let Some(other) = b.purpose
             && other != purpose
         {
             let message = match purpose {

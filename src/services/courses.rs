@@ -58,8 +58,8 @@ pub async fn may_take(
     // Checked once the caller may see the course, so the answer tells nobody else about it.
     // A bank that became a contest bank after this quiz was made is sealed: no practice
     // attempt (with its review after submit) may show its keys.
-    let rules: Vec<DrawRule> = serde_json::from_str(&quiz.draw_rules).unwrap_or_default();
-    if super::banks::purpose_conflict(state, &rules, Purpose::Practice)
+    let rules = store::courses::draw_rules(quiz)?;
+    if super::banks::purpose_conflict(&state.db, &rules, Purpose::Practice)
         .await?
         .is_some()
     {
@@ -140,15 +140,14 @@ pub struct Progress {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
-pub async fn list(state: &AppState, auth: AuthUser) -> ApiResult<Vec<CourseSummary>> {
-    let p = Caller::load(&state.db, auth.id).await?;
+pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<CourseSummary>> {
     let mut out = Vec::new();
     for c in store::courses::list(&state.db).await? {
-        if !visible(state, &p, &c).await? {
+        if !visible(state, caller, &c).await? {
             continue;
         }
         let lessons = store::courses::lessons_of(&state.db, c.id).await?;
-        let done = store::courses::completion(&state.db, auth.id, c.id).await?;
+        let done = store::courses::completion(&state.db, caller.id, c.id).await?;
         out.push(CourseSummary {
             id: c.id,
             slug: c.slug,
@@ -162,19 +161,15 @@ pub async fn list(state: &AppState, auth: AuthUser) -> ApiResult<Vec<CourseSumma
     Ok(out)
 }
 
-async fn course_for(
-    state: &AppState,
-    auth: AuthUser,
-    id: i32,
-) -> ApiResult<(courses::Model, Caller)> {
-    let p = Caller::load(&state.db, auth.id).await?;
+/// The course, when the caller may see it (404 otherwise, so nobody learns it exists).
+async fn course_for(state: &AppState, caller: &Caller, id: i32) -> ApiResult<courses::Model> {
     let c = store::courses::find(&state.db, id)
         .await?
         .ok_or_else(course_not_found)?;
-    if !visible(state, &p, &c).await? {
+    if !visible(state, caller, &c).await? {
         return Err(course_not_found());
     }
-    Ok((c, p))
+    Ok(c)
 }
 
 async fn lesson_summaries(
@@ -212,28 +207,28 @@ async fn quiz_info(
     let Some(q) = store::courses::quiz(&state.db, id).await? else {
         return Ok(None);
     };
-    let tries = store::attempts::of_user(&state.db, user, q.id).await?;
-    let rules: Vec<DrawRule> = serde_json::from_str(&q.draw_rules).unwrap_or_default();
+    let facts = super::quizzes::facts(state, &q, user).await?;
     Ok(Some(QuizInfo {
         id: q.id,
         title: q.title,
-        questions: rules.iter().map(|r| r.count).sum(),
-        time_limit_minutes: q.time_limit_secs / 60,
+        questions: facts.questions,
+        time_limit_minutes: facts.time_limit_minutes,
         pass_mark: q.pass_mark,
-        attempts_allowed: q.attempts_allowed,
-        attempts_used: tries.len() as i32,
-        passed: tries.iter().any(|a| a.passed == Some(true)),
+        attempts_allowed: facts.attempts_allowed,
+        attempts_used: facts.attempts_used,
+        passed: facts.passed,
     }))
 }
 
-pub async fn get(state: &AppState, auth: AuthUser, id: i32) -> ApiResult<CourseDetail> {
-    let (c, _) = course_for(state, auth, id).await?;
+pub async fn get(state: &AppState, caller: &Caller, id: i32) -> ApiResult<CourseDetail> {
+    let c = course_for(state, caller, id).await?;
+    let user = caller.id;
     let lessons = store::courses::lessons_of(&state.db, c.id).await?;
-    let done = store::courses::completion(&state.db, auth.id, c.id).await?;
+    let done = store::courses::completion(&state.db, user, c.id).await?;
     Ok(CourseDetail {
         audience: audience_of(&c),
-        lessons: lesson_summaries(state, auth.id, &lessons).await?,
-        final_test: quiz_info(state, auth.id, c.final_test_id).await?,
+        lessons: lesson_summaries(state, user, &lessons).await?,
+        final_test: quiz_info(state, user, c.final_test_id).await?,
         id: c.id,
         slug: c.slug,
         title: c.title,
@@ -243,29 +238,29 @@ pub async fn get(state: &AppState, auth: AuthUser, id: i32) -> ApiResult<CourseD
     })
 }
 
-pub async fn lesson(state: &AppState, auth: AuthUser, id: i32) -> ApiResult<LessonDetail> {
+pub async fn lesson(state: &AppState, caller: &Caller, id: i32) -> ApiResult<LessonDetail> {
     let l = store::courses::lesson(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::from(Code::LessonNotFound))?;
-    course_for(state, auth, l.course_id).await?;
-    let summary = lesson_summaries(state, auth.id, std::slice::from_ref(&l))
+    course_for(state, caller, l.course_id).await?;
+    let summary = lesson_summaries(state, caller.id, std::slice::from_ref(&l))
         .await?
         .remove(0);
     Ok(LessonDetail {
         summary,
         course_id: l.course_id,
-        media: serde_json::from_str(&l.media).unwrap_or_default(),
-        quiz: quiz_info(state, auth.id, l.quiz_id).await?,
+        media: store::courses::media(&l)?,
+        quiz: quiz_info(state, caller.id, l.quiz_id).await?,
         body: l.body,
         editable_by: l.editable_by,
     })
 }
 
-pub async fn progress(state: &AppState, auth: AuthUser, id: i32) -> ApiResult<Progress> {
-    let (c, _) = course_for(state, auth, id).await?;
+pub async fn progress(state: &AppState, caller: &Caller, id: i32) -> ApiResult<Progress> {
+    let c = course_for(state, caller, id).await?;
     let lessons = store::courses::lessons_of(&state.db, c.id).await?;
-    let summaries = lesson_summaries(state, auth.id, &lessons).await?;
-    let done = store::courses::completion(&state.db, auth.id, c.id).await?;
+    let summaries = lesson_summaries(state, caller.id, &lessons).await?;
+    let done = store::courses::completion(&state.db, caller.id, c.id).await?;
     Ok(Progress {
         course_id: c.id,
         lessons_total: summaries.len(),
@@ -274,34 +269,35 @@ pub async fn progress(state: &AppState, auth: AuthUser, id: i32) -> ApiResult<Pr
             .filter(|l| l.completed_at.is_some())
             .count(),
         lessons: summaries,
-        final_test: quiz_info(state, auth.id, c.final_test_id).await?,
+        final_test: quiz_info(state, caller.id, c.final_test_id).await?,
         completed: done.is_some(),
         completed_at: done.map(|d| d.completed_at),
     })
 }
 
-/// Marks a lesson without a quiz as done. A lesson with a quiz completes only through a
-/// passed quiz.
-pub async fn complete_lesson(state: &AppState, auth: AuthUser, id: i32) -> ApiResult<Progress> {
+/// Marks a lesson without a quiz as done, and the course when that was the last step, in one
+/// transaction. A lesson with a quiz completes only through a passed quiz.
+pub async fn complete_lesson(state: &AppState, caller: &Caller, id: i32) -> ApiResult<Progress> {
     let l = store::courses::lesson(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::from(Code::LessonNotFound))?;
-    let (c, p) = course_for(state, auth, l.course_id).await?;
+    let c = course_for(state, caller, l.course_id).await?;
     if l.quiz_id.is_some() {
         return Err(ApiError::from(Code::QuizRequired));
     }
-    let (now, unit) = (state.clock.now(), p.unit_id.zip(p.unit_name.clone()));
+    let now = state.clock.now();
     let tx = store::begin(&state.db).await?;
-    store::courses::complete_lesson(&tx, auth.id, l.id, None, now).await?;
-    check_completion(&tx, now, auth.id, &c, unit).await?;
+    store::courses::complete_lesson(&tx, caller.id, l.id, None, now).await?;
+    let completed = check_completion(&tx, caller, &c, now).await?;
     tx.commit().await?;
-    progress(state, auth, c.id).await
+    log_completion(caller.id, &c, completed);
+    progress(state, caller, c.id).await
 }
 
 /// Called once when an attempt ends (submitted or closed at its deadline), inside the
-/// transaction that ends it: a passed lesson quiz completes its lesson, and either may
-/// complete the course. Everything is read and written through `tx`, so the grade and these
-/// records commit together.
+/// transaction that ends it (`tx`): a passed lesson quiz completes its lesson, and either may
+/// complete the course. Everything goes through `tx`, so the grade and these records commit
+/// together or not at all.
 pub async fn on_attempt_finished(
     state: &AppState,
     tx: &Tx,
@@ -314,58 +310,53 @@ pub async fn on_attempt_finished(
     let Some(course_id) = quiz.course_id else {
         return Ok(());
     };
+    let Some(c) = store::courses::find(tx, course_id).await? else {
+        return Ok(());
+    };
+    // The completion records the unit of this moment.
+    let p = Caller::load(tx, attempt.user_id).await?;
     let now = state.clock.now();
     if let Some(l) = store::courses::lesson_by_quiz(tx, quiz.id).await? {
         store::courses::complete_lesson(tx, attempt.user_id, l.id, Some(attempt.id), now).await?;
     }
-    let Some(c) = store::courses::find(tx, course_id).await? else {
-        return Ok(());
-    };
-    // The unit at this moment, kept on the completion.
-    let unit = match store::users::find(tx, attempt.user_id)
-        .await?
-        .and_then(|u| u.unit_id)
-    {
-        Some(id) => store::units::find(tx, id).await?.map(|u| (u.id, u.name)),
-        None => None,
-    };
-    check_completion(tx, now, attempt.user_id, &c, unit).await
+    let completed = check_completion(tx, &p, &c, now).await?;
+    log_completion(attempt.user_id, &c, completed);
+    Ok(())
 }
 
-/// Records the course's completion when every required lesson (and the final test) is done,
-/// through the use case's transaction.
+fn log_completion(user: Uuid, c: &courses::Model, completed: bool) {
+    if completed {
+        tracing::info!(user_id = %user, course_id = c.id, "course completed");
+    }
+}
+
+/// Records the course's completion by `p` when every required lesson is done and the final
+/// test (if any) passed. Returns whether it was recorded now.
 async fn check_completion(
-    db: &Tx,
-    now: DateTime<Utc>,
-    user: Uuid,
+    db: &impl store::Conn,
+    p: &Caller,
     c: &courses::Model,
-    unit: Option<(i32, String)>,
-) -> ApiResult<()> {
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
     let lessons = store::courses::lessons_of(db, c.id).await?;
     let required: Vec<i32> = lessons
         .iter()
         .filter(|l| l.required)
         .map(|l| l.id)
         .collect();
-    let done = store::courses::progress_of(db, user, &required).await?;
+    let done = store::courses::progress_of(db, p.id, &required).await?;
     if done.len() < required.len() {
-        return Ok(());
+        return Ok(false);
     }
     let final_attempt = match c.final_test_id {
-        Some(q) => match store::attempts::of_user(db, user, q)
-            .await?
-            .into_iter()
-            .find(|a| a.passed == Some(true))
-        {
-            Some(a) => Some(a.id),
-            None => return Ok(()),
+        Some(q) => match store::courses::passed_attempt(db, p.id, q).await? {
+            Some(a) => Some(a),
+            None => return Ok(false),
         },
         None => None,
     };
-    if store::courses::record_completion(db, user, c.id, unit, final_attempt, now).await? {
-        tracing::info!(user_id = %user, course_id = c.id, "course completed");
-    }
-    Ok(())
+    let unit = p.unit_id.zip(p.unit_name.clone());
+    store::courses::record_completion(db, p.id, c.id, unit, final_attempt, now).await
 }
 
 /// Checks a definition against the rules and against the banks it draws from.
@@ -395,7 +386,7 @@ async fn validate(state: &AppState, def: &CourseFile) -> ApiResult<Vec<course::C
             });
         }
         if let Some(message) =
-            super::banks::purpose_conflict(state, &q.draw, Purpose::Practice).await?
+            super::banks::purpose_conflict(&state.db, &q.draw, Purpose::Practice).await?
         {
             problems.push(course::CourseError {
                 at,
@@ -407,8 +398,24 @@ async fn validate(state: &AppState, def: &CourseFile) -> ApiResult<Vec<course::C
     Ok(problems)
 }
 
+/// Stores a checked course with its lessons and quizzes, and makes the banks it draws from
+/// practice banks (those without a purpose), in one transaction.
+async fn store_course(
+    state: &AppState,
+    def: &CourseFile,
+    origin: &str,
+    by: Option<Uuid>,
+) -> ApiResult<courses::Model> {
+    let tx = store::begin(&state.db).await?;
+    let c = store::courses::upsert(&tx, def, origin, by, state.clock.now()).await?;
+    claim_banks(&tx, def).await?;
+    tx.commit().await?;
+    tracing::info!(course = %c.slug, "course imported");
+    Ok(c)
+}
+
 /// The banks a stored course draws from become practice banks (those without a purpose).
-async fn claim_banks(state: &AppState, def: &CourseFile) -> ApiResult<()> {
+async fn claim_banks(tx: &store::Tx, def: &CourseFile) -> ApiResult<()> {
     let rules: Vec<DrawRule> = def
         .lessons
         .iter()
@@ -416,7 +423,7 @@ async fn claim_banks(state: &AppState, def: &CourseFile) -> ApiResult<()> {
         .chain(def.final_test.iter())
         .flat_map(|q| q.draw.iter().cloned())
         .collect();
-    super::banks::claim_for(state, &rules, Purpose::Practice).await
+    super::banks::claim_in(tx, &rules, Purpose::Practice).await
 }
 
 /// Imports a course file. Fails with every problem, each with its line when it can be found.
@@ -444,10 +451,7 @@ pub async fn import_course_file(
             .collect();
         return Err(file_rejected(errors));
     }
-    let c = store::courses::upsert(&state.db, &def, file, by, state.clock.now()).await?;
-    claim_banks(state, &def).await?;
-    tracing::info!(course = %c.slug, "course imported");
-    Ok(c)
+    store_course(state, &def, file, by).await
 }
 
 fn line_of(text: &str, anchor: &str) -> usize {
@@ -491,16 +495,6 @@ pub async fn create(state: &AppState, actor: &Caller, def: CourseFile) -> ApiRes
             .collect::<Vec<_>>();
         return Err(Code::InvalidCourse.details(message, serde_json::json!(details)));
     }
-    let c =
-        store::courses::upsert(&state.db, &def, "api", Some(actor.id), state.clock.now()).await?;
-    claim_banks(state, &def).await?;
-    get(
-        state,
-        AuthUser {
-            id: actor.id,
-            is_admin: actor.is_admin,
-        },
-        c.id,
-    )
-    .await
+    let c = store_course(state, &def, "api", Some(actor.id)).await?;
+    get(state, actor, c.id).await
 }

@@ -174,6 +174,7 @@ fn open(a: &attempts::Model) -> bool {
 pub async fn quiz(state: &AppState, id: i32) -> ApiResult<Arc<quizzes::Model>> {
     state
         .questions
+        .attempts
         .quiz(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::from(Code::QuizNotFound))
@@ -213,7 +214,7 @@ async fn draw(state: &AppState, quiz: &quizzes::Model) -> ApiResult<Vec<PaperIte
 }
 
 fn remember(state: &AppState, a: &attempts::Model, items: Vec<PaperItem>) -> Arc<Paper> {
-    state.questions.remember_paper(
+    state.questions.attempts.remember_paper(
         a.id,
         Paper {
             user_id: a.user_id,
@@ -419,7 +420,7 @@ pub async fn save(
     req: SaveRequest,
 ) -> ApiResult<SaveResult> {
     let now = state.clock.now();
-    let paper = match state.questions.paper(id) {
+    let paper = match state.questions.attempts.paper(id) {
         Some(p) => p,
         None => {
             let a = owned(state, auth, id).await?;

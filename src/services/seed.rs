@@ -3,7 +3,12 @@
 //! empty embedded database at first start and by `soiduong seed-demo` on any database;
 //! idempotent (a unit is matched by its parent and name).
 
-use crate::{domain::unit::UnitKind, error::ApiResult, state::AppState, store};
+use crate::{
+    domain::{paper::Purpose, unit::UnitKind},
+    error::ApiResult,
+    state::AppState,
+    store,
+};
 
 use UnitKind::{Agency, Commune, District, School, Township, Ward};
 
@@ -183,7 +188,7 @@ pub async fn seed_contest(state: &AppState) -> ApiResult<Option<String>> {
     let Some(bank) = history.first() else {
         return Ok(None);
     };
-    if bank.purpose.as_deref() == Some("practice") {
+    if bank.purpose == Some(Purpose::Practice) {
         tracing::warn!("lich-su-viet-nam is a practice bank here: no demo contest");
         return Ok(None);
     }

@@ -68,7 +68,7 @@ impl ClosedBy {
     }
 }
 
-const OPEN: &str = "open";
+pub const OPEN: &str = "open";
 
 pub async fn find(db: &impl Conn, id: Uuid) -> ApiResult<Option<attempts::Model>> {
     Ok(attempts::Entity::find_by_id(id).one(db).await?)

@@ -1,19 +1,122 @@
 //! Question banks, questions and their immutable versions.
+//!
+//! Rows leave this module decoded: a bank's purpose as [`Purpose`], a version's kind, options
+//! and tags as domain values. A stored value that does not decode is an error naming its
+//! column, never a default (an empty option list would grade every answer wrong).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{question_banks, question_versions, questions};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::Expr,
 };
 
-use super::Db;
+use super::{Conn, json};
 use crate::{
-    domain::banks::{BankDef, OptionDef, QuestionDef},
-    error::{ApiError, ApiResult},
+    domain::{
+        banks::{BankDef, OptionDef, QuestionDef, QuestionKind},
+        paper::Purpose,
+    },
+    error::ApiResult,
 };
+
+/// A question bank as the services see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bank {
+    pub id: i32,
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub origin: String,
+    /// Bumped by every import that changed a question.
+    pub version: i32,
+    /// The unit whose organizers (and those above) read and change the bank.
+    pub unit_id: Option<i32>,
+    /// Unset until a round or a course first draws from the bank.
+    pub purpose: Option<Purpose>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn purpose_of(column: Option<&str>) -> Result<Option<Purpose>, DbErr> {
+    column
+        .map(|p| {
+            Purpose::parse(p).ok_or_else(|| {
+                DbErr::Type(format!(
+                    "question_banks.purpose holds an unknown purpose: {p:?}"
+                ))
+            })
+        })
+        .transpose()
+}
+
+impl TryFrom<question_banks::Model> for Bank {
+    type Error = DbErr;
+
+    fn try_from(b: question_banks::Model) -> Result<Self, DbErr> {
+        Ok(Bank {
+            purpose: purpose_of(b.purpose.as_deref())?,
+            id: b.id,
+            slug: b.slug,
+            title: b.title,
+            description: b.description,
+            origin: b.origin,
+            version: b.version,
+            unit_id: b.unit_id,
+            updated_at: b.updated_at,
+        })
+    }
+}
+
+fn banks(rows: Vec<question_banks::Model>) -> Result<Vec<Bank>, DbErr> {
+    rows.into_iter().map(Bank::try_from).collect()
+}
+
+/// One immutable question version, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub id: i32,
+    pub question_id: i32,
+    pub version: i32,
+    pub kind: QuestionKind,
+    pub stem: String,
+    pub options: Vec<OptionDef>,
+    pub explanation: String,
+    pub source: String,
+    pub tags: Vec<String>,
+    pub difficulty: u8,
+    pub content_hash: String,
+}
+
+impl TryFrom<question_versions::Model> for Version {
+    type Error = DbErr;
+
+    fn try_from(v: question_versions::Model) -> Result<Self, DbErr> {
+        let bad = |column: &str, what: String| {
+            DbErr::Type(format!("question_versions.{column} holds {what}"))
+        };
+        Ok(Version {
+            kind: QuestionKind::parse(&v.kind)
+                .ok_or_else(|| bad("kind", format!("an unknown kind: {:?}", v.kind)))?,
+            options: json::decode("question_versions", "options", &v.options)?,
+            tags: json::decode("question_versions", "tags", &v.tags)?,
+            difficulty: u8::try_from(v.difficulty)
+                .map_err(|_| bad("difficulty", format!("{} (not 0..=255)", v.difficulty)))?,
+            id: v.id,
+            question_id: v.question_id,
+            version: v.version,
+            stem: v.stem,
+            explanation: v.explanation,
+            source: v.source,
+            content_hash: v.content_hash,
+        })
+    }
+}
+
+fn versions(rows: Vec<question_versions::Model>) -> Result<Vec<Version>, DbErr> {
+    rows.into_iter().map(Version::try_from).collect()
+}
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Counts {
@@ -23,12 +126,8 @@ pub struct Counts {
     pub retired: u32,
 }
 
-fn json<T: serde::Serialize>(v: &T) -> ApiResult<String> {
-    serde_json::to_string(v).map_err(|e| ApiError::Internal(e.into()))
-}
-
 async fn insert_version(
-    txn: &impl ConnectionTrait,
+    db: &impl Conn,
     question_id: i32,
     version: i32,
     q: &QuestionDef,
@@ -40,35 +139,53 @@ async fn insert_version(
         version: Set(version),
         kind: Set(q.kind.as_str().to_owned()),
         stem: Set(q.stem.clone()),
-        options: Set(json(&q.options)?),
+        options: Set(json::encode(&q.options)?),
         explanation: Set(q.explanation.clone()),
         source: Set(q.source.clone()),
-        tags: Set(json(&q.tags)?),
+        tags: Set(json::encode(&q.tags)?),
         difficulty: Set(i16::from(q.difficulty)),
         content_hash: Set(hash),
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(txn)
+    .insert(db)
     .await?;
     Ok(row.id)
 }
 
-/// Applies a parsed bank in one transaction: new questions are added, edited ones get a new
-/// version, unchanged ones stay, questions missing from the file are retired. The bank's
-/// version is bumped when anything changed. A new bank belongs to `owner`; the file's purpose,
-/// when it states one, replaces the bank's.
+async fn set_current(
+    db: &impl Conn,
+    question_id: i32,
+    version_id: Option<i32>,
+    retired_at: Option<DateTime<Utc>>,
+) -> ApiResult<()> {
+    let mut update = questions::Entity::update_many()
+        .col_expr(questions::Column::RetiredAt, Expr::value(retired_at))
+        .filter(questions::Column::Id.eq(question_id));
+    if let Some(v) = version_id {
+        update = update.col_expr(questions::Column::CurrentVersionId, Expr::value(v));
+    }
+    update.exec(db).await?;
+    Ok(())
+}
+
+/// Applies a parsed bank: new questions are added, edited ones get a new version, unchanged
+/// ones stay, questions missing from the file are retired. The bank's version is bumped when
+/// anything changed. A new bank belongs to `owner`; the file's purpose, when it states one,
+/// replaces the bank's.
+///
+/// Several statements: the caller passes its [`super::Tx`] so the file lands whole or not at
+/// all.
 pub async fn apply(
-    db: &Db,
+    db: &impl Conn,
     def: &BankDef,
     origin: &str,
     now: DateTime<Utc>,
     owner: Option<i32>,
-) -> ApiResult<(question_banks::Model, Counts)> {
-    let txn = db.begin().await?;
+) -> ApiResult<(Bank, Counts)> {
     let bank = match question_banks::Entity::find()
         .filter(question_banks::Column::Slug.eq(&def.slug))
-        .one(&txn)
+        .one(db)
         .await?
     {
         Some(b) => b,
@@ -85,24 +202,25 @@ pub async fn apply(
                 updated_at: Set(now),
                 ..Default::default()
             }
-            .insert(&txn)
+            .insert(db)
             .await?
         }
     };
     let existing = questions::Entity::find()
         .filter(questions::Column::BankId.eq(bank.id))
-        .all(&txn)
+        .all(db)
         .await?;
     let version_ids: Vec<i32> = existing
         .iter()
         .filter_map(|q| q.current_version_id)
         .collect();
-    let current: HashMap<i32, question_versions::Model> = question_versions::Entity::find()
+    // Only the hash and the number are compared: no need to decode the content.
+    let current: HashMap<i32, (i32, String)> = question_versions::Entity::find()
         .filter(question_versions::Column::Id.is_in(version_ids))
-        .all(&txn)
+        .all(db)
         .await?
         .into_iter()
-        .map(|v| (v.question_id, v))
+        .map(|v| (v.question_id, (v.version, v.content_hash)))
         .collect();
     let by_key: HashMap<&str, &questions::Model> =
         existing.iter().map(|q| (q.key.as_str(), q)).collect();
@@ -120,42 +238,36 @@ pub async fn apply(
                     created_at: Set(now),
                     ..Default::default()
                 }
-                .insert(&txn)
+                .insert(db)
                 .await?;
-                let vid = insert_version(&txn, row.id, 1, q, hash, now).await?;
-                let mut active: questions::ActiveModel = row.into();
-                active.current_version_id = Set(Some(vid));
-                active.update(&txn).await?;
+                let vid = insert_version(db, row.id, 1, q, hash, now).await?;
+                set_current(db, row.id, Some(vid), None).await?;
                 counts.added += 1;
             }
             Some(row) => {
                 let cur = current.get(&row.id);
-                let same = cur.is_some_and(|v| v.content_hash == hash);
+                let same = cur.is_some_and(|(_, h)| *h == hash);
                 if same && row.retired_at.is_none() {
                     counts.unchanged += 1;
                     continue;
                 }
-                let mut active: questions::ActiveModel = (*row).clone().into();
-                if !same {
-                    let next = cur.map_or(1, |v| v.version + 1);
-                    let vid = insert_version(&txn, row.id, next, q, hash, now).await?;
-                    active.current_version_id = Set(Some(vid));
-                }
-                active.retired_at = Set(None);
-                active.update(&txn).await?;
+                let vid = if same {
+                    None
+                } else {
+                    let next = cur.map_or(1, |(v, _)| v + 1);
+                    Some(insert_version(db, row.id, next, q, hash, now).await?)
+                };
+                set_current(db, row.id, vid, None).await?;
                 counts.updated += 1;
             }
         }
     }
-    let keep: std::collections::HashSet<&str> =
-        def.questions.iter().map(|q| q.key.as_str()).collect();
+    let keep: HashSet<&str> = def.questions.iter().map(|q| q.key.as_str()).collect();
     for row in existing
         .iter()
         .filter(|q| q.retired_at.is_none() && !keep.contains(q.key.as_str()))
     {
-        let mut active: questions::ActiveModel = row.clone().into();
-        active.retired_at = Set(Some(now));
-        active.update(&txn).await?;
+        set_current(db, row.id, None, Some(now)).await?;
         counts.retired += 1;
     }
     let changed = counts.added + counts.updated + counts.retired > 0;
@@ -176,54 +288,75 @@ pub async fn apply(
         active.purpose = Set(purpose);
         active.version = Set(version);
         active.updated_at = Set(now);
-        active.update(&txn).await?
+        active.update(db).await?
     } else {
         bank
     };
-    txn.commit().await?;
-    Ok((bank, counts))
+    Ok((bank.try_into()?, counts))
 }
 
-pub async fn list(db: &Db) -> ApiResult<Vec<question_banks::Model>> {
-    Ok(question_banks::Entity::find()
+pub async fn list(db: &impl Conn) -> ApiResult<Vec<Bank>> {
+    let rows = question_banks::Entity::find()
         .order_by_asc(question_banks::Column::Slug)
         .all(db)
-        .await?)
+        .await?;
+    Ok(banks(rows)?)
 }
 
-pub async fn find(db: &Db, id: i32) -> ApiResult<Option<question_banks::Model>> {
-    Ok(question_banks::Entity::find_by_id(id).one(db).await?)
+pub async fn find(db: &impl Conn, id: i32) -> ApiResult<Option<Bank>> {
+    let row = question_banks::Entity::find_by_id(id).one(db).await?;
+    Ok(row.map(Bank::try_from).transpose()?)
 }
 
-pub async fn by_slugs(db: &Db, slugs: &[String]) -> ApiResult<Vec<question_banks::Model>> {
+pub async fn by_slugs(db: &impl Conn, slugs: &[String]) -> ApiResult<Vec<Bank>> {
     if slugs.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(question_banks::Entity::find()
+    let rows = question_banks::Entity::find()
         .filter(question_banks::Column::Slug.is_in(slugs.iter().cloned()))
         .all(db)
-        .await?)
+        .await?;
+    Ok(banks(rows)?)
 }
 
-/// Gives the banks named that have no purpose yet this one (a bank that has one keeps it).
-pub async fn claim_purpose(db: &Db, slugs: &[String], purpose: &str) -> ApiResult<()> {
+/// Gives every bank named this purpose unless it has the other one, in one conditional
+/// statement (a concurrent claim of the other purpose cannot slip between a check and the
+/// write). Returns whether every named bank that exists now has this purpose; when not,
+/// nothing was written and the caller's transaction should be dropped.
+pub async fn claim_purpose(db: &impl Conn, slugs: &[String], purpose: Purpose) -> ApiResult<bool> {
+    let mut slugs = slugs.to_vec();
+    slugs.sort();
+    slugs.dedup();
     if slugs.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
-    question_banks::Entity::update_many()
+    let existing = question_banks::Entity::find()
+        .filter(question_banks::Column::Slug.is_in(slugs.iter().cloned()))
+        .all(db)
+        .await?
+        .len();
+    let claimed = question_banks::Entity::update_many()
         .col_expr(
             question_banks::Column::Purpose,
-            sea_orm::sea_query::Expr::value(purpose),
+            Expr::value(purpose.as_str()),
         )
-        .filter(question_banks::Column::Slug.is_in(slugs.iter().cloned()))
-        .filter(question_banks::Column::Purpose.is_null())
+        .filter(question_banks::Column::Slug.is_in(slugs))
+        .filter(
+            sea_orm::Condition::any()
+                .add(question_banks::Column::Purpose.is_null())
+                .add(question_banks::Column::Purpose.eq(purpose.as_str())),
+        )
         .exec(db)
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected;
+    Ok(usize::try_from(claimed).is_ok_and(|n| n == existing))
 }
 
 /// Current versions of the banks named, by slug.
-pub async fn versions_by_slug(db: &Db, slugs: &[String]) -> ApiResult<HashMap<String, (i32, i32)>> {
+pub async fn versions_by_slug(
+    db: &impl Conn,
+    slugs: &[String],
+) -> ApiResult<HashMap<String, (i32, i32)>> {
     Ok(question_banks::Entity::find()
         .filter(question_banks::Column::Slug.is_in(slugs.iter().cloned()))
         .all(db)
@@ -233,11 +366,8 @@ pub async fn versions_by_slug(db: &Db, slugs: &[String]) -> ApiResult<HashMap<St
         .collect())
 }
 
-/// The live questions of a bank with their current versions.
-pub async fn live_questions(
-    db: &Db,
-    bank_id: i32,
-) -> ApiResult<Vec<(questions::Model, question_versions::Model)>> {
+/// The live questions of a bank, each with its key and current version.
+pub async fn live_questions(db: &impl Conn, bank_id: i32) -> ApiResult<Vec<(String, Version)>> {
     let qs = questions::Entity::find()
         .filter(questions::Column::BankId.eq(bank_id))
         .filter(questions::Column::RetiredAt.is_null())
@@ -245,9 +375,7 @@ pub async fn live_questions(
         .all(db)
         .await?;
     let ids: Vec<i32> = qs.iter().filter_map(|q| q.current_version_id).collect();
-    let mut versions: HashMap<i32, question_versions::Model> = question_versions::Entity::find()
-        .filter(question_versions::Column::Id.is_in(ids))
-        .all(db)
+    let mut current: HashMap<i32, Version> = versions_by_id(db, &ids)
         .await?
         .into_iter()
         .map(|v| (v.id, v))
@@ -255,24 +383,25 @@ pub async fn live_questions(
     Ok(qs
         .into_iter()
         .filter_map(|q| {
-            let v = versions.remove(&q.current_version_id?)?;
-            Some((q, v))
+            let v = current.remove(&q.current_version_id?)?;
+            Some((q.key, v))
         })
         .collect())
 }
 
-pub async fn versions_by_id(db: &Db, ids: &[i32]) -> ApiResult<Vec<question_versions::Model>> {
+pub async fn versions_by_id(db: &impl Conn, ids: &[i32]) -> ApiResult<Vec<Version>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(question_versions::Entity::find()
+    let rows = question_versions::Entity::find()
         .filter(question_versions::Column::Id.is_in(ids.iter().copied()))
         .all(db)
-        .await?)
+        .await?;
+    Ok(versions(rows)?)
 }
 
 /// Counts of live and retired questions per bank id.
-pub async fn question_counts(db: &Db) -> ApiResult<HashMap<i32, (u32, u32)>> {
+pub async fn question_counts(db: &impl Conn) -> ApiResult<HashMap<i32, (u32, u32)>> {
     let mut out: HashMap<i32, (u32, u32)> = HashMap::new();
     for q in questions::Entity::find().all(db).await? {
         let e = out.entry(q.bank_id).or_default();
@@ -285,21 +414,14 @@ pub async fn question_counts(db: &Db) -> ApiResult<HashMap<i32, (u32, u32)>> {
     Ok(out)
 }
 
-/// Decodes the options column.
-pub fn options_of(v: &question_versions::Model) -> Vec<OptionDef> {
-    serde_json::from_str(&v.options).unwrap_or_default()
-}
-
-pub fn tags_of(v: &question_versions::Model) -> Vec<String> {
-    serde_json::from_str(&v.tags).unwrap_or_default()
-}
-
-/// Quizzes (of any kind) whose draw rules name the bank `slug`.
-pub async fn quizzes_drawing_from(db: &Db, slug: &str) -> ApiResult<Vec<entity::quizzes::Model>> {
+/// Whether a quiz of another kind than `kind` draws from the bank `slug`.
+pub async fn drawn_from_by_other_than(db: &impl Conn, slug: &str, kind: &str) -> ApiResult<bool> {
     // Draw rules are JSON written by serde: `{"bank":"slug",…}`.
     let needle = format!("%\"bank\":\"{slug}\"%");
     Ok(entity::quizzes::Entity::find()
         .filter(entity::quizzes::Column::DrawRules.like(needle))
-        .all(db)
-        .await?)
+        .filter(entity::quizzes::Column::Kind.ne(kind))
+        .one(db)
+        .await?
+        .is_some())
 }

@@ -1,25 +1,35 @@
 //! Courses, lessons, quizzes, progress, completions and the event outbox.
 
 use chrono::{DateTime, Utc};
-use entity::{course_completions, courses, events, lesson_progress, lessons, quizzes};
+use entity::{attempts, course_completions, courses, events, lesson_progress, lessons, quizzes};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::OnConflict,
 };
 use uuid::Uuid;
 
-use super::Db;
+use super::{Conn, json};
 use crate::{
-    domain::course::{CourseFile, QuizDef},
-    error::{ApiError, ApiResult},
+    domain::{
+        course::{CourseFile, Media, QuizDef},
+        paper::DrawRule,
+    },
+    error::ApiResult,
 };
 
-fn json<T: serde::Serialize>(v: &T) -> ApiResult<String> {
-    serde_json::to_string(v).map_err(|e| ApiError::Internal(e.into()))
+/// A quiz's draw rules, decoded; a column that does not decode is an error, never "no rules"
+/// (a quiz of no questions).
+pub fn draw_rules(q: &quizzes::Model) -> Result<Vec<DrawRule>, DbErr> {
+    json::decode("quizzes", "draw_rules", &q.draw_rules)
+}
+
+/// A lesson's media, decoded.
+pub fn media(l: &lessons::Model) -> Result<Vec<Media>, DbErr> {
+    json::decode("lessons", "media", &l.media)
 }
 
 async fn upsert_quiz(
-    txn: &impl ConnectionTrait,
+    txn: &impl Conn,
     existing: Option<i32>,
     def: &QuizDef,
     kind: &str,
@@ -42,7 +52,7 @@ async fn upsert_quiz(
     row.title = Set(def.title.trim().to_owned());
     row.kind = Set(kind.to_owned());
     row.course_id = Set(Some(course_id));
-    row.draw_rules = Set(json(&def.draw)?);
+    row.draw_rules = Set(json::encode(&def.draw)?);
     row.time_limit_secs = Set(i32::try_from(def.time_limit_minutes * 60).unwrap_or(i32::MAX));
     row.pass_mark = Set(i32::try_from(def.pass_mark).unwrap_or(100));
     row.attempts_allowed = Set(i32::try_from(def.attempts_allowed).unwrap_or(0));
@@ -56,20 +66,21 @@ async fn upsert_quiz(
     Ok(saved.id)
 }
 
-/// Creates or updates a course by its slug, with its lessons and quizzes, in one transaction.
-/// Lessons dropped from the definition are withdrawn (position −1, not required), never
-/// deleted, so the progress recorded on them stays.
+/// Creates or updates a course by its slug, with its lessons and quizzes. Lessons dropped
+/// from the definition are withdrawn (position −1, not required), never deleted, so the
+/// progress recorded on them stays.
+///
+/// Several statements: the caller passes its [`super::Tx`].
 pub async fn upsert(
-    db: &Db,
+    txn: &impl Conn,
     def: &CourseFile,
     origin: &str,
     created_by: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> ApiResult<courses::Model> {
-    let txn = db.begin().await?;
     let existing = courses::Entity::find()
         .filter(courses::Column::Slug.eq(&def.course.id))
-        .one(&txn)
+        .one(txn)
         .await?;
     let mut row: courses::ActiveModel = match existing {
         Some(c) => c.into(),
@@ -83,36 +94,36 @@ pub async fn upsert(
     row.slug = Set(def.course.id.clone());
     row.title = Set(def.course.title.trim().to_owned());
     row.description = Set(def.course.description.trim().to_owned());
-    row.audience_categories = Set(json(&def.course.audience.categories)?);
-    row.audience_units = Set(json(&def.course.audience.units)?);
+    row.audience_categories = Set(json::encode(&def.course.audience.categories)?);
+    row.audience_units = Set(json::encode(&def.course.audience.units)?);
     row.origin = Set(origin.to_owned());
     row.updated_at = Set(now);
     let course = if row.id.is_set() {
-        row.update(&txn).await?
+        row.update(txn).await?
     } else {
-        row.insert(&txn).await?
+        row.insert(txn).await?
     };
 
     let final_test_id = match &def.final_test {
         Some(q) => {
-            Some(upsert_quiz(&txn, course.final_test_id, q, "final_test", course.id, now).await?)
+            Some(upsert_quiz(txn, course.final_test_id, q, "final_test", course.id, now).await?)
         }
         None => None,
     };
     let mut active: courses::ActiveModel = course.into();
     active.final_test_id = Set(final_test_id);
-    let course = active.update(&txn).await?;
+    let course = active.update(txn).await?;
 
     let old = lessons::Entity::find()
         .filter(lessons::Column::CourseId.eq(course.id))
-        .all(&txn)
+        .all(txn)
         .await?;
     for (position, l) in def.lessons.iter().enumerate() {
         let prior = old.iter().find(|o| o.slug == l.id);
         let quiz_id = match &l.quiz {
             Some(q) => Some(
                 upsert_quiz(
-                    &txn,
+                    txn,
                     prior.and_then(|p| p.quiz_id),
                     q,
                     "lesson_quiz",
@@ -134,15 +145,15 @@ pub async fn upsert(
         row.position = Set(position as i32);
         row.title = Set(l.title.trim().to_owned());
         row.body = Set(l.body.trim_end().to_owned());
-        row.media = Set(json(&l.media)?);
+        row.media = Set(json::encode(&l.media)?);
         row.estimated_minutes = Set(l.estimated_minutes as i32);
         row.required = Set(l.required);
         row.editable_by = Set(l.editable_by.clone());
         row.quiz_id = Set(quiz_id);
         if row.id.is_set() {
-            row.update(&txn).await?;
+            row.update(txn).await?;
         } else {
-            row.insert(&txn).await?;
+            row.insert(txn).await?;
         }
     }
     for gone in old
@@ -152,24 +163,23 @@ pub async fn upsert(
         let mut row: lessons::ActiveModel = gone.clone().into();
         row.position = Set(-1);
         row.required = Set(false);
-        row.update(&txn).await?;
+        row.update(txn).await?;
     }
-    txn.commit().await?;
     Ok(course)
 }
 
-pub async fn list(db: &Db) -> ApiResult<Vec<courses::Model>> {
+pub async fn list(db: &impl Conn) -> ApiResult<Vec<courses::Model>> {
     Ok(courses::Entity::find()
         .order_by_asc(courses::Column::Id)
         .all(db)
         .await?)
 }
 
-pub async fn find(db: &impl ConnectionTrait, id: i32) -> ApiResult<Option<courses::Model>> {
+pub async fn find(db: &impl Conn, id: i32) -> ApiResult<Option<courses::Model>> {
     Ok(courses::Entity::find_by_id(id).one(db).await?)
 }
 
-pub async fn find_by_slug(db: &Db, slug: &str) -> ApiResult<Option<courses::Model>> {
+pub async fn find_by_slug(db: &impl Conn, slug: &str) -> ApiResult<Option<courses::Model>> {
     Ok(courses::Entity::find()
         .filter(courses::Column::Slug.eq(slug))
         .one(db)
@@ -177,10 +187,7 @@ pub async fn find_by_slug(db: &Db, slug: &str) -> ApiResult<Option<courses::Mode
 }
 
 /// The course's lessons in order (withdrawn ones left out).
-pub async fn lessons_of(
-    db: &impl ConnectionTrait,
-    course_id: i32,
-) -> ApiResult<Vec<lessons::Model>> {
+pub async fn lessons_of(db: &impl Conn, course_id: i32) -> ApiResult<Vec<lessons::Model>> {
     Ok(lessons::Entity::find()
         .filter(lessons::Column::CourseId.eq(course_id))
         .filter(lessons::Column::Position.gte(0))
@@ -189,37 +196,34 @@ pub async fn lessons_of(
         .await?)
 }
 
-pub async fn lesson(db: &Db, id: i32) -> ApiResult<Option<lessons::Model>> {
+pub async fn lesson(db: &impl Conn, id: i32) -> ApiResult<Option<lessons::Model>> {
     Ok(lessons::Entity::find_by_id(id)
         .filter(lessons::Column::Position.gte(0))
         .one(db)
         .await?)
 }
 
-pub async fn lesson_by_quiz(
-    db: &impl ConnectionTrait,
-    quiz_id: i32,
-) -> ApiResult<Option<lessons::Model>> {
+pub async fn lesson_by_quiz(db: &impl Conn, quiz_id: i32) -> ApiResult<Option<lessons::Model>> {
     Ok(lessons::Entity::find()
         .filter(lessons::Column::QuizId.eq(quiz_id))
         .one(db)
         .await?)
 }
 
-pub async fn insert_quiz(db: &Db, row: quizzes::ActiveModel) -> ApiResult<quizzes::Model> {
+pub async fn insert_quiz(db: &impl Conn, row: quizzes::ActiveModel) -> ApiResult<quizzes::Model> {
     Ok(row.insert(db).await?)
 }
 
-pub async fn update_quiz(db: &Db, row: quizzes::ActiveModel) -> ApiResult<quizzes::Model> {
+pub async fn update_quiz(db: &impl Conn, row: quizzes::ActiveModel) -> ApiResult<quizzes::Model> {
     Ok(row.update(db).await?)
 }
 
-pub async fn quiz(db: &impl ConnectionTrait, id: i32) -> ApiResult<Option<quizzes::Model>> {
+pub async fn quiz(db: &impl Conn, id: i32) -> ApiResult<Option<quizzes::Model>> {
     Ok(quizzes::Entity::find_by_id(id).one(db).await?)
 }
 
 pub async fn progress_of(
-    db: &impl ConnectionTrait,
+    db: &impl Conn,
     user: Uuid,
     lesson_ids: &[i32],
 ) -> ApiResult<Vec<lesson_progress::Model>> {
@@ -230,45 +234,36 @@ pub async fn progress_of(
         .await?)
 }
 
-/// Marks a lesson done (once; later calls keep the first time).
+/// Marks a lesson done (once; later calls keep the first time). A conflict does nothing
+/// rather than fail, so the caller's transaction stays usable on PostgreSQL.
 pub async fn complete_lesson(
-    db: &impl ConnectionTrait,
+    db: &impl Conn,
     user: Uuid,
     lesson_id: i32,
     attempt: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    if lesson_progress::Entity::find_by_id((user, lesson_id))
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Ok(());
-    }
-    let inserted = lesson_progress::ActiveModel {
+    lesson_progress::Entity::insert(lesson_progress::ActiveModel {
         user_id: Set(user),
         lesson_id: Set(lesson_id),
         completed_at: Set(now),
         attempt_id: Set(attempt),
-    }
-    .insert(db)
-    .await;
-    match inserted {
-        Ok(_) => Ok(()),
-        Err(e)
-            if matches!(
-                e.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(e.into()),
-    }
+    })
+    .on_conflict(
+        OnConflict::columns([
+            lesson_progress::Column::UserId,
+            lesson_progress::Column::LessonId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }
 
 pub async fn completion(
-    db: &impl ConnectionTrait,
+    db: &impl Conn,
     user: Uuid,
     course_id: i32,
 ) -> ApiResult<Option<course_completions::Model>> {
@@ -280,21 +275,19 @@ pub async fn completion(
 }
 
 /// Records a completion with the unit at that moment and leaves a `course_completed` event
-/// for the certificates to pick up, in one transaction (a savepoint in the caller's `db`, so a
-/// lost race does not abort it). Returns false when it was recorded before.
+/// for the certificates to pick up. Returns false when it was recorded before.
+///
+/// Two statements: the caller passes its [`super::Tx`], so no completion lands without its
+/// event.
 pub async fn record_completion(
-    db: &super::Tx,
+    db: &impl Conn,
     user: Uuid,
     course_id: i32,
     unit: Option<(i32, String)>,
     final_attempt: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> ApiResult<bool> {
-    let txn = db.begin().await?;
-    if completion(&txn, user, course_id).await?.is_some() {
-        return Ok(false);
-    }
-    let row = course_completions::ActiveModel {
+    let inserted = course_completions::Entity::insert(course_completions::ActiveModel {
         user_id: Set(user),
         course_id: Set(course_id),
         completed_at: Set(now),
@@ -302,20 +295,22 @@ pub async fn record_completion(
         unit_name: Set(unit.map(|u| u.1)),
         final_attempt_id: Set(final_attempt),
         ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            course_completions::Column::UserId,
+            course_completions::Column::CourseId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    if inserted == 0 {
+        return Ok(false);
     }
-    .insert(&txn)
-    .await;
-    let row = match row {
-        Ok(r) => r,
-        Err(e)
-            if matches!(
-                e.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) =>
-        {
-            return Ok(false);
-        }
-        Err(e) => return Err(e.into()),
+    let Some(row) = completion(db, user, course_id).await? else {
+        return Err(DbErr::RecordNotFound("the completion just recorded".into()).into());
     };
     events::ActiveModel {
         kind: Set("course_completed".to_owned()),
@@ -332,13 +327,23 @@ pub async fn record_completion(
         processed_at: Set(None),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
-    txn.commit().await?;
     Ok(true)
 }
 
-pub async fn pending_events(db: &Db, kind: &str) -> ApiResult<Vec<events::Model>> {
+/// The id of one passed attempt of `user` at `quiz`, if any.
+pub async fn passed_attempt(db: &impl Conn, user: Uuid, quiz: i32) -> ApiResult<Option<Uuid>> {
+    Ok(attempts::Entity::find()
+        .filter(attempts::Column::UserId.eq(user))
+        .filter(attempts::Column::QuizId.eq(quiz))
+        .filter(attempts::Column::Passed.eq(true))
+        .one(db)
+        .await?
+        .map(|a| a.id))
+}
+
+pub async fn pending_events(db: &impl Conn, kind: &str) -> ApiResult<Vec<events::Model>> {
     Ok(events::Entity::find()
         .filter(events::Column::Kind.eq(kind))
         .filter(events::Column::ProcessedAt.is_null())

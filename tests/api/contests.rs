@@ -1167,3 +1167,97 @@ async fn the_finaliser_goes_on_past_a_failing_round() {
         .unwrap();
     assert!(second.finalised_at.is_some());
 }
+
+/// Adds a second round to the setup's contest, a week ahead.
+async fn add_upcoming_round(app: &TestApp, s: &Setup) -> reqwest::Response {
+    let now = app.clock_now();
+    app.post(
+        &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
+        Some(&s.admin.token),
+        &json!({ "title": "Tuần 2", "opens_at": now + Duration::days(7), "closes_at": now + Duration::days(8),
+                 "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
+                 "attempts_allowed": 1 }),
+    )
+    .await
+}
+
+/// Adding a round writes its quiz, then the round: when the round cannot be written, the
+/// quiz is not left behind.
+#[tokio::test]
+async fn a_round_add_that_fails_at_its_last_write_leaves_no_quiz() {
+    let app = spawn_app().await;
+    let s = setup(&app, json!({ "tiers": [] }), 1).await;
+    let round_quizzes = "kind = 'contest_round'";
+    assert_eq!(app.count_rows("quizzes", Some(round_quizzes)).await, 1);
+    app.fail_writes_to("rounds", "INSERT").await;
+    let res = add_upcoming_round(&app, &s).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(app.count_rows("quizzes", Some(round_quizzes)).await, 1);
+    assert_eq!(app.count_rows("rounds", None).await, 1);
+}
+
+/// Changing a round writes its quiz (time limit, draw), then the round: when the round
+/// cannot be written, the quiz keeps its old rules.
+#[tokio::test]
+async fn a_round_change_that_fails_at_its_last_write_leaves_the_quiz_as_it_was() {
+    let app = spawn_app().await;
+    let s = setup(&app, json!({ "tiers": [] }), 1).await;
+    let res = add_upcoming_round(&app, &s).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let upcoming: Value = res.json().await.unwrap();
+    app.fail_writes_to("rounds", "UPDATE").await;
+    let res = app
+        .patch(
+            &format!("/api/v1/rounds/{}", upcoming["id"]),
+            Some(&s.admin.token),
+            &json!({ "title": "Tuần hai", "time_limit_minutes": 20, "attempts_allowed": 3 }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        app.count_rows(
+            "quizzes",
+            Some("time_limit_secs = 1200 OR attempts_allowed = 3")
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        app.count_rows("rounds", Some("title = 'Tuần hai'")).await,
+        0
+    );
+}
+
+/// Finalising writes the round's final state and its results together: when the results
+/// cannot be written, the round is not marked finalised (and a later pass finalises it).
+#[tokio::test]
+async fn a_finalise_that_fails_at_its_last_write_leaves_the_round_unfinalised() {
+    let app = spawn_app().await;
+    let s = setup(
+        &app,
+        json!({ "tiers": [{ "name": "Giải Nhất", "count": 1 }] }),
+        1,
+    )
+    .await;
+    let k = keys(&app, &s.admin).await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let (_, token) = participant(&app, "Nguyễn Văn An", unit).await;
+    let view = start(&app, &token, s.round).await;
+    play(&app, &token, &view, &k, 3, Some(1), "an").await;
+    app.clock.advance(Duration::hours(8));
+    app.fail_writes_to("round_results", "INSERT").await;
+    assert!(
+        contests::finalise(&app.state, s.round as i32)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        app.count_rows(
+            "rounds",
+            Some("finalised_at IS NOT NULL OR true_figure IS NOT NULL")
+        )
+        .await,
+        0
+    );
+    assert_eq!(app.count_rows("round_results", None).await, 0);
+}
