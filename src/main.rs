@@ -3,11 +3,11 @@ use std::{io::BufRead, sync::Arc};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use soiduong::{
-    clock::SystemClock,
+    clock::{Clock, SystemClock},
     config::Settings,
     services::{accounts, banks, seed},
     startup::Application,
-    state::AppState,
+    state::{self, AppState},
     store, telemetry,
 };
 
@@ -80,7 +80,8 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
-            AppState::connect(settings, Arc::new(SystemClock)).await?;
+            // The database alone: migrating needs no Redis.
+            state::open_database(&settings).await?;
             println!("Đã áp dụng các migration.");
         }
         Command::CreateAdmin { login, .. } => {
@@ -90,8 +91,10 @@ async fn main() -> anyhow::Result<()> {
                 .read_line(&mut password)
                 .context("cannot read the password from stdin")?;
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
-            let state = AppState::connect(settings, Arc::new(SystemClock)).await?;
-            let (id, created) = accounts::create_admin(&state, &login, password).await?;
+            // The database alone: an admin can be made while Redis is not (yet) running.
+            let db = state::open_database(&settings).await?;
+            let (id, created) =
+                accounts::create_admin_in(&db, SystemClock.now(), &login, password).await?;
             if created {
                 println!("Đã tạo quản trị viên {id}.");
             } else {

@@ -9,7 +9,7 @@ use migration::{Migrator, MigratorTrait};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::{
-    auth::JwtKeys,
+    auth::{JwtKeys, sessions::Callers},
     clock::SharedClock,
     config::Settings,
     leaderboard::{Leaderboard, MemoryBoards, RedisBoards},
@@ -42,8 +42,21 @@ pub struct AppState {
     pub rounds: RoundCache,
     /// How many entries each board should hold, counted in the database, held for seconds.
     pub board_counts: BoardCounts,
-    /// Token generations, checked by `AuthUser` on each request (cached briefly).
-    pub generations: crate::auth::sessions::Generations,
+    /// Caller profiles (with their token generation), read by the `Caller` and `AuthUser`
+    /// extractors on each request; held for seconds, dropped on change (`auth::sessions`).
+    pub callers: Callers,
+}
+
+/// Opens the database alone and applies pending migrations: what `migrate` and `create-admin`
+/// need (no Redis, no caches).
+///
+/// Fails when the database cannot be reached or a migration fails.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    let db = store::connect(settings).await?;
+    Migrator::up(&db, None)
+        .await
+        .context("database migration failed")?;
+    Ok(db)
 }
 
 impl AppState {
@@ -51,10 +64,7 @@ impl AppState {
     ///
     /// Fails when either cannot be reached or a migration fails.
     pub async fn connect(settings: Settings, clock: SharedClock) -> anyhow::Result<AppState> {
-        let db = store::connect(&settings).await?;
-        Migrator::up(&db, None)
-            .await
-            .context("database migration failed")?;
+        let db = open_database(&settings).await?;
         let redis = match &settings.redis_url {
             Some(url) => {
                 let client = redis::Client::open(url.as_str())
@@ -116,7 +126,7 @@ impl AppState {
             stale_boards: StaleBoards::default(),
             rounds: RoundCache::default(),
             board_counts: BoardCounts::default(),
-            generations: crate::auth::sessions::Generations::new(),
+            callers: Callers::new(),
         })
     }
 }

@@ -1,12 +1,14 @@
 //! The caller as every use case sees them: the account, its unit, its categories and the units
-//! it organizes, read once per request by one extractor.
+//! it organizes, taken by one extractor from the short-lived profile cache (`auth::sessions`).
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use std::sync::Arc;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use entity::units;
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
-use super::AuthUser;
+use super::extractor::authenticate;
 use crate::{
     domain::person::Category,
     domain::unit::{in_subtree, strictly_below},
@@ -32,34 +34,27 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Reads the profile of `id` from the database.
+    /// Reads the profile of `id` from the database (two round trips), bypassing the cache.
     ///
     /// Fails with 401 `account_not_found` when the account is gone or erased, or when the
     /// database does not answer.
-    pub async fn load(db: &store::Db, id: Uuid) -> ApiResult<Caller> {
-        let user = store::users::find(db, id)
+    pub async fn load(db: &impl store::Conn, id: Uuid) -> ApiResult<Caller> {
+        store::users::caller(db, id)
             .await?
-            .filter(|u| u.deleted_at.is_none())
-            .ok_or(Code::AccountNotFound)?;
-        let unit = match user.unit_id {
-            Some(unit) => store::units::find(db, unit).await?,
-            None => None,
-        };
-        let organizes = store::users::organized_units(db, id)
+            .ok_or_else(|| Code::AccountNotFound.into())
+    }
+
+    /// The profile of `id` from the cache of `state` (read on a miss), as the extractor
+    /// gives it; for use cases acting for someone other than the requester.
+    ///
+    /// Fails with 401 `account_not_found` when the account is gone or erased, or when the
+    /// database does not answer.
+    pub async fn cached(state: &AppState, id: Uuid) -> ApiResult<Arc<Caller>> {
+        state
+            .callers
+            .get(&state.db, id)
             .await?
-            .into_iter()
-            .map(|u| u.path)
-            .collect();
-        Ok(Caller {
-            id,
-            is_admin: user.is_admin,
-            generation: user.token_generation,
-            unit_id: unit.as_ref().map(|u| u.id),
-            unit_path: unit.as_ref().map(|u| u.path.clone()),
-            unit_name: unit.map(|u| u.name),
-            categories: store::users::categories(db, id).await?,
-            organizes,
-        })
+            .ok_or_else(|| Code::AccountNotFound.into())
     }
 
     /// The caller standing for the service itself (shipped banks, seeding, the command line):
@@ -103,18 +98,8 @@ impl FromRequest for Caller {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let auth = AuthUser::from_request(req, payload);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let auth = auth.await?;
-            let state = state.ok_or_else(|| anyhow::anyhow!("app state missing"))?;
-            // On its own task, like the generation lookup: a dropped half-way query costs the
-            // pool its connection.
-            let db = state.db.clone();
-            tokio::spawn(async move { Caller::load(&db, auth.id).await })
-                .await
-                .map_err(|e| anyhow::anyhow!("profile lookup: {e}"))?
-        })
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(Caller::clone(&*authenticate(&req).await?)) })
     }
 }

@@ -1,15 +1,17 @@
+use std::sync::Arc;
+
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
-use super::tokens::TokenError;
+use super::{Caller, tokens::TokenError};
 use crate::{
     error::{ApiError, Code},
     state::AppState,
 };
 
 /// The logged-in user, from a `Authorization: Bearer …` access token. Verified with the key
-/// and the app clock, then against the account's token generation (cached, see
+/// and the app clock, then against the account's token generation in its profile (cached, see
 /// `auth::sessions`), so tokens end at logout, password change and erasure.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
@@ -23,7 +25,13 @@ impl FromRequest for AuthUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { authenticate(&req).await })
+        Box::pin(async move {
+            let caller = authenticate(&req).await?;
+            Ok(AuthUser {
+                id: caller.id,
+                is_admin: caller.is_admin,
+            })
+        })
     }
 }
 
@@ -42,7 +50,11 @@ fn revoked() -> ApiError {
     ApiError::from(Code::TokenRevoked)
 }
 
-async fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+/// The profile of the caller whose access token `req` carries (see [`AuthUser`]).
+///
+/// Fails with 401 when the header is missing, the token is malformed, expired or of an older
+/// generation, or the account is gone; with 5xx when the database does not answer.
+pub(super) async fn authenticate(req: &HttpRequest) -> Result<Arc<Caller>, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
@@ -62,11 +74,8 @@ async fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
             return Err(ApiError::from(Code::InvalidToken));
         }
     };
-    match state.generations.current(&state.db, claims.sub).await? {
-        Some(generation) if generation == claims.generation => Ok(AuthUser {
-            id: claims.sub,
-            is_admin: claims.adm,
-        }),
+    match state.callers.get(&state.db, claims.sub).await? {
+        Some(caller) if caller.generation == claims.generation => Ok(caller),
         _ => Err(revoked()),
     }
 }

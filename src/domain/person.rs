@@ -1,62 +1,17 @@
 //! Member categories, age rules and the password policy.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::time::age_on;
 use crate::error::Code;
 
-/// Who a person is in the Union's counting (design.md, People).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    /// Cán bộ Đoàn, Hội, Đội.
-    Cadre,
-    /// Đoàn viên.
-    Member,
-    /// Đoàn viên mới kết nạp (with `admitted_on`).
-    NewMember,
-    /// Hội viên.
-    AssociationMember,
-    /// Thanh niên, 16–30.
-    Youth,
-    /// Thiếu niên, nhi đồng, under 16.
-    Child,
-}
+/// Categories are stored in `user_categories`, so the type lives with the entity.
+pub use entity::user_categories::Category;
 
-impl Category {
-    /// Categories only staff may assign (cadre, new member): changing them is a request an
-    /// organizer decides; the others a person declares.
-    pub fn staff_assigned(self) -> bool {
-        matches!(self, Category::Cadre | Category::NewMember)
-    }
-
-    pub const ALL: [Category; 6] = [
-        Category::Cadre,
-        Category::Member,
-        Category::NewMember,
-        Category::AssociationMember,
-        Category::Youth,
-        Category::Child,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Cadre => "cadre",
-            Category::Member => "member",
-            Category::NewMember => "new_member",
-            Category::AssociationMember => "association_member",
-            Category::Youth => "youth",
-            Category::Child => "child",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Category> {
-        Category::ALL.into_iter().find(|c| c.as_str() == s)
-    }
+/// Categories only staff may assign (cadre, new member): changing them is a request an
+/// organizer decides; the others a person declares.
+pub fn staff_assigned(c: Category) -> bool {
+    matches!(c, Category::Cadre | Category::NewMember)
 }
 
 /// Below this age, personal data is collected only with a guardian's consent.
@@ -188,16 +143,16 @@ pub fn split_category_change(
     let applied = set(&mut wanted
         .iter()
         .copied()
-        .filter(|c| !c.staff_assigned())
-        .chain(old.iter().copied().filter(|c| c.staff_assigned())));
+        .filter(|c| !staff_assigned(*c))
+        .chain(old.iter().copied().filter(|c| staff_assigned(*c))));
     let add = set(&mut wanted
         .iter()
         .copied()
-        .filter(|c| c.staff_assigned() && !old.contains(c)));
+        .filter(|c| staff_assigned(*c) && !old.contains(c)));
     let remove = set(&mut old
         .iter()
         .copied()
-        .filter(|c| c.staff_assigned() && !wanted.contains(c)));
+        .filter(|c| staff_assigned(*c) && !wanted.contains(c)));
     (applied, add, remove)
 }
 

@@ -3,66 +3,8 @@
 //! A unit's path lists its ancestors' ids and its own, e.g. `/1/4/17/`. A subtree is then a
 //! prefix: every descendant of `/1/4/` has a path starting with `/1/4/`.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitKind {
-    /// Tỉnh Đoàn, Thành Đoàn trực thuộc Trung ương.
-    Province,
-    /// Huyện, thị, thành Đoàn; Đoàn khối.
-    District,
-    /// Đoàn xã.
-    Commune,
-    /// Đoàn phường.
-    Ward,
-    /// Đoàn thị trấn.
-    Township,
-    /// Đoàn trường học.
-    School,
-    /// Đoàn cơ quan.
-    Agency,
-    /// Đoàn doanh nghiệp.
-    Enterprise,
-    /// Đoàn lực lượng vũ trang.
-    ArmedForces,
-    Other,
-}
-
-impl UnitKind {
-    pub const ALL: [UnitKind; 10] = [
-        UnitKind::Province,
-        UnitKind::District,
-        UnitKind::Commune,
-        UnitKind::Ward,
-        UnitKind::Township,
-        UnitKind::School,
-        UnitKind::Agency,
-        UnitKind::Enterprise,
-        UnitKind::ArmedForces,
-        UnitKind::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UnitKind::Province => "province",
-            UnitKind::District => "district",
-            UnitKind::Commune => "commune",
-            UnitKind::Ward => "ward",
-            UnitKind::Township => "township",
-            UnitKind::School => "school",
-            UnitKind::Agency => "agency",
-            UnitKind::Enterprise => "enterprise",
-            UnitKind::ArmedForces => "armed_forces",
-            UnitKind::Other => "other",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<UnitKind> {
-        UnitKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
+/// Kinds are stored in `units.kind`, so the type lives with the entity.
+pub use entity::units::UnitKind;
 
 /// The path of a unit whose parent has `parent_path` (or of a root when `None`).
 pub fn child_path(parent_path: Option<&str>, id: i32) -> String {

@@ -185,8 +185,10 @@ pub async fn register(state: &AppState, reg: Registration) -> ApiResult<Me> {
     // Staff confirm who is a cadre; a new member's admission is confirmed later by the roster.
     let (staff, categories): (Vec<Category>, Vec<Category>) =
         reg.categories.iter().partition(|c| **c == Category::Cadre);
+    let now = state.clock.now();
+    let tx = store::begin(&state.db).await?;
     let user = store::users::insert(
-        &state.db,
+        &tx,
         store::users::NewUser {
             id: Uuid::new_v4(),
             full_name,
@@ -200,12 +202,12 @@ pub async fn register(state: &AppState, reg: Registration) -> ApiResult<Me> {
             is_admin: false,
             categories,
         },
-        state.clock.now(),
+        now,
     )
     .await?;
     if !staff.is_empty() {
         store::users::insert_membership_request(
-            &state.db,
+            &tx,
             store::users::NewMembershipRequest {
                 user_id: user.id,
                 from_unit_id: None,
@@ -214,10 +216,11 @@ pub async fn register(state: &AppState, reg: Registration) -> ApiResult<Me> {
                 remove: Vec::new(),
                 admitted_on: None,
             },
-            state.clock.now(),
+            now,
         )
         .await?;
     }
+    tx.commit().await?;
     tracing::info!(user_id = %user.id, unit_id = unit.id, "account registered");
     me_from(state, user).await
 }
@@ -327,10 +330,16 @@ pub async fn login(
         return Err(bad());
     };
     tracing::info!(user_id = %user.id, "logged in");
-    issue_pair(state, &user, Uuid::new_v4()).await
+    issue_pair(state, &state.db, &user, Uuid::new_v4()).await
 }
 
-async fn issue_pair(state: &AppState, user: &users::Model, family: Uuid) -> ApiResult<TokenPair> {
+/// Signs an access token and stores a new refresh token of `family` through `db`.
+async fn issue_pair(
+    state: &AppState,
+    db: &impl store::Conn,
+    user: &users::Model,
+    family: Uuid,
+) -> ApiResult<TokenPair> {
     let now = state.clock.now();
     let ttl = state.settings.access_token_ttl;
     let access_token =
@@ -342,7 +351,7 @@ async fn issue_pair(state: &AppState, user: &users::Model, family: Uuid) -> ApiR
     let refresh_ttl = chrono::Duration::from_std(state.settings.refresh_token_ttl)
         .map_err(|e| ApiError::Internal(e.into()))?;
     store::tokens::insert(
-        &state.db,
+        db,
         user,
         family,
         tokens::refresh_token_hash(&refresh_token),
@@ -358,21 +367,27 @@ async fn issue_pair(state: &AppState, user: &users::Model, family: Uuid) -> ApiR
     })
 }
 
+/// Spends a refresh token for a new pair (one transaction: the old token is spent only if the
+/// new one is stored). A replayed token revokes its family and ends the person's access tokens.
 pub async fn refresh(state: &AppState, req: RefreshRequest) -> ApiResult<TokenPair> {
     let now = state.clock.now();
     let hash = tokens::refresh_token_hash(req.refresh_token.trim());
     let invalid = || ApiError::from(Code::InvalidRefreshToken);
-    match store::tokens::consume(&state.db, &hash, now).await? {
+    let tx = store::begin(&state.db).await?;
+    match store::tokens::consume(&tx, &hash, now).await? {
         store::tokens::Consumed::Fresh(token) => {
-            let user = store::users::find(&state.db, token.user_id)
+            let user = store::users::find_live(&tx, token.user_id)
                 .await?
-                .filter(|u| u.deleted_at.is_none())
                 .ok_or_else(invalid)?;
-            issue_pair(state, &user, token.family_id).await
+            let pair = issue_pair(state, &tx, &user, token.family_id).await?;
+            tx.commit().await?;
+            Ok(pair)
         }
         store::tokens::Consumed::Replayed(user) => {
             // What a stolen token looks like: end the access tokens too.
-            state.generations.bump(&state.db, user).await?;
+            store::users::bump_token_generation(&tx, user).await?;
+            tx.commit().await?;
+            state.callers.forget(user);
             tracing::warn!(user_id = %user, "refresh token replayed; its family is revoked");
             Err(invalid())
         }
@@ -381,24 +396,27 @@ pub async fn refresh(state: &AppState, req: RefreshRequest) -> ApiResult<TokenPa
     }
 }
 
-/// Revokes the session (the refresh token's whole family). Unknown tokens are accepted
-/// silently: logging out twice is not an error.
+/// Revokes the session (the refresh token's whole family) and ends the person's access
+/// tokens, in one transaction. Unknown tokens are accepted silently: logging out twice is not
+/// an error.
 pub async fn logout(state: &AppState, req: RefreshRequest) -> ApiResult<()> {
     let hash = tokens::refresh_token_hash(req.refresh_token.trim());
-    if let Some(token) = store::tokens::find_by_hash(&state.db, &hash).await? {
-        store::tokens::revoke_family(&state.db, token.family_id, state.clock.now()).await?;
+    let tx = store::begin(&state.db).await?;
+    if let Some(token) = store::tokens::find_by_hash(&tx, &hash).await? {
         // Access tokens carry no session id: logging out ends all of this person's access
         // tokens (other devices refresh and carry on with their own sessions).
-        state.generations.bump(&state.db, token.user_id).await?;
+        store::users::bump_token_generation(&tx, token.user_id).await?;
+        store::tokens::revoke_family(&tx, token.family_id, state.clock.now()).await?;
+        tx.commit().await?;
+        state.callers.forget(token.user_id);
         tracing::info!(user_id = %token.user_id, "logged out");
     }
     Ok(())
 }
 
 async fn current(state: &AppState, id: Uuid) -> ApiResult<users::Model> {
-    store::users::find(&state.db, id)
+    store::users::find_live(&state.db, id)
         .await?
-        .filter(|u| u.deleted_at.is_none())
         .ok_or_else(|| ApiError::from(Code::AccountNotFound))
 }
 
@@ -448,16 +466,15 @@ pub struct Updated {
 }
 
 /// Applies a profile change. A password change checks `current_password` through the login
-/// throttle (same account and address counts), so `PATCH /me` is no password oracle. A change
-/// of unit or of a staff-assigned category becomes a membership request (the rest applies).
+/// throttle (same account and address counts), so `PATCH /me` is no password oracle, and ends
+/// every session. A change of unit or of a staff-assigned category becomes a membership
+/// request (the rest applies). Everything is written in one transaction.
 pub async fn update_me(
     state: &AppState,
     id: Uuid,
     change: ProfileChange,
     client_address: &str,
 ) -> ApiResult<Updated> {
-    use sea_orm::ActiveValue::Set;
-
     let user = current(state, id).await?;
     let old_categories = store::users::categories(&state.db, id).await?;
     let categories = change
@@ -480,21 +497,28 @@ pub async fn update_me(
         .map_err(rule)?;
     }
 
-    let mut active: users::ActiveModel = user.clone().into();
-    if let Some(name) = &change.full_name {
-        active.full_name = Set(parse_name(name)?);
-    }
+    let mut patch = store::users::ProfilePatch {
+        full_name: change.full_name.as_deref().map(parse_name).transpose()?,
+        birth_date,
+        admitted_on,
+        guardian_consent: Some(consent),
+        ..Default::default()
+    };
     if let Some(phone) = &change.phone {
-        active.phone = Set(Some(phone)
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| parse_phone(p))
-            .transpose()?);
+        patch.phone = Some(
+            Some(phone)
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| parse_phone(p))
+                .transpose()?,
+        );
     }
     if let Some(email) = &change.email {
-        active.email = Set(Some(email)
-            .filter(|e| !e.trim().is_empty())
-            .map(|e| parse_mail(e))
-            .transpose()?);
+        patch.email = Some(
+            Some(email)
+                .filter(|e| !e.trim().is_empty())
+                .map(|e| parse_mail(e))
+                .transpose()?,
+        );
     }
     let phone_left = change
         .phone
@@ -543,11 +567,7 @@ pub async fn update_me(
     } else {
         None
     };
-    active.birth_date = Set(birth_date);
-    active.admitted_on = Set(admitted_on);
-    active.guardian_consent = Set(consent);
 
-    let mut password_changed = false;
     if let Some(new_password) = change.new_password {
         let current_password = change.current_password.unwrap_or_default();
         let account = account_key(Some(id), "");
@@ -556,23 +576,33 @@ pub async fn update_me(
             return Err(Code::WrongPassword.field("current_password"));
         }
         person::check_password(&new_password).map_err(rule)?;
-        active.password_hash = Set(Some(password::hash(new_password).await?));
-        password_changed = true;
+        // Hashed before the transaction: the hash takes long, the transaction must not.
+        patch.password_hash = Some(password::hash(new_password).await?);
     }
+    let password_changed = patch.password_hash.is_some();
     let now = state.clock.now();
-    active.updated_at = Set(now);
-    let saved = store::users::update(&state.db, active, applied_categories.as_deref()).await?;
     let pending = request.is_some();
-    if let Some(request) = request {
-        let filed = store::users::insert_membership_request(&state.db, request, now).await?;
+
+    let tx = store::begin(&state.db).await?;
+    let saved = store::users::update_profile(&tx, id, patch, now).await?;
+    if let Some(categories) = &applied_categories {
+        store::users::set_categories(&tx, id, categories).await?;
+    }
+    let filed = match request {
+        Some(request) => Some(store::users::insert_membership_request(&tx, request, now).await?),
+        None => None,
+    };
+    if password_changed {
+        // A new password ends every access token and every other session.
+        store::users::bump_token_generation(&tx, id).await?;
+        store::tokens::revoke_all(&tx, id, now).await?;
+    }
+    tx.commit().await?;
+    state.callers.forget(id);
+    state.names.forget(id);
+    if let Some(filed) = filed {
         tracing::info!(user_id = %id, request_id = filed.id, "membership change requested");
     }
-    if password_changed {
-        // A new password ends every other session.
-        store::tokens::revoke_all(&state.db, id, now).await?;
-        state.generations.bump(&state.db, id).await?;
-    }
-    state.names.forget(id);
     tracing::info!(user_id = %id, password_changed, "profile updated");
     Ok(Updated {
         me: me_from(state, saved).await?,
@@ -599,40 +629,57 @@ pub async fn export(state: &AppState, id: Uuid) -> ApiResult<PersonalExport> {
     })
 }
 
+/// Erases the caller's personal data (see `store::users::erase`), in one transaction.
 pub async fn erase(state: &AppState, id: Uuid) -> ApiResult<()> {
-    let user = current(state, id).await?;
-    store::users::erase(&state.db, user, state.clock.now()).await?;
-    state.generations.forget(id);
+    current(state, id).await?;
+    let tx = store::begin(&state.db).await?;
+    store::users::erase(&tx, id, state.clock.now()).await?;
+    tx.commit().await?;
+    state.callers.erased(id);
     state.names.forget(id);
     tracing::info!(user_id = %id, "personal data erased");
     Ok(())
 }
 
-/// Creates the first admin, or makes an existing account an admin with this password.
-/// Fails when the login or password is unusable or the database refuses.
+/// Creates the first admin, or makes an existing account an admin with this password (see
+/// [`create_admin_in`]).
 pub async fn create_admin(
     state: &AppState,
+    login: &str,
+    password_text: String,
+) -> anyhow::Result<(Uuid, bool)> {
+    let made = create_admin_in(&state.db, state.clock.now(), login, password_text).await?;
+    state.callers.forget(made.0);
+    Ok(made)
+}
+
+/// Creates the first admin, or makes an existing account an admin with this password, with
+/// the database alone (the `create-admin` command needs no Redis). Returns the account and
+/// whether it is new.
+///
+/// Fails when the login or password is unusable or the database refuses.
+pub async fn create_admin_in(
+    db: &store::Db,
+    now: DateTime<Utc>,
     login: &str,
     password_text: String,
 ) -> anyhow::Result<(Uuid, bool)> {
     let login = Login::parse(login).map_err(|e| anyhow::anyhow!("{e}"))?;
     person::check_password(&password_text).map_err(|e| anyhow::anyhow!(e.message))?;
     let hash = password::hash(password_text).await?;
-    let now = state.clock.now();
-    if let Some(existing) = store::users::find_by_login(&state.db, &login).await? {
-        store::users::promote_to_admin(&state.db, existing.id, hash, now).await?;
+    let tx = store::begin(db).await?;
+    if let Some(existing) = store::users::find_by_login(&tx, &login).await? {
+        store::users::promote_to_admin(&tx, existing.id, hash, now).await?;
+        tx.commit().await?;
         return Ok((existing.id, false));
     }
-    let root = store::units::list(&state.db, false)
-        .await?
-        .into_iter()
-        .next();
+    let root = store::units::list(&tx, false).await?.into_iter().next();
     let (phone, email) = match login {
         Login::Phone(p) => (Some(p.into_string()), None),
         Login::Email(e) => (None, Some(e)),
     };
     let user = store::users::insert(
-        &state.db,
+        &tx,
         store::users::NewUser {
             id: Uuid::new_v4(),
             full_name: "Quản trị viên".into(),
@@ -649,5 +696,6 @@ pub async fn create_admin(
         now,
     )
     .await?;
+    tx.commit().await?;
     Ok((user.id, true))
 }

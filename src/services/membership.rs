@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::membership_requests;
+use entity::membership_requests::{self, RequestStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -33,8 +33,7 @@ pub struct MembershipRequest {
     pub add_categories: Vec<Category>,
     pub remove_categories: Vec<Category>,
     pub admitted_on: Option<NaiveDate>,
-    /// `pending`, `approved`, `rejected` or `superseded` (replaced by a later request).
-    pub status: String,
+    pub status: RequestStatus,
     /// Why it was rejected.
     pub reason: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -85,8 +84,8 @@ async fn describe_all(
             full_name: names.get(&r.user_id).cloned(),
             from_unit: unit(r.from_unit_id),
             unit: unit(Some(r.unit_id)),
-            add_categories: store::users::request_categories(&r.add_categories),
-            remove_categories: store::users::request_categories(&r.remove_categories),
+            add_categories: r.add_categories.0,
+            remove_categories: r.remove_categories.0,
             admitted_on: r.admitted_on,
             status: r.status,
             reason: r.reason,
@@ -138,7 +137,7 @@ pub async fn decide(
     actor
         .require(actor.may_act_within(&unit) && (actor.is_admin || actor.id != request.user_id))?;
     let decided_already = || ApiError::from(Code::RequestDecided);
-    if request.status != "pending" {
+    if request.status != RequestStatus::Pending {
         return Err(decided_already());
     }
     if approved && unit.merged_into_id.is_some() {
@@ -152,8 +151,9 @@ pub async fn decide(
     {
         return Err(Code::InvalidReason.field("reason"));
     }
+    let tx = store::begin(&state.db).await?;
     let saved = store::users::decide_membership_request(
-        &state.db,
+        &tx,
         &request,
         approved,
         actor.id,
@@ -162,7 +162,9 @@ pub async fn decide(
     )
     .await?
     .ok_or_else(decided_already)?;
+    tx.commit().await?;
     if approved {
+        state.callers.forget(request.user_id);
         state.names.forget(request.user_id);
     }
     tracing::info!(request_id = id, user_id = %request.user_id, actor = %actor.id, approved, "membership request decided");

@@ -22,7 +22,7 @@ pub struct Unit {
     pub id: i32,
     pub parent_id: Option<i32>,
     pub name: String,
-    pub kind: String,
+    pub kind: UnitKind,
     /// Materialised path of ids, root first: `/1/4/17/`.
     pub path: String,
     /// Set when this unit was merged into another; it stays so history keeps its name.
@@ -193,8 +193,9 @@ pub async fn create(state: &AppState, actor: &Caller, new: NewUnit) -> ApiResult
         Some(p) => actor.require(actor.may_act_within(p))?,
         None => actor.require(actor.is_admin)?,
     }
-    let unit =
-        store::units::insert(&state.db, parent.as_ref(), &name, kind, state.clock.now()).await?;
+    let tx = store::begin(&state.db).await?;
+    let unit = store::units::insert(&tx, parent.as_ref(), &name, kind, state.clock.now()).await?;
+    tx.commit().await?;
     tracing::info!(unit_id = unit.id, actor = %actor.id, "unit created");
     Ok(unit.into())
 }
@@ -227,19 +228,20 @@ pub async fn change(
         .member_count
         .map(|n| i32::try_from(n).map_err(|_| Code::InvalidMemberCount.field("member_count")))
         .transpose()?;
+    // Caller profiles hold unit names and paths.
+    let profiles_change = name.is_some() || new_parent.is_some();
     let edit = store::units::UnitEdit {
         name,
         kind,
         member_count,
     };
-    let saved = store::units::update(
-        &state.db,
-        unit,
-        edit,
-        new_parent.as_ref(),
-        state.clock.now(),
-    )
-    .await?;
+    let tx = store::begin(&state.db).await?;
+    let saved =
+        store::units::update(&tx, unit, edit, new_parent.as_ref(), state.clock.now()).await?;
+    tx.commit().await?;
+    if profiles_change {
+        state.callers.forget_all();
+    }
     tracing::info!(unit_id = saved.id, actor = %actor.id, "unit changed");
     Ok(saved.into())
 }
@@ -261,7 +263,11 @@ pub async fn merge(state: &AppState, actor: &Caller, id: i32, into: i32) -> ApiR
         ));
     }
     actor.require(actor.may_act_within(&target))?;
-    let merged = store::units::merge(&state.db, &source, &target, state.clock.now()).await?;
+    let tx = store::begin(&state.db).await?;
+    let merged = store::units::merge(&tx, &source, &target, state.clock.now()).await?;
+    tx.commit().await?;
+    // Members, grants and paths moved.
+    state.callers.forget_all();
     tracing::info!(unit_id = source.id, into = target.id, actor = %actor.id, "unit merged");
     Ok(merged.into())
 }
@@ -277,13 +283,13 @@ pub async fn appoint_organizer(
     if unit.merged_into_id.is_some() {
         return Err(Code::UnitMerged.with("Đơn vị đã được hợp nhất, không thể phân công"));
     }
-    let person = store::users::find(&state.db, user_id)
+    let person = store::users::find_live(&state.db, user_id)
         .await?
-        .filter(|u| u.deleted_at.is_none())
         .ok_or_else(|| Code::UserNotFound.field("user_id"))?;
     let now = state.clock.now();
     let created =
-        store::users::grant_organizer(&state.db, unit.id, person.id, actor.id, now).await?;
+        store::users::grant_organizer(&state.db, unit.id, person.id, Some(actor.id), now).await?;
+    state.callers.forget(person.id);
     tracing::info!(unit_id, user_id = %person.id, actor = %actor.id, created, "organizer appointed");
     Ok((
         Organizer {
@@ -307,6 +313,7 @@ pub async fn dismiss_organizer(
     if !store::users::revoke_organizer(&state.db, unit.id, user_id).await? {
         return Err(ApiError::from(Code::OrganizerNotFound));
     }
+    state.callers.forget(user_id);
     tracing::info!(unit_id, user_id = %user_id, actor = %actor.id, "organizer dismissed");
     Ok(())
 }

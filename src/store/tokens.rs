@@ -8,11 +8,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::Db;
+use super::Conn;
 use crate::error::ApiResult;
 
 pub async fn insert(
-    db: &Db,
+    db: &impl Conn,
     user: Uuid,
     family: Uuid,
     token_hash: String,
@@ -45,8 +45,9 @@ pub enum Consumed {
 
 /// Spends a refresh token. One conditional update (`… WHERE used_at IS NULL`) decides, so two
 /// concurrent refreshes with the same token have one winner; the loser is treated as a replay
-/// and the whole family is revoked, which is what a stolen token looks like.
-pub async fn consume(db: &Db, token_hash: &str, now: DateTime<Utc>) -> ApiResult<Consumed> {
+/// and the whole family is revoked, which is what a stolen token looks like. Up to three
+/// statements: pass a [`Tx`](super::Tx).
+pub async fn consume(db: &impl Conn, token_hash: &str, now: DateTime<Utc>) -> ApiResult<Consumed> {
     let Some(token) = refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
         .one(db)
@@ -71,7 +72,7 @@ pub async fn consume(db: &Db, token_hash: &str, now: DateTime<Utc>) -> ApiResult
     Ok(Consumed::Replayed(token.user_id))
 }
 
-pub async fn revoke_family(db: &Db, family: Uuid, now: DateTime<Utc>) -> ApiResult<()> {
+pub async fn revoke_family(db: &impl Conn, family: Uuid, now: DateTime<Utc>) -> ApiResult<()> {
     refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
         .filter(refresh_tokens::Column::FamilyId.eq(family))
@@ -81,7 +82,7 @@ pub async fn revoke_family(db: &Db, family: Uuid, now: DateTime<Utc>) -> ApiResu
     Ok(())
 }
 
-pub async fn revoke_all(db: &Db, user: Uuid, now: DateTime<Utc>) -> ApiResult<()> {
+pub async fn revoke_all(db: &impl Conn, user: Uuid, now: DateTime<Utc>) -> ApiResult<()> {
     refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
         .filter(refresh_tokens::Column::UserId.eq(user))
@@ -91,14 +92,17 @@ pub async fn revoke_all(db: &Db, user: Uuid, now: DateTime<Utc>) -> ApiResult<()
     Ok(())
 }
 
-pub async fn find_by_hash(db: &Db, token_hash: &str) -> ApiResult<Option<refresh_tokens::Model>> {
+pub async fn find_by_hash(
+    db: &impl Conn,
+    token_hash: &str,
+) -> ApiResult<Option<refresh_tokens::Model>> {
     Ok(refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
         .one(db)
         .await?)
 }
 
-pub async fn list_for_user(db: &Db, user: Uuid) -> ApiResult<Vec<refresh_tokens::Model>> {
+pub async fn list_for_user(db: &impl Conn, user: Uuid) -> ApiResult<Vec<refresh_tokens::Model>> {
     Ok(refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::UserId.eq(user))
         .order_by_asc(refresh_tokens::Column::CreatedAt)

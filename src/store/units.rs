@@ -3,17 +3,17 @@
 use chrono::{DateTime, Utc};
 use entity::{unit_organizers, units, users};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, sea_query::Expr,
 };
 
-use super::Db;
+use super::Conn;
 use crate::{
     domain::unit::{UnitKind, child_path, path_ids, rebase},
     error::ApiResult,
 };
 
-pub async fn list(db: &Db, include_merged: bool) -> ApiResult<Vec<units::Model>> {
+pub async fn list(db: &impl Conn, include_merged: bool) -> ApiResult<Vec<units::Model>> {
     let mut q = units::Entity::find().order_by_asc(units::Column::Path);
     if !include_merged {
         q = q.filter(units::Column::MergedIntoId.is_null());
@@ -21,15 +21,15 @@ pub async fn list(db: &Db, include_merged: bool) -> ApiResult<Vec<units::Model>>
     Ok(q.all(db).await?)
 }
 
-pub async fn count(db: &impl ConnectionTrait) -> ApiResult<u64> {
+pub async fn count(db: &impl Conn) -> ApiResult<u64> {
     Ok(units::Entity::find().count(db).await?)
 }
 
-pub async fn find(db: &impl ConnectionTrait, id: i32) -> ApiResult<Option<units::Model>> {
+pub async fn find(db: &impl Conn, id: i32) -> ApiResult<Option<units::Model>> {
     Ok(units::Entity::find_by_id(id).one(db).await?)
 }
 
-pub async fn find_by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> ApiResult<Vec<units::Model>> {
+pub async fn find_by_ids(db: &impl Conn, ids: &[i32]) -> ApiResult<Vec<units::Model>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -40,10 +40,7 @@ pub async fn find_by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> ApiResult<Ve
 }
 
 /// The ancestors of `unit`, root first.
-pub async fn ancestors(
-    db: &impl ConnectionTrait,
-    unit: &units::Model,
-) -> ApiResult<Vec<units::Model>> {
+pub async fn ancestors(db: &impl Conn, unit: &units::Model) -> ApiResult<Vec<units::Model>> {
     let ids = path_ids(&unit.path);
     let ancestor_ids = &ids[..ids.len().saturating_sub(1)];
     let mut found = find_by_ids(db, ancestor_ids).await?;
@@ -51,7 +48,7 @@ pub async fn ancestors(
     Ok(found)
 }
 
-pub async fn children(db: &impl ConnectionTrait, id: i32) -> ApiResult<Vec<units::Model>> {
+pub async fn children(db: &impl Conn, id: i32) -> ApiResult<Vec<units::Model>> {
     Ok(units::Entity::find()
         .filter(units::Column::ParentId.eq(id))
         .filter(units::Column::MergedIntoId.is_null())
@@ -61,7 +58,7 @@ pub async fn children(db: &impl ConnectionTrait, id: i32) -> ApiResult<Vec<units
 
 /// Finds the unit named `name` directly under `parent` (used to keep seeding idempotent).
 pub async fn find_child_by_name(
-    db: &impl ConnectionTrait,
+    db: &impl Conn,
     parent: Option<i32>,
     name: &str,
 ) -> ApiResult<Option<units::Model>> {
@@ -74,37 +71,32 @@ pub async fn find_child_by_name(
 }
 
 /// Inserts a unit under `parent` (a root when `None`). Its path needs its id, so the row is
-/// inserted and then given its path, in one transaction.
+/// inserted and then given its path: pass a [`Tx`](super::Tx).
 pub async fn insert(
-    db: &Db,
+    db: &impl Conn,
     parent: Option<&units::Model>,
     name: &str,
     kind: UnitKind,
     now: DateTime<Utc>,
 ) -> ApiResult<units::Model> {
-    let txn = db.begin().await?;
     let row = units::ActiveModel {
         parent_id: Set(parent.map(|p| p.id)),
         name: Set(name.to_owned()),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         path: Set(String::new()),
         merged_into_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
     let path = child_path(parent.map(|p| p.path.as_str()), row.id);
     let mut active: units::ActiveModel = row.into();
     active.path = Set(path);
-    let row = active.update(&txn).await?;
-    txn.commit().await?;
-    Ok(row)
+    Ok(active.update(db).await?)
 }
 
-/// Renames, re-kinds and/or moves `unit`. A move rewrites the path of every unit in its
-/// subtree in the same transaction. The caller has already ruled out cycles.
 /// The fields of a unit an edit may change (None: unchanged).
 #[derive(Debug, Default)]
 pub struct UnitEdit {
@@ -113,35 +105,34 @@ pub struct UnitEdit {
     pub member_count: Option<i32>,
 }
 
+/// Renames, re-kinds and/or moves `unit`. A move rewrites the path of every unit in its
+/// subtree: pass a [`Tx`](super::Tx). The caller has already ruled out cycles.
 pub async fn update(
-    db: &Db,
+    db: &impl Conn,
     unit: units::Model,
     edit: UnitEdit,
     new_parent: Option<&units::Model>,
     now: DateTime<Utc>,
 ) -> ApiResult<units::Model> {
-    let txn = db.begin().await?;
     if let Some(parent) = new_parent {
-        move_subtree(&txn, &unit, parent, now).await?;
+        move_subtree(db, &unit, parent, now).await?;
     }
-    let mut active: units::ActiveModel = find(&txn, unit.id).await?.unwrap_or(unit).into();
+    let mut active: units::ActiveModel = find(db, unit.id).await?.unwrap_or(unit).into();
     if let Some(name) = edit.name {
         active.name = Set(name);
     }
     if let Some(kind) = edit.kind {
-        active.kind = Set(kind.as_str().to_owned());
+        active.kind = Set(kind);
     }
     if let Some(n) = edit.member_count {
         active.member_count = Set(Some(n));
     }
     active.updated_at = Set(now);
-    let row = active.update(&txn).await?;
-    txn.commit().await?;
-    Ok(row)
+    Ok(active.update(db).await?)
 }
 
 async fn move_subtree(
-    txn: &impl ConnectionTrait,
+    txn: &impl Conn,
     unit: &units::Model,
     parent: &units::Model,
     now: DateTime<Utc>,
@@ -170,53 +161,36 @@ async fn move_subtree(
 
 /// Merges `source` into `target`: members, children and organizer grants move to the target;
 /// the source stays, marked merged, so history keeps its name. The caller has already checked
-/// that the target is not inside the source's subtree.
+/// that the target is not inside the source's subtree. Many statements: pass a
+/// [`Tx`](super::Tx); marking the source merged is the last.
 pub async fn merge(
-    db: &Db,
+    db: &impl Conn,
     source: &units::Model,
     target: &units::Model,
     now: DateTime<Utc>,
 ) -> ApiResult<units::Model> {
-    let txn = db.begin().await?;
     users::Entity::update_many()
         .col_expr(users::Column::UnitId, Expr::value(target.id))
         .filter(users::Column::UnitId.eq(source.id))
-        .exec(&txn)
+        .exec(db)
         .await?;
-    for child in children(&txn, source.id).await? {
-        move_subtree(&txn, &child, target, now).await?;
+    for child in children(db, source.id).await? {
+        move_subtree(db, &child, target, now).await?;
     }
     let grants = unit_organizers::Entity::find()
         .filter(unit_organizers::Column::UnitId.eq(source.id))
-        .all(&txn)
+        .all(db)
         .await?;
-    let target_grants: Vec<_> = unit_organizers::Entity::find()
-        .filter(unit_organizers::Column::UnitId.eq(target.id))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|g| g.user_id)
-        .collect();
     for grant in grants {
-        if !target_grants.contains(&grant.user_id) {
-            unit_organizers::ActiveModel {
-                unit_id: Set(target.id),
-                user_id: Set(grant.user_id),
-                granted_by: Set(grant.granted_by),
-                created_at: Set(now),
-            }
-            .insert(&txn)
-            .await?;
-        }
+        // A grant the target already holds stays as it is.
+        super::users::grant_organizer(db, target.id, grant.user_id, grant.granted_by, now).await?;
     }
     unit_organizers::Entity::delete_many()
         .filter(unit_organizers::Column::UnitId.eq(source.id))
-        .exec(&txn)
+        .exec(db)
         .await?;
     let mut active: units::ActiveModel = source.clone().into();
     active.merged_into_id = Set(Some(target.id));
     active.updated_at = Set(now);
-    let merged = active.update(&txn).await?;
-    txn.commit().await?;
-    Ok(merged)
+    Ok(active.update(db).await?)
 }

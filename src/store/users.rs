@@ -1,19 +1,21 @@
 //! Accounts, their member categories and organizer grants.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{membership_requests, refresh_tokens, unit_organizers, units, user_categories, users};
+use entity::{
+    membership_requests::{self, Categories, RequestStatus},
+    refresh_tokens, unit_organizers, units, user_categories, users,
+};
 use sea_orm::{
     ActiveModelTrait,
-    ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-    sea_query::{Expr, ExprTrait},
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TryInsertResult,
+    sea_query::{Expr, ExprTrait, JoinType, Query, UnionType},
 };
 use uuid::Uuid;
 
-use super::Db;
-use crate::error::ApiError;
+use super::Conn;
 use crate::{
+    auth::Caller,
     domain::{login::Login, person::Category},
     error::ApiResult,
 };
@@ -32,10 +34,10 @@ pub struct NewUser {
     pub categories: Vec<Category>,
 }
 
-/// Inserts a user with their categories. A phone or e-mail already taken is a 409
-/// `duplicate_login`.
-pub async fn insert(db: &Db, new: NewUser, now: DateTime<Utc>) -> ApiResult<users::Model> {
-    let txn = db.begin().await?;
+/// Inserts a user with their categories: two statements, so pass the use case's [`Tx`]
+/// (super::Tx) for them to be atomic. A phone or e-mail already taken is a 409
+/// `duplicate_login` (see `UNIQUE_CONFLICTS`).
+pub async fn insert(db: &impl Conn, new: NewUser, now: DateTime<Utc>) -> ApiResult<users::Model> {
     let user = users::ActiveModel {
         id: Set(new.id),
         full_name: Set(new.full_name),
@@ -52,19 +54,25 @@ pub async fn insert(db: &Db, new: NewUser, now: DateTime<Utc>) -> ApiResult<user
         updated_at: Set(now),
         token_generation: Set(0),
     }
-    .insert(&txn)
-    .await
-    .map_err(ApiError::from)?;
-    set_categories(&txn, user.id, &new.categories).await?;
-    txn.commit().await?;
+    .insert(db)
+    .await?;
+    set_categories(db, user.id, &new.categories).await?;
     Ok(user)
 }
 
-pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<Option<users::Model>> {
+pub async fn find(db: &impl Conn, id: Uuid) -> ApiResult<Option<users::Model>> {
     Ok(users::Entity::find_by_id(id).one(db).await?)
 }
 
-pub async fn find_by_login(db: &Db, login: &Login) -> ApiResult<Option<users::Model>> {
+/// A live (not erased) account.
+pub async fn find_live(db: &impl Conn, id: Uuid) -> ApiResult<Option<users::Model>> {
+    Ok(users::Entity::find_by_id(id)
+        .filter(users::Column::DeletedAt.is_null())
+        .one(db)
+        .await?)
+}
+
+pub async fn find_by_login(db: &impl Conn, login: &Login) -> ApiResult<Option<users::Model>> {
     let q = match login {
         Login::Phone(p) => users::Entity::find().filter(users::Column::Phone.eq(p.as_str())),
         Login::Email(e) => users::Entity::find().filter(users::Column::Email.eq(e.as_str())),
@@ -72,27 +80,28 @@ pub async fn find_by_login(db: &Db, login: &Login) -> ApiResult<Option<users::Mo
     Ok(q.one(db).await?)
 }
 
-pub async fn categories(db: &impl ConnectionTrait, user: Uuid) -> ApiResult<Vec<Category>> {
+/// The categories of `user`, sorted.
+pub async fn categories(db: &impl Conn, user: Uuid) -> ApiResult<Vec<Category>> {
     let rows = user_categories::Entity::find()
         .filter(user_categories::Column::UserId.eq(user))
         .all(db)
         .await?;
-    let mut cats: Vec<Category> = rows
-        .iter()
-        .filter_map(|r| Category::parse(&r.category))
-        .collect();
+    let mut cats: Vec<Category> = rows.into_iter().map(|r| r.category).collect();
     cats.sort();
     Ok(cats)
 }
 
-async fn set_categories(
-    txn: &impl ConnectionTrait,
-    user: Uuid,
-    cats: &[Category],
-) -> ApiResult<()> {
+/// A stored category code; one this version does not know fails loudly rather than vanish.
+fn parse_category(code: &str, user: Uuid) -> Result<Category, DbErr> {
+    Category::parse(code)
+        .ok_or_else(|| DbErr::Type(format!("unknown category {code:?} of user {user}")))
+}
+
+/// Replaces the categories of `user` (two statements: pass a [`Tx`](super::Tx)).
+pub async fn set_categories(db: &impl Conn, user: Uuid, cats: &[Category]) -> ApiResult<()> {
     user_categories::Entity::delete_many()
         .filter(user_categories::Column::UserId.eq(user))
-        .exec(txn)
+        .exec(db)
         .await?;
     let mut cats = cats.to_vec();
     cats.sort();
@@ -102,73 +111,167 @@ async fn set_categories(
     }
     user_categories::Entity::insert_many(cats.into_iter().map(|c| user_categories::ActiveModel {
         user_id: Set(user),
-        category: Set(c.as_str().to_owned()),
+        category: Set(c),
     }))
-    .exec(txn)
+    .exec(db)
     .await?;
     Ok(())
 }
 
-/// Saves a changed profile (and, when given, the new category list) in one transaction.
-/// A phone or e-mail already taken is a 409 `duplicate_login`.
-pub async fn update(
-    db: &Db,
-    user: users::ActiveModel,
-    categories: Option<&[Category]>,
+/// The account fields a profile change may set (`None`: unchanged). For phone and e-mail,
+/// `Some(None)` removes the value.
+#[derive(Debug, Default)]
+pub struct ProfilePatch {
+    pub full_name: Option<String>,
+    pub phone: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub birth_date: Option<NaiveDate>,
+    pub admitted_on: Option<NaiveDate>,
+    pub guardian_consent: Option<bool>,
+    pub password_hash: Option<String>,
+}
+
+/// Saves a changed profile and returns the account. A phone or e-mail already taken is a 409
+/// `duplicate_login`.
+pub async fn update_profile(
+    db: &impl Conn,
+    id: Uuid,
+    patch: ProfilePatch,
+    now: DateTime<Utc>,
 ) -> ApiResult<users::Model> {
-    let txn = db.begin().await?;
-    let saved = user.update(&txn).await.map_err(ApiError::from)?;
-    if let Some(cats) = categories {
-        set_categories(&txn, saved.id, cats).await?;
+    fn set<T: Into<sea_orm::Value>>(value: Option<T>) -> sea_orm::ActiveValue<T> {
+        value.map_or(NotSet, Set)
     }
-    txn.commit().await?;
-    Ok(saved)
+    let active = users::ActiveModel {
+        id: Set(id),
+        full_name: set(patch.full_name),
+        phone: set(patch.phone),
+        email: set(patch.email),
+        birth_date: set(patch.birth_date.map(Some)),
+        admitted_on: set(patch.admitted_on.map(Some)),
+        guardian_consent: set(patch.guardian_consent),
+        password_hash: set(patch.password_hash.map(Some)),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Ok(active.update(db).await?)
 }
 
 /// Erases a user's personal data and keeps an anonymised stub (unit, categories, admission
-/// date) so that statistics stay true. Sessions and organizer grants go with the data.
-pub async fn erase(db: &Db, user: users::Model, now: DateTime<Utc>) -> ApiResult<()> {
-    let txn = db.begin().await?;
-    let id = user.id;
-    let generation = user.token_generation.saturating_add(1);
-    let mut active: users::ActiveModel = user.into();
-    active.full_name = Set("Người dùng đã xóa".to_owned());
-    active.phone = Set(None);
-    active.email = Set(None);
-    active.password_hash = Set(None);
-    active.birth_date = Set(None);
-    active.guardian_consent = Set(false);
-    active.is_admin = Set(false);
-    active.deleted_at = Set(Some(now));
-    active.updated_at = Set(now);
-    active.token_generation = Set(generation);
-    active.update(&txn).await?;
+/// date) so that statistics stay true; ends their access tokens. Sessions and organizer
+/// grants go with the data. Three statements: pass a [`Tx`](super::Tx).
+pub async fn erase(db: &impl Conn, id: Uuid, now: DateTime<Utc>) -> ApiResult<()> {
+    users::Entity::update_many()
+        .col_expr(users::Column::FullName, Expr::value(ERASED_NAME))
+        .col_expr(users::Column::Phone, Expr::value(None::<String>))
+        .col_expr(users::Column::Email, Expr::value(None::<String>))
+        .col_expr(users::Column::PasswordHash, Expr::value(None::<String>))
+        .col_expr(users::Column::BirthDate, Expr::value(None::<NaiveDate>))
+        .col_expr(users::Column::GuardianConsent, Expr::value(false))
+        .col_expr(users::Column::IsAdmin, Expr::value(false))
+        .col_expr(users::Column::DeletedAt, Expr::value(now))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            users::Column::TokenGeneration,
+            Expr::col(users::Column::TokenGeneration).add(1),
+        )
+        .filter(users::Column::Id.eq(id))
+        .exec(db)
+        .await?;
     refresh_tokens::Entity::delete_many()
         .filter(refresh_tokens::Column::UserId.eq(id))
-        .exec(&txn)
+        .exec(db)
         .await?;
     unit_organizers::Entity::delete_many()
         .filter(unit_organizers::Column::UserId.eq(id))
-        .exec(&txn)
+        .exec(db)
         .await?;
-    txn.commit().await?;
     Ok(())
 }
 
-/// The token generation of a live account (`None` when it is gone or erased).
-pub async fn token_generation(db: &Db, id: Uuid) -> ApiResult<Option<i32>> {
-    Ok(users::Entity::find_by_id(id)
-        .filter(users::Column::DeletedAt.is_null())
-        .select_only()
-        .column(users::Column::TokenGeneration)
-        .into_tuple::<i32>()
-        .one(db)
-        .await?)
+/// The name an erased account keeps.
+const ERASED_NAME: &str = "Người dùng đã xóa";
+
+/// The caller profile of a live account (`None` when it is gone or erased), in two round
+/// trips: the account joined with its unit, then its categories and organized-unit paths in
+/// one `UNION ALL`.
+///
+/// Fails when the database does not answer or holds a category this version does not know.
+pub async fn caller(db: &impl Conn, id: Uuid) -> ApiResult<Option<Caller>> {
+    let account = Query::select()
+        .column((users::Entity, users::Column::IsAdmin))
+        .column((users::Entity, users::Column::TokenGeneration))
+        .column((units::Entity, units::Column::Id))
+        .column((units::Entity, units::Column::Path))
+        .column((units::Entity, units::Column::Name))
+        .from(users::Entity)
+        .join(
+            JoinType::LeftJoin,
+            units::Entity,
+            Expr::col((units::Entity, units::Column::Id))
+                .equals((users::Entity, users::Column::UnitId)),
+        )
+        .and_where(Expr::col((users::Entity, users::Column::Id)).eq(id))
+        .and_where(Expr::col((users::Entity, users::Column::DeletedAt)).is_null())
+        .to_owned();
+    let Some(row) = db.query_one(&account).await? else {
+        return Ok(None);
+    };
+    let (is_admin, generation, unit_id, unit_path, unit_name): (
+        bool,
+        i32,
+        Option<i32>,
+        Option<String>,
+        Option<String>,
+    ) = row.try_get_many_by_index()?;
+
+    let mut facts = Query::select()
+        .expr_as(Expr::cust("'c'"), "k")
+        .expr_as(Expr::col(user_categories::Column::Category), "v")
+        .from(user_categories::Entity)
+        .and_where(Expr::col(user_categories::Column::UserId).eq(id))
+        .to_owned();
+    facts.union(
+        UnionType::All,
+        Query::select()
+            .expr_as(Expr::cust("'o'"), "k")
+            .expr_as(Expr::col((units::Entity, units::Column::Path)), "v")
+            .from(unit_organizers::Entity)
+            .join(
+                JoinType::InnerJoin,
+                units::Entity,
+                Expr::col((units::Entity, units::Column::Id))
+                    .equals((unit_organizers::Entity, unit_organizers::Column::UnitId)),
+            )
+            .and_where(Expr::col((unit_organizers::Entity, unit_organizers::Column::UserId)).eq(id))
+            .to_owned(),
+    );
+    let mut categories = Vec::new();
+    let mut organizes = Vec::new();
+    for row in db.query_all(&facts).await? {
+        let (kind, value): (String, String) = row.try_get_many_by_index()?;
+        if kind == "o" {
+            organizes.push(value);
+        } else {
+            categories.push(parse_category(&value, id)?);
+        }
+    }
+    categories.sort();
+    categories.dedup();
+    Ok(Some(Caller {
+        id,
+        is_admin,
+        generation,
+        unit_id,
+        unit_path,
+        unit_name,
+        categories,
+        organizes,
+    }))
 }
 
-/// Bumps the token generation of `id`, ending every access token issued before, and returns
-/// the new generation (`None` when the account is gone).
-pub async fn bump_token_generation(db: &Db, id: Uuid) -> ApiResult<Option<i32>> {
+/// Bumps the token generation of `id`, ending every access token issued before.
+pub async fn bump_token_generation(db: &impl Conn, id: Uuid) -> ApiResult<()> {
     users::Entity::update_many()
         .col_expr(
             users::Column::TokenGeneration,
@@ -177,12 +280,12 @@ pub async fn bump_token_generation(db: &Db, id: Uuid) -> ApiResult<Option<i32>> 
         .filter(users::Column::Id.eq(id))
         .exec(db)
         .await?;
-    token_generation(db, id).await
+    Ok(())
 }
 
 /// Makes an existing account an admin and sets its password (used by `create-admin`).
 pub async fn promote_to_admin(
-    db: &Db,
+    db: &impl Conn,
     id: Uuid,
     password_hash: String,
     now: DateTime<Utc>,
@@ -198,10 +301,7 @@ pub async fn promote_to_admin(
 }
 
 /// The units `user` organizes (not merged ones: their grants moved at the merge).
-pub async fn organized_units(
-    db: &impl ConnectionTrait,
-    user: Uuid,
-) -> ApiResult<Vec<units::Model>> {
+pub async fn organized_units(db: &impl Conn, user: Uuid) -> ApiResult<Vec<units::Model>> {
     let unit_ids: Vec<i32> = unit_organizers::Entity::find()
         .filter(unit_organizers::Column::UserId.eq(user))
         .all(db)
@@ -212,45 +312,29 @@ pub async fn organized_units(
     super::units::find_by_ids(db, &unit_ids).await
 }
 
-/// Grants `user` the organizer role on `unit`. Returns false when they already had it.
+/// Grants `user` the organizer role on `unit`. Returns false when they already had it (a
+/// concurrent grant of the same pair included: the outcome is the same).
 pub async fn grant_organizer(
-    db: &Db,
+    db: &impl Conn,
     unit: i32,
     user: Uuid,
-    granted_by: Uuid,
+    granted_by: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> ApiResult<bool> {
-    let existing = unit_organizers::Entity::find_by_id((unit, user))
-        .one(db)
-        .await?;
-    if existing.is_some() {
-        return Ok(false);
-    }
-    let inserted = unit_organizers::ActiveModel {
+    let inserted = unit_organizers::Entity::insert(unit_organizers::ActiveModel {
         unit_id: Set(unit),
         user_id: Set(user),
-        granted_by: Set(Some(granted_by)),
+        granted_by: Set(granted_by),
         created_at: Set(now),
-    }
-    .insert(db)
-    .await;
-    match inserted {
-        Ok(_) => Ok(true),
-        // A concurrent grant of the same pair won the race: the outcome is the same.
-        Err(e)
-            if matches!(
-                e.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(e.into()),
-    }
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(db)
+    .await?;
+    Ok(matches!(inserted, TryInsertResult::Inserted(n) if n > 0))
 }
 
 /// Removes a grant. Returns false when there was none.
-pub async fn revoke_organizer(db: &Db, unit: i32, user: Uuid) -> ApiResult<bool> {
+pub async fn revoke_organizer(db: &impl Conn, unit: i32, user: Uuid) -> ApiResult<bool> {
     let res = unit_organizers::Entity::delete_by_id((unit, user))
         .exec(db)
         .await?;
@@ -259,7 +343,7 @@ pub async fn revoke_organizer(db: &Db, unit: i32, user: Uuid) -> ApiResult<bool>
 
 /// The organizers of `unit`, oldest grant first.
 pub async fn organizers_of(
-    db: &Db,
+    db: &impl Conn,
     unit: i32,
 ) -> ApiResult<Vec<(unit_organizers::Model, users::Model)>> {
     let grants = unit_organizers::Entity::find()
@@ -281,7 +365,7 @@ pub async fn organizers_of(
         .collect())
 }
 
-pub async fn find_many(db: &Db, ids: &[Uuid]) -> ApiResult<Vec<users::Model>> {
+pub async fn find_many(db: &impl Conn, ids: &[Uuid]) -> ApiResult<Vec<users::Model>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -292,15 +376,11 @@ pub async fn find_many(db: &Db, ids: &[Uuid]) -> ApiResult<Vec<users::Model>> {
 }
 
 /// Live accounts per unit.
-pub async fn count_by_unit(db: &Db) -> ApiResult<Vec<(i32, u32)>> {
-    use sea_orm::{
-        QuerySelect,
-        sea_query::{Expr as E, ExprTrait},
-    };
+pub async fn count_by_unit(db: &impl Conn) -> ApiResult<Vec<(i32, u32)>> {
     let rows: Vec<(Option<i32>, i64)> = users::Entity::find()
         .select_only()
         .column(users::Column::UnitId)
-        .column_as(E::col(users::Column::Id).count(), "n")
+        .column_as(Expr::col(users::Column::Id).count(), "n")
         .filter(users::Column::DeletedAt.is_null())
         .group_by(users::Column::UnitId)
         .into_tuple()
@@ -322,60 +402,44 @@ pub struct NewMembershipRequest {
     pub admitted_on: Option<NaiveDate>,
 }
 
-fn category_json(cats: &[Category]) -> String {
-    let codes: Vec<&str> = cats.iter().map(|c| c.as_str()).collect();
-    serde_json::to_string(&codes).unwrap_or_else(|_| "[]".into())
-}
-
-/// The categories of a request column (unknown codes are dropped).
-pub fn request_categories(json: &str) -> Vec<Category> {
-    serde_json::from_str::<Vec<String>>(json)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|c| Category::parse(c))
-        .collect()
-}
-
 /// Files a membership request; the person's earlier pending request, if any, is superseded
-/// (one pending request a person).
+/// (one pending request a person). Two statements: pass a [`Tx`](super::Tx).
 pub async fn insert_membership_request(
-    db: &Db,
+    db: &impl Conn,
     new: NewMembershipRequest,
     now: DateTime<Utc>,
 ) -> ApiResult<membership_requests::Model> {
-    let txn = db.begin().await?;
     membership_requests::Entity::update_many()
         .col_expr(
             membership_requests::Column::Status,
-            Expr::value("superseded"),
+            Expr::value(RequestStatus::Superseded),
         )
         .col_expr(membership_requests::Column::DecidedAt, Expr::value(now))
         .filter(membership_requests::Column::UserId.eq(new.user_id))
-        .filter(membership_requests::Column::Status.eq("pending"))
-        .exec(&txn)
+        .filter(membership_requests::Column::Status.eq(RequestStatus::Pending))
+        .exec(db)
         .await?;
     let saved = membership_requests::ActiveModel {
         user_id: Set(new.user_id),
         from_unit_id: Set(new.from_unit_id),
         unit_id: Set(new.unit_id),
-        add_categories: Set(category_json(&new.add)),
-        remove_categories: Set(category_json(&new.remove)),
+        add_categories: Set(Categories(new.add)),
+        remove_categories: Set(Categories(new.remove)),
         admitted_on: Set(new.admitted_on),
-        status: Set("pending".into()),
+        status: Set(RequestStatus::Pending),
         reason: Set(None),
         decided_by: Set(None),
         created_at: Set(now),
         decided_at: Set(None),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await?;
-    txn.commit().await?;
     Ok(saved)
 }
 
 pub async fn find_membership_request(
-    db: &Db,
+    db: &impl Conn,
     id: i32,
 ) -> ApiResult<Option<membership_requests::Model>> {
     Ok(membership_requests::Entity::find_by_id(id).one(db).await?)
@@ -383,7 +447,7 @@ pub async fn find_membership_request(
 
 /// A person's requests, newest first.
 pub async fn membership_requests_of(
-    db: &Db,
+    db: &impl Conn,
     user: Uuid,
 ) -> ApiResult<Vec<membership_requests::Model>> {
     Ok(membership_requests::Entity::find()
@@ -395,12 +459,12 @@ pub async fn membership_requests_of(
 
 /// The pending request of a person, if any.
 pub async fn pending_membership_request(
-    db: &Db,
+    db: &impl Conn,
     user: Uuid,
 ) -> ApiResult<Option<membership_requests::Model>> {
     Ok(membership_requests::Entity::find()
         .filter(membership_requests::Column::UserId.eq(user))
-        .filter(membership_requests::Column::Status.eq("pending"))
+        .filter(membership_requests::Column::Status.eq(RequestStatus::Pending))
         .order_by_desc(membership_requests::Column::Id)
         .one(db)
         .await?)
@@ -408,7 +472,7 @@ pub async fn pending_membership_request(
 
 /// Pending requests whose receiving unit is one of `units`, oldest first.
 pub async fn pending_membership_requests_for(
-    db: &Db,
+    db: &impl Conn,
     unit_path: &str,
 ) -> ApiResult<Vec<membership_requests::Model>> {
     let subtree = sea_orm::sea_query::Query::select()
@@ -418,28 +482,31 @@ pub async fn pending_membership_requests_for(
         .to_owned();
     Ok(membership_requests::Entity::find()
         .filter(membership_requests::Column::UnitId.in_subquery(subtree))
-        .filter(membership_requests::Column::Status.eq("pending"))
+        .filter(membership_requests::Column::Status.eq(RequestStatus::Pending))
         .order_by_asc(membership_requests::Column::Id)
         .all(db)
         .await?)
 }
 
-/// Decides a pending request: `approved` also moves the person and sets their categories, in
-/// the same transaction. Returns `None` when the request was no longer pending (someone else
-/// decided first, or it was superseded).
+/// Decides a pending request: `approved` also moves the person and sets their categories
+/// (several statements: pass a [`Tx`](super::Tx)). Returns `None` when the request was no
+/// longer pending (someone else decided first, or it was superseded).
 pub async fn decide_membership_request(
-    db: &Db,
+    db: &impl Conn,
     request: &membership_requests::Model,
     approved: bool,
     decided_by: Uuid,
     reason: Option<String>,
     now: DateTime<Utc>,
 ) -> ApiResult<Option<membership_requests::Model>> {
-    let txn = db.begin().await?;
     let decided = membership_requests::Entity::update_many()
         .col_expr(
             membership_requests::Column::Status,
-            Expr::value(if approved { "approved" } else { "rejected" }),
+            Expr::value(if approved {
+                RequestStatus::Approved
+            } else {
+                RequestStatus::Rejected
+            }),
         )
         .col_expr(
             membership_requests::Column::DecidedBy,
@@ -448,18 +515,17 @@ pub async fn decide_membership_request(
         .col_expr(membership_requests::Column::DecidedAt, Expr::value(now))
         .col_expr(membership_requests::Column::Reason, Expr::value(reason))
         .filter(membership_requests::Column::Id.eq(request.id))
-        .filter(membership_requests::Column::Status.eq("pending"))
-        .exec(&txn)
+        .filter(membership_requests::Column::Status.eq(RequestStatus::Pending))
+        .exec(db)
         .await?;
     if decided.rows_affected != 1 {
         return Ok(None);
     }
     if approved {
-        let mut cats = categories(&txn, request.user_id).await?;
-        let remove = request_categories(&request.remove_categories);
-        cats.retain(|c| !remove.contains(c));
-        cats.extend(request_categories(&request.add_categories));
-        set_categories(&txn, request.user_id, &cats).await?;
+        let mut cats = categories(db, request.user_id).await?;
+        cats.retain(|c| !request.remove_categories.0.contains(c));
+        cats.extend(request.add_categories.0.iter().copied());
+        set_categories(db, request.user_id, &cats).await?;
         let mut update = users::Entity::update_many()
             .col_expr(users::Column::UnitId, Expr::value(request.unit_id))
             .col_expr(users::Column::UpdatedAt, Expr::value(now));
@@ -468,12 +534,11 @@ pub async fn decide_membership_request(
         }
         update
             .filter(users::Column::Id.eq(request.user_id))
-            .exec(&txn)
+            .exec(db)
             .await?;
     }
     let saved = membership_requests::Entity::find_by_id(request.id)
-        .one(&txn)
+        .one(db)
         .await?;
-    txn.commit().await?;
     Ok(saved)
 }

@@ -507,3 +507,86 @@ async fn an_email_in_nfd_and_in_nfc_is_one_account() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_logout_is_refused_at_once_though_the_profile_was_cached() {
+    let app = spawn_app().await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    // Twice: the second request is served from the profile cache.
+    for _ in 0..2 {
+        let res = app.get("/api/v1/me/membership-requests", Some(&member.token));
+        assert_eq!(res.await.status(), StatusCode::OK);
+    }
+    let res = app
+        .post(
+            "/api/v1/auth/logout",
+            None,
+            &json!({ "refresh_token": member.refresh }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = app.get("/api/v1/me/membership-requests", Some(&member.token));
+    assert_eq!(
+        error_code(res.await, StatusCode::UNAUTHORIZED).await,
+        "token_revoked"
+    );
+}
+
+#[tokio::test]
+async fn a_logout_that_fails_half_way_revokes_nothing() {
+    let app = spawn_app().await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    app.fail_writes_to("refresh_tokens", "UPDATE").await;
+    let res = app
+        .post(
+            "/api/v1/auth/logout",
+            None,
+            &json!({ "refresh_token": member.refresh }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    // The generation bump went with the failed revocation: the access token still works.
+    assert_eq!(
+        app.get("/api/v1/me", Some(&member.token)).await.status(),
+        StatusCode::OK
+    );
+    // This test's database holds this one session.
+    let live = app.count_rows("refresh_tokens", Some("revoked_at IS NULL"));
+    assert_eq!(live.await, 1);
+}
+
+#[tokio::test]
+async fn a_refresh_that_fails_half_way_spends_nothing() {
+    let app = spawn_app().await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    app.fail_writes_to("refresh_tokens", "INSERT").await;
+    let res = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({ "refresh_token": member.refresh }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let unspent = app.count_rows("refresh_tokens", Some("used_at IS NULL"));
+    assert_eq!(unspent.await, 1);
+}
+
+#[tokio::test]
+async fn a_registration_that_fails_half_way_leaves_no_account() {
+    let app = spawn_app().await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    // A cadre's registration writes the account, its categories, then a membership request.
+    let (people, categories) = (
+        app.count_rows("users", None).await,
+        app.count_rows("user_categories", None).await,
+    );
+    app.fail_writes_to("membership_requests", "INSERT").await;
+    let mut body = new_member(unit, "0912 345 678");
+    body["categories"] = json!(["cadre", "member", "youth"]);
+    body["admitted_on"] = Value::Null;
+    let res = app.register(&body).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(app.count_rows("users", None).await, people);
+    assert_eq!(app.count_rows("user_categories", None).await, categories);
+}

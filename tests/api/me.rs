@@ -562,3 +562,129 @@ async fn a_submit_after_erasure_does_not_reach_the_board() {
         .unwrap();
     assert_eq!(board["entries"], json!([]), "{board}");
 }
+
+#[tokio::test]
+async fn a_password_change_that_fails_half_way_changes_nothing() {
+    let app = spawn_app().await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    // The last write of a password change revokes the other sessions.
+    app.fail_writes_to("refresh_tokens", "UPDATE").await;
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&member.token),
+            &json!({
+                "full_name": "Tên Mới Hoàn Toàn",
+                "current_password": member.password,
+                "new_password": "mat-khau-moi-2026",
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let me: Value = app
+        .get("/api/v1/me", Some(&member.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        me["full_name"], "Trần Thị Bích Ngọc",
+        "the token still works"
+    );
+    assert_eq!(
+        app.login(&member.login, &member.password).await.status(),
+        StatusCode::OK,
+        "the old password still logs in"
+    );
+}
+
+#[tokio::test]
+async fn a_profile_change_whose_request_fails_changes_nothing() {
+    let app = spawn_app().await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let target = app.unit_id("Đoàn phường Núi Sam").await;
+    app.fail_writes_to("membership_requests", "INSERT").await;
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&member.token),
+            &json!({ "full_name": "Tên Mới Hoàn Toàn", "unit_id": target, "categories": ["member"] }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let me: Value = app
+        .get("/api/v1/me", Some(&member.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["full_name"], "Trần Thị Bích Ngọc");
+    assert_eq!(me["categories"], json!(["member", "youth"]));
+}
+
+#[tokio::test]
+async fn an_erasure_that_fails_half_way_erases_nothing() {
+    let app = spawn_app().await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    app.fail_writes_to("refresh_tokens", "DELETE").await;
+    let res = app
+        .send(
+            reqwest::Method::DELETE,
+            "/api/v1/me",
+            Some(&member.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let me: Value = app
+        .get("/api/v1/me", Some(&member.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["full_name"], "Trần Thị Bích Ngọc");
+    assert_eq!(
+        app.login(&member.login, &member.password).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_decision_that_fails_half_way_leaves_the_request_pending() {
+    let app = spawn_app().await;
+    let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let target = app.unit_id("Đoàn phường Núi Sam").await;
+    let member = app.member(home).await;
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&member.token),
+            &json!({ "unit_id": target, "categories": ["member", "cadre"] }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let request = res.json::<Value>().await.unwrap()["pending_change"]["id"]
+        .as_i64()
+        .unwrap();
+    let organizer = app.organizer(target, target).await;
+    // Approving writes the request, the categories, then the account's unit.
+    app.fail_writes_to("users", "UPDATE").await;
+    let res = app
+        .post(
+            &format!("/api/v1/membership-requests/{request}/approve"),
+            Some(&organizer.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let pending = app.count_rows("membership_requests", Some("status = 'pending'"));
+    assert_eq!(pending.await, 1);
+    let me: Value = app
+        .get("/api/v1/me", Some(&member.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["unit"]["id"], home);
+    assert_eq!(me["categories"], json!(["member"]));
+}

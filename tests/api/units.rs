@@ -548,3 +548,89 @@ async fn unit_names_with_control_characters_are_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_new_organizer_acts_at_once_though_their_profile_was_cached() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let commune = app.unit_id("Đoàn xã Bình Long").await;
+    let person = app.member(commune).await;
+    let requests = format!("/api/v1/units/{commune}/membership-requests");
+    // Twice: the second refusal comes from the cached profile.
+    for _ in 0..2 {
+        let res = app.get(&requests, Some(&person.token)).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    let organizers = format!("/api/v1/units/{commune}/organizers");
+    let res = app
+        .post(
+            &organizers,
+            Some(&admin.token),
+            &json!({ "user_id": person.id }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app.get(&requests, Some(&person.token)).await;
+    assert_eq!(res.status(), StatusCode::OK, "the grant is seen at once");
+    let res = app
+        .client
+        .delete(app.url(&format!("{organizers}/{}", person.id)))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = app.get(&requests, Some(&person.token)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "so is the dismissal");
+}
+
+#[tokio::test]
+async fn a_unit_creation_that_fails_half_way_leaves_no_unit() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let parent = app.unit_id("Đoàn xã Bình Long").await;
+    let before = app.count_rows("units", None).await;
+    // The row is inserted, then given its path.
+    app.fail_writes_to("units", "UPDATE").await;
+    let res = app
+        .post(
+            "/api/v1/units",
+            Some(&admin.token),
+            &json!({ "name": "Chi đoàn ấp Bình Thạnh", "kind": "other", "parent_id": parent }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(app.count_rows("units", None).await, before);
+}
+
+#[tokio::test]
+async fn a_merge_that_fails_half_way_moves_nobody() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let source = app.unit_id("Đoàn xã Kiến An").await;
+    let target = app.unit_id("Đoàn xã Long Điền A").await;
+    let member = app.member(source).await;
+    let res = app
+        .post(
+            &format!("/api/v1/units/{source}/organizers"),
+            Some(&admin.token),
+            &json!({ "user_id": member.id }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // People and grants move first; marking the source merged is the last write.
+    app.fail_writes_to("units", "UPDATE").await;
+    let res = app
+        .post(
+            &format!("/api/v1/units/{source}/merge"),
+            Some(&admin.token),
+            &json!({ "into": target }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let in_source = format!("unit_id = {source}");
+    assert_eq!(app.count_rows("users", Some(&in_source)).await, 1);
+    assert_eq!(app.count_rows("unit_organizers", Some(&in_source)).await, 1);
+    let in_target = format!("unit_id = {target}");
+    assert_eq!(app.count_rows("unit_organizers", Some(&in_target)).await, 0);
+}
