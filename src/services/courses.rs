@@ -43,7 +43,7 @@ pub async fn may_take(
     auth: AuthUser,
     quiz: &quizzes::Model,
 ) -> ApiResult<Caller> {
-    let p = Caller::load(&state.db, auth.id).await?;
+    let p = Caller::clone(&*Caller::cached(state, auth.id).await?);
     let course = match quiz.course_id {
         Some(id) => store::courses::find(&state.db, id).await?,
         None => None,

@@ -322,7 +322,7 @@ pub async fn get(
     if attempt.user_id == auth.id {
         return view(state, attempt, &quiz, now).await;
     }
-    let actor = Caller::load(&state.db, auth.id).await?;
+    let actor = Caller::cached(state, auth.id).await?;
     let unit = match attempt.unit_id {
         Some(u) => store::units::find(&state.db, u).await?,
         None => None,

@@ -10,8 +10,7 @@ use crate::{
     domain::round::RoundState,
     error::{ApiError, ApiResult, Code},
     services::{
-        access,
-        banks, boards,
+        access, banks, boards,
         engine::{self, AttemptView, Completion, StartRules},
         rounds,
     },
@@ -21,13 +20,14 @@ use crate::{
 
 /// The facts audience rules need about the caller.
 struct Person {
-    actor: Caller,
+    actor: std::sync::Arc<Caller>,
     unit_id: Option<i32>,
     may_manage: bool,
 }
 
 async fn person(state: &AppState, auth: AuthUser) -> ApiResult<Person> {
-    let actor = Caller::load(&state.db, auth.id).await?;
+    // The profile the extractor has just read (the cache), not a second read.
+    let actor = Caller::cached(state, auth.id).await?;
     Ok(Person {
         unit_id: actor.unit_id,
         may_manage: actor.is_admin || !actor.organizes.is_empty(),
