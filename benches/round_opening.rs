@@ -300,15 +300,19 @@ async fn register(
             let res = client
                 .post(format!("{base}/api/v1/auth/register"))
                 .header("X-Forwarded-For", &addr)
-                .json(
-                    &json!({ "full_name": format!("Người Thi Số {i}"), "phone": phone,
+                .json(&json!({ "full_name": "Nguyễn Văn Thử", "phone": phone,
                     "password": PASSWORD, "birth_date": "2001-02-03", "unit_id": unit,
-                    "categories": ["youth"] }),
-                )
+                    "categories": ["youth"] }))
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(res.status().as_u16(), 201, "register");
+            let status = res.status().as_u16();
+            assert_eq!(
+                status,
+                201,
+                "register: {}",
+                res.text().await.unwrap_or_default()
+            );
             let tokens: Value = client
                 .post(format!("{base}/api/v1/auth/login"))
                 .header("X-Forwarded-For", &addr)
