@@ -1,29 +1,61 @@
-//! A round opening: N participants start an attempt, autosave twice, submit and read the board,
-//! C at a time, over HTTP against the real app. Run with
+//! A round opening against the real server binary, run as its own process so that its memory
+//! is its own: N participants register and log in, then each starts an attempt, autosaves
+//! twice, submits and reads the board, C at a time. Run with
 //!
 //! ```sh
-//! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1/bench BENCH_REDIS_URL=redis://127.0.0.1:6379 \
-//!     cargo bench --bench round_opening            # BENCH_N=2000 BENCH_C=64 by default
+//! psql postgres://postgres@127.0.0.1:5432/postgres -c 'drop database if exists bench' -c 'create database bench'
+//! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench BENCH_REDIS_URL=redis://127.0.0.1:6379 \
+//!     cargo bench --bench round_opening          # BENCH_N=2000 BENCH_C=64 by default
 //! ```
 //!
-//! Without the two variables it runs on SQLite and the in-memory board. It prints throughput and
-//! p50/p99 per step, next to `pgbench -S` and `redis-benchmark` baselines measured in the same
-//! run (when those tools are installed), because only ratios survive these noisy machines.
+//! Without the two variables it runs on SQLite and the in-memory board. It prints, per step,
+//! requests, req/s, p50 and p99 and (PostgreSQL) the database round trips per request; the
+//! writes per second (saves + submits over the burst's wall time) next to a `pgbench` upsert
+//! run at the same client count in the same run, and their ratio; the start p99 under the
+//! burst against the start p50 at steady state (one participant at a time, measured first);
+//! and the server's peak RSS (`VmHWM`) through the whole run, registration included.
+//!
+//! Round trips are counted by a small proxy between a second server process and PostgreSQL,
+//! run before the timed phases on a participant at a time: every simple query (`Q`), every
+//! `Sync` (`S`) and `Flush` (`H`) the client sends is one wait for the database. BEGIN,
+//! COMMIT and the pool's liveness pings are counted like any statement. The timed server
+//! talks to PostgreSQL directly.
+//!
+//! `BENCH_REGISTER=direct` inserts the accounts in the database instead of registering them
+//! over HTTP (fast, for quick comparisons; the RSS then leaves registration out).
+//! `BENCH_SERVER_BIN` runs another build of the server.
 
-use std::{process::Command, sync::Arc, time::Instant};
+// A bench, like a test, stops loudly at the first broken step.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::zombie_processes)]
+
+use std::{
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use serde_json::{Value, json};
 use soiduong::{
-    auth::Caller,
+    auth::{Caller, JwtKeys},
     clock::SystemClock,
     config::{Secret, Settings},
     domain::person::Category,
-    services::{banks, contests},
-    startup::Application,
+    services::{banks, contests, seed},
+    state::AppState,
     store,
 };
-use tokio::sync::Semaphore;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpListener, TcpStream},
+    sync::Semaphore,
+};
 use uuid::Uuid;
+
+const SECRET: &str = "bench-secret-bench-secret-bench-secret";
+const PASSWORD: &str = "mat-khau-du-dai";
 
 fn env_num(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -42,48 +74,441 @@ fn bank() -> String {
     s
 }
 
-#[derive(Default)]
-struct Steps {
-    start: Vec<f64>,
-    save: Vec<f64>,
-    submit: Vec<f64>,
-    board: Vec<f64>,
+fn pct(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
-fn line(name: &str, mut v: Vec<f64>, wall: f64) {
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v.sort_by(f64::total_cmp);
-    let p = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    v
+}
+
+/// Prints one step; returns its p50 and p99.
+fn line(name: &str, v: Vec<f64>, wall: f64, trips: Option<f64>) -> (f64, f64) {
+    let v = sorted(v);
+    let (p50, p99) = (pct(&v, 0.5), pct(&v, 0.99));
+    let trips = trips.map_or_else(|| "-".to_owned(), |t| format!("{t:.1}"));
     println!(
-        "{name:<22} {:>8} req  {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms",
+        "{name:<18} {:>6} req {:>7.0} req/s  p50 {p50:>7.2} ms  p99 {p99:>7.2} ms  db round trips/req {trips:>4}",
         v.len(),
         v.len() as f64 / wall,
-        p(0.5),
-        p(0.99)
     );
+    (p50, p99)
 }
 
-fn pgbench(url: &str, clients: usize) -> Option<f64> {
-    let url = url.rsplit_once('/').map(|(b, _)| format!("{b}/postgres"))?;
-    Command::new("pgbench")
-        .args(["-i", "-q", &url])
-        .output()
-        .ok()?;
+/// `VmHWM` (peak) and `VmRSS` (now) of `pid`, in MiB.
+fn memory(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_server(dir: &std::path::Path, db: Option<&str>, redis: Option<&str>) -> Server {
+    let bin = std::env::var("BENCH_SERVER_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_soiduong").to_owned());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut cmd = Command::new(bin);
+    cmd.arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SOIDUONG_DATA_DIR", dir)
+        .env("SOIDUONG_JWT_SECRET", SECRET)
+        .env("SOIDUONG_BIND", format!("127.0.0.1:{port}"))
+        .env("SOIDUONG_TRUST_PROXY", "1")
+        .env("SOIDUONG_SEED_DEMO", "0")
+        .env("SOIDUONG_LOG", "warn")
+        .env(
+            "SOIDUONG_REDIS_PREFIX",
+            format!("bench:{}:", Uuid::new_v4().simple()),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    if let Some(url) = db {
+        cmd.env("DATABASE_URL", url)
+            .env("DATABASE_MAX_CONNECTIONS", "8");
+    }
+    if let Some(url) = redis {
+        cmd.env("REDIS_URL", url);
+    }
+    let child = cmd.spawn().expect("cannot start the server binary");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return Server { child, base };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server did not start within a minute");
+}
+
+/// Counts the waits for the database in the client-to-server stream of the PostgreSQL
+/// protocol: `Q` (simple query), `S` (sync) and `H` (flush) messages.
+struct WireCounter {
+    typed: bool,
+    header: Vec<u8>,
+    skip: usize,
+}
+
+impl WireCounter {
+    fn feed(&mut self, mut bytes: &[u8], trips: &AtomicU64) {
+        while !bytes.is_empty() {
+            if self.skip > 0 {
+                let n = self.skip.min(bytes.len());
+                self.skip -= n;
+                bytes = &bytes[n..];
+                continue;
+            }
+            // Untyped start-up messages: length (4) then a code (4); typed: type (1) + length (4).
+            let want = if self.typed { 5 } else { 8 };
+            let n = (want - self.header.len()).min(bytes.len());
+            self.header.extend_from_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+            if self.header.len() < want {
+                continue;
+            }
+            if self.typed {
+                let len = u32::from_be_bytes(self.header[1..5].try_into().unwrap()) as usize;
+                if matches!(self.header[0], b'Q' | b'S' | b'H') {
+                    trips.fetch_add(1, Ordering::Relaxed);
+                }
+                self.skip = len.saturating_sub(4);
+            } else {
+                let len = u32::from_be_bytes(self.header[0..4].try_into().unwrap()) as usize;
+                let code = u32::from_be_bytes(self.header[4..8].try_into().unwrap());
+                // 196608 is protocol 3.0's StartupMessage; SSL/GSS requests come before it.
+                self.typed = code == 196_608;
+                self.skip = len.saturating_sub(8);
+            }
+            self.header.clear();
+        }
+    }
+}
+
+/// A proxy to PostgreSQL at `upstream` that counts round trips. Returns its address.
+async fn counting_proxy(upstream: String, trips: Arc<AtomicU64>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let (upstream, trips) = (upstream.clone(), trips.clone());
+            tokio::spawn(async move {
+                let Ok(server) = TcpStream::connect(&upstream).await else {
+                    return;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                });
+                let mut counter = WireCounter {
+                    typed: false,
+                    header: Vec::new(),
+                    skip: 0,
+                };
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let n = match cr.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    counter.feed(&buf[..n], &trips);
+                    if sw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// `postgres://user@host:port/db` → (`host:port`, the URL through `proxy` without TLS).
+fn through(url: &str, proxy: &str) -> (String, String) {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let (auth_host, db) = rest.split_once('/').unwrap_or((rest, "postgres"));
+    let (user, host) = auth_host
+        .rsplit_once('@')
+        .unwrap_or(("postgres", auth_host));
+    let host = if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:5432")
+    };
+    let db = db.split('?').next().unwrap_or(db);
+    (
+        host,
+        format!("postgres://{user}@{proxy}/{db}?sslmode=disable"),
+    )
+}
+
+/// A person's token and a distinct client address.
+#[derive(Clone)]
+struct Person {
+    token: String,
+    address: String,
+}
+
+fn address(i: usize) -> String {
+    format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255)
+}
+
+/// Registers and logs in `count` people over HTTP (`first` numbers them), `c` at a time.
+async fn register(
+    client: &reqwest::Client,
+    base: &str,
+    units: &[i32],
+    first: usize,
+    count: usize,
+    c: usize,
+) -> Vec<Person> {
+    let gate = Arc::new(Semaphore::new(c));
+    let mut tasks = Vec::with_capacity(count);
+    for i in first..first + count {
+        let (client, base, gate) = (client.clone(), base.to_owned(), gate.clone());
+        let unit = units[i % units.len()];
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire_owned().await.unwrap();
+            let phone = format!("097{i:07}");
+            let addr = address(i);
+            let res = client
+                .post(format!("{base}/api/v1/auth/register"))
+                .header("X-Forwarded-For", &addr)
+                .json(&json!({ "full_name": "Nguyễn Văn Thử", "phone": phone,
+                    "password": PASSWORD, "birth_date": "2001-02-03", "unit_id": unit,
+                    "categories": ["youth"] }))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            assert_eq!(
+                status,
+                201,
+                "register: {}",
+                res.text().await.unwrap_or_default()
+            );
+            let tokens: Value = client
+                .post(format!("{base}/api/v1/auth/login"))
+                .header("X-Forwarded-For", &addr)
+                .json(&json!({ "login": phone, "password": PASSWORD }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            Person {
+                token: tokens["access_token"].as_str().unwrap().to_owned(),
+                address: addr,
+            }
+        }));
+    }
+    let mut out = Vec::with_capacity(count);
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+/// Inserts `count` accounts in the database and issues their tokens here.
+async fn insert_people(state: &AppState, units: &[i32], first: usize, count: usize) -> Vec<Person> {
+    let keys = JwtKeys::new(&Secret::new(SECRET));
+    let mut out = Vec::with_capacity(count);
+    for i in first..first + count {
+        let id = Uuid::new_v4();
+        let user = store::users::insert(
+            &state.db,
+            store::users::NewUser {
+                id,
+                full_name: format!("Người Thi Số {i}"),
+                phone: None,
+                email: Some(format!("{id}@bench.vn")),
+                password_hash: "x".into(),
+                birth_date: None,
+                unit_id: Some(units[i % units.len()]),
+                admitted_on: None,
+                guardian_consent: false,
+                is_admin: false,
+                categories: vec![Category::Youth],
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        let token = keys
+            .issue_at(
+                id,
+                false,
+                user.token_generation,
+                chrono::Utc::now(),
+                Duration::from_secs(7200),
+            )
+            .unwrap();
+        out.push(Person {
+            token,
+            address: address(i),
+        });
+    }
+    out
+}
+
+const STEPS: usize = 5;
+const STEP_NAMES: [&str; STEPS] = [
+    "start attempt",
+    "autosave 1",
+    "autosave 2",
+    "submit",
+    "board page (20)",
+];
+
+/// One participant's round: start, two saves, submit, a board page. Returns each step's time
+/// in ms and, with a counter, its database round trips.
+async fn participant(
+    client: &reqwest::Client,
+    base: &str,
+    round: i32,
+    p: &Person,
+    trips: Option<&AtomicU64>,
+) -> ([f64; STEPS], [u64; STEPS]) {
+    let mut times = [0f64; STEPS];
+    let mut counts = [0u64; STEPS];
+    let mut step = |k: usize, t: Instant, before: u64| {
+        times[k] = t.elapsed().as_secs_f64() * 1e3;
+        if let Some(c) = trips {
+            counts[k] = c.load(Ordering::SeqCst) - before;
+        }
+    };
+    let now = || trips.map_or(0, |c| c.load(Ordering::SeqCst));
+    let (t, b) = (Instant::now(), now());
+    let res = client
+        .post(format!("{base}/api/v1/rounds/{round}/attempts"))
+        .bearer_auth(&p.token)
+        .header("X-Forwarded-For", &p.address)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "start: {}", res.status());
+    let view: Value = res.json().await.unwrap();
+    step(0, t, b);
+    let attempt = view["attempt_id"].as_str().unwrap().to_owned();
+    let qs = view["questions"].as_array().cloned().unwrap_or_default();
+    for (k, half) in [qs.get(..15), qs.get(15..)].into_iter().enumerate() {
+        let answers: Vec<Value> = half
+            .unwrap_or_default()
+            .iter()
+            .map(|q| json!({ "question_id": q["id"], "option_ids": ["a"] }))
+            .collect();
+        let (t, b) = (Instant::now(), now());
+        let res = client
+            .put(format!("{base}/api/v1/attempts/{attempt}/answers"))
+            .bearer_auth(&p.token)
+            .header("X-Forwarded-For", &p.address)
+            .json(&json!({ "answers": answers }))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "save: {}", res.status());
+        step(1 + k, t, b);
+    }
+    let (t, b) = (Instant::now(), now());
+    let res = client
+        .post(format!("{base}/api/v1/attempts/{attempt}/submit"))
+        .bearer_auth(&p.token)
+        .header("X-Forwarded-For", &p.address)
+        .header("Idempotency-Key", "bench")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "submit: {}", res.status());
+    step(3, t, b);
+    let (t, b) = (Instant::now(), now());
+    let res = client
+        .get(format!("{base}/api/v1/rounds/{round}/leaderboard?limit=20"))
+        .bearer_auth(&p.token)
+        .header("X-Forwarded-For", &p.address)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "board: {}", res.status());
+    step(4, t, b);
+    (times, counts)
+}
+
+/// Runs everyone's round, `c` at a time. Returns the times per step and the wall time.
+async fn run(
+    client: &reqwest::Client,
+    base: &str,
+    round: i32,
+    people: Vec<Person>,
+    c: usize,
+) -> (Vec<[f64; STEPS]>, f64) {
+    let gate = Arc::new(Semaphore::new(c));
+    let began = Instant::now();
+    let mut tasks = Vec::with_capacity(people.len());
+    for p in people {
+        let (client, base, gate) = (client.clone(), base.to_owned(), gate.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire_owned().await.unwrap();
+            participant(&client, &base, round, &p, None).await.0
+        }));
+    }
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    (out, began.elapsed().as_secs_f64())
+}
+
+fn column(rows: &[[f64; STEPS]], ks: &[usize]) -> Vec<f64> {
+    rows.iter().flat_map(|r| ks.iter().map(|k| r[*k])).collect()
+}
+
+/// `pgbench` upserts (`INSERT … ON CONFLICT DO UPDATE` on a 10,000-row table), `clients` at a
+/// time for 10 s, on the bench database. Returns the transactions per second.
+fn pgbench_upsert(url: &str, clients: usize) -> Option<f64> {
+    let script = std::env::temp_dir().join(format!("upsert-{}.sql", Uuid::new_v4().simple()));
+    std::fs::write(
+        &script,
+        "\\set id random(1, 10000)\nINSERT INTO bench_upsert (id, n) VALUES (:id, 1) ON CONFLICT (id) DO UPDATE SET n = bench_upsert.n + 1;\n",
+    )
+    .ok()?;
+    let psql = |sql: &str| Command::new("psql").args([url, "-qc", sql]).output();
+    psql("create table if not exists bench_upsert (id int primary key, n bigint not null)").ok()?;
     let out = Command::new("pgbench")
-        .args([
-            "-S",
-            "-n",
-            "-T",
-            "5",
-            "-c",
-            &clients.min(16).to_string(),
-            "-j",
-            "2",
-            &url,
-        ])
+        .args(["-n", "-f"])
+        .arg(&script)
+        .args(["-c", &clients.to_string(), "-j", "2", "-T", "10", url])
         .output()
         .ok()?;
+    let _ = psql("drop table if exists bench_upsert");
+    let _ = std::fs::remove_file(&script);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let _ = Command::new("psql").args([&url, "-qc", "drop table if exists pgbench_accounts, pgbench_branches, pgbench_history, pgbench_tellers"]).output();
     text.lines()
         .find(|l| l.starts_with("tps"))?
         .split_whitespace()
@@ -92,46 +517,15 @@ fn pgbench(url: &str, clients: usize) -> Option<f64> {
         .ok()
 }
 
-fn redis_benchmark(url: &str) -> Option<String> {
-    let host = url.trim_start_matches("redis://").split('/').next()?;
-    let (h, p) = host.split_once(':').unwrap_or((host, "6379"));
-    let out = Command::new("redis-benchmark")
-        .args([
-            "-h", h, "-p", p, "-q", "-n", "50000", "-c", "32", "-t", "zadd,get",
-        ])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    // redis-benchmark redraws its progress line with CR; keep the final summaries.
-    let lines: Vec<String> = text
-        .lines()
-        .filter_map(|l| l.rsplit(char::from(13)).next())
-        .map(|l| l.trim().to_owned())
-        .filter(|l| !l.is_empty())
-        .collect();
-    Some(lines.join("  "))
-}
-
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() {
     let n = env_num("BENCH_N", 2000);
     let c = env_num("BENCH_C", 64);
-    let dir = std::env::temp_dir().join(format!("soiduong-bench-{}", Uuid::new_v4().simple()));
-    let mut settings = Settings::embedded(
-        dir.clone(),
-        Secret::new("bench-secret-bench-secret-bench-secret"),
-    );
-    std::fs::create_dir_all(&dir)?;
-    settings.bind = "127.0.0.1:0".into();
-    settings.import_shipped_banks = false;
-    settings.redis_prefix = format!("bench:{}:", Uuid::new_v4().simple());
+    let steady = env_num("BENCH_STEADY", 100);
+    let probe = env_num("BENCH_PROBE", 20);
+    let direct = std::env::var("BENCH_REGISTER").is_ok_and(|v| v == "direct");
     let db_url = std::env::var("BENCH_DATABASE_URL").ok();
     let redis_url = std::env::var("BENCH_REDIS_URL").ok();
-    if let Some(url) = &db_url {
-        settings.database_url = url.clone();
-        settings.database_max_connections = 8;
-    }
-    settings.redis_url = redis_url.clone();
     let backend = format!(
         "{} + {}",
         if db_url.is_some() {
@@ -145,175 +539,203 @@ async fn main() -> anyhow::Result<()> {
             "in-memory board"
         }
     );
-    let app = Application::build_with_clock(settings, Arc::new(SystemClock), Some(2)).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state();
-    tokio::spawn(app.run_until_stopped());
 
+    // Set-up in this process: units, the bank, a contest with a round for the timed run and
+    // one for counting round trips.
+    let dir = std::env::temp_dir().join(format!("soiduong-bench-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut settings = Settings::embedded(dir.clone(), Secret::new(SECRET));
+    settings.import_shipped_banks = false;
+    if let Some(url) = &db_url {
+        settings.database_url = url.clone();
+    }
+    let state = AppState::connect(settings, Arc::new(SystemClock))
+        .await
+        .unwrap();
+    seed::seed_if_empty(&state).await.unwrap();
+    let system = Caller::system();
     let summary = banks::import_file(
         &state,
-        &Caller::system(),
+        &system,
         banks::ImportTarget::default(),
         "vong-thi.yaml",
         bank().as_bytes(),
     )
-    .await?;
-    anyhow::ensure!(summary.added == 300, "bank: {:?}", summary.errors);
-    let province = store::units::list(&state.db, false)
-        .await?
-        .first()
-        .map(|u| u.id)
-        .unwrap_or(1);
-    let system = Caller::system();
-    let contest = contests::create(
-        &state,
-        &system,
-        serde_json::from_value(json!({ "slug": format!("bench-{}", Uuid::new_v4().simple()), "title": "Đo tải", "owner_unit_id": province }))?,
-    )
-    .await?;
-    let now = chrono::Utc::now();
-    let round = contests::add_round(
-        &state,
-        &system,
-        contest.id,
-        serde_json::from_value(json!({ "title": "Tuần 1", "opens_at": now - chrono::Duration::minutes(1),
-            "closes_at": now + chrono::Duration::hours(2), "draw": [{ "bank": "vong-thi", "count": 30 }],
-            "time_limit_minutes": 20, "attempts_allowed": 2 }))?,
-    )
-    .await?;
+    .await
+    .unwrap();
+    assert!(
+        summary.added == 300 || summary.unchanged == 300,
+        "bank: {:?}",
+        summary.errors
+    );
     let units: Vec<i32> = store::units::list(&state.db, false)
-        .await?
+        .await
+        .unwrap()
         .iter()
         .map(|u| u.id)
         .collect();
-    let mut tokens = Vec::with_capacity(n);
-    for i in 0..n {
-        let id = Uuid::new_v4();
-        store::users::insert(
-            &state.db,
-            store::users::NewUser {
-                id,
-                full_name: format!("Người Thi Số {i}"),
-                phone: None,
-                email: Some(format!("{id}@bench.vn")),
-                password_hash: "x".into(),
-                birth_date: None,
-                unit_id: units.get(i % units.len()).copied(),
-                admitted_on: None,
-                guardian_consent: false,
-                is_admin: false,
-                categories: vec![Category::Youth],
-            },
-            now,
+    let contest = contests::create(
+        &state,
+        &system,
+        serde_json::from_value(
+            json!({ "slug": format!("bench-{}", Uuid::new_v4().simple()),
+            "title": "Đo tải", "owner_unit_id": units[0] }),
         )
-        .await?;
-        tokens.push(state.jwt.issue(
-            id,
-            false,
-            chrono::Utc::now(),
-            std::time::Duration::from_secs(7200),
-        )?);
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let now = chrono::Utc::now();
+    let mut rounds = Vec::new();
+    for title in ["Tuần 1", "Đếm lượt"] {
+        let r = contests::add_round(
+            &state,
+            &system,
+            contest.id,
+            serde_json::from_value(json!({ "title": title, "opens_at": now - chrono::Duration::minutes(1),
+                "closes_at": now + chrono::Duration::hours(2), "draw": [{ "bank": "vong-thi", "count": 30 }],
+                "time_limit_minutes": 20, "attempts_allowed": 2 }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+        rounds.push(r.id);
     }
-
+    let (round, count_round) = (rounds[0], rounds[1]);
     let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(c)
-        .build()?;
-    let gate = Arc::new(Semaphore::new(c));
-    let began = Instant::now();
-    let mut tasks = Vec::with_capacity(n);
-    for token in tokens {
-        let (client, base, gate) = (client.clone(), base.clone(), gate.clone());
-        let round = round.id;
-        tasks.push(tokio::spawn(async move {
-            let _permit = gate.acquire_owned().await?;
-            let mut times = [0f64; 5];
-            let t = Instant::now();
-            let view: Value = client
-                .post(format!("{base}/api/v1/rounds/{round}/attempts"))
-                .bearer_auth(&token)
-                .send()
-                .await?
-                .json()
-                .await?;
-            times[0] = t.elapsed().as_secs_f64() * 1e3;
-            let attempt = view["attempt_id"].as_str().unwrap_or_default().to_owned();
-            let qs = view["questions"].as_array().cloned().unwrap_or_default();
-            for (k, half) in [qs.get(..15), qs.get(15..)].into_iter().enumerate() {
-                let answers: Vec<Value> = half
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|q| json!({ "question_id": q["id"], "option_ids": ["a"] }))
-                    .collect();
-                let t = Instant::now();
-                let res = client
-                    .put(format!("{base}/api/v1/attempts/{attempt}/answers"))
-                    .bearer_auth(&token)
-                    .json(&json!({ "answers": answers }))
-                    .send()
-                    .await?;
-                anyhow::ensure!(res.status().is_success(), "save: {}", res.status());
-                times[1 + k] = t.elapsed().as_secs_f64() * 1e3;
+        .pool_max_idle_per_host(c.max(8))
+        .timeout(Duration::from_secs(600))
+        .build()
+        .unwrap();
+
+    // Round trips per request: a server behind the counting proxy, one participant at a time
+    // (the first warms the caches and is left out).
+    let mut trips_per_step: Option<[f64; STEPS]> = None;
+    if let Some(url) = &db_url {
+        let trips = Arc::new(AtomicU64::new(0));
+        let (upstream, _) = through(url, "");
+        let proxy = counting_proxy(upstream, trips.clone()).await;
+        let (_, proxied) = through(url, &proxy);
+        let server = start_server(&dir, Some(&proxied), redis_url.as_deref()).await;
+        let people = insert_people(&state, &units, 900_000, probe + 1).await;
+        let mut sums = [0u64; STEPS];
+        for (i, p) in people.iter().enumerate() {
+            let (_, counts) =
+                participant(&client, &server.base, count_round, p, Some(&trips)).await;
+            if i > 0 {
+                for k in 0..STEPS {
+                    sums[k] += counts[k];
+                }
             }
-            let t = Instant::now();
-            let res = client
-                .post(format!("{base}/api/v1/attempts/{attempt}/submit"))
-                .bearer_auth(&token)
-                .header("Idempotency-Key", "bench")
-                .send()
-                .await?;
-            anyhow::ensure!(res.status().is_success(), "submit: {}", res.status());
-            times[3] = t.elapsed().as_secs_f64() * 1e3;
-            let t = Instant::now();
-            let res = client
-                .get(format!("{base}/api/v1/rounds/{round}/leaderboard?limit=20"))
-                .bearer_auth(&token)
-                .send()
-                .await?;
-            anyhow::ensure!(res.status().is_success(), "board: {}", res.status());
-            times[4] = t.elapsed().as_secs_f64() * 1e3;
-            anyhow::Ok(times)
-        }));
+        }
+        trips_per_step = Some(sums.map(|s| s as f64 / probe as f64));
+        drop(server);
     }
-    let mut steps = Steps::default();
-    for t in tasks {
-        let times = t.await??;
-        steps.start.push(times[0]);
-        steps.save.extend([times[1], times[2]]);
-        steps.submit.push(times[3]);
-        steps.board.push(times[4]);
-    }
-    let wall = began.elapsed().as_secs_f64();
-    let entries = state.boards.count(&format!("round:{}", round.id)).await?;
-    anyhow::ensure!(
-        entries as usize == n,
-        "board has {entries} entries for {n} participants"
+
+    // The timed server: registration, steady state, then the burst.
+    let server = start_server(&dir, db_url.as_deref(), redis_url.as_deref()).await;
+    let pid = server.child.id();
+    let base = server.base.clone();
+    let t = Instant::now();
+    let mut people = if direct {
+        insert_people(&state, &units, 0, n + steady).await
+    } else {
+        register(&client, &base, &units, 0, n + steady, c).await
+    };
+    let reg_wall = t.elapsed().as_secs_f64();
+    let (hwm_reg, _) = memory(pid);
+    let burst_people = people.split_off(steady);
+
+    let (steady_rows, steady_wall) = run(&client, &base, round, people, 1).await;
+    let (rows, wall) = run(&client, &base, round, burst_people, c).await;
+    let (hwm, rss) = memory(pid);
+
+    let board: Value = client
+        .get(format!("{base}/api/v1/rounds/{round}/leaderboard?limit=1"))
+        .bearer_auth(&insert_people(&state, &units, 950_000, 1).await[0].token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        board["total_participants"].as_u64(),
+        Some((n + steady) as u64),
+        "the board holds everyone"
     );
 
     println!(
-        "\nRound opening: {n} participants, {c} at a time, 30 of 300 questions, on {backend}, 2 workers"
+        "\nRound opening: {n} participants, {c} at a time, 30 of 300 questions, on {backend}, server as its own process"
     );
-    line("start attempt", steps.start, wall);
-    line("autosave", steps.save, wall);
-    line("submit", steps.submit, wall);
-    line("board page (20)", steps.board, wall);
     println!(
-        "{:<22} {:>8} participants in {wall:.1} s = {:.0} participants/s",
+        "registration: {} people {} in {reg_wall:.1} s; server peak RSS after it {hwm_reg:.1} MiB",
+        n + steady,
+        if direct {
+            "inserted in the database (not over HTTP)"
+        } else {
+            "registered + logged in over HTTP"
+        }
+    );
+    let trips = |k: usize| trips_per_step.map(|t| t[k]);
+    println!("steady state, 1 in flight ({steady} participants, {steady_wall:.1} s):");
+    let (steady_start_p50, _) = line(
+        STEP_NAMES[0],
+        column(&steady_rows, &[0]),
+        steady_wall,
+        trips(0),
+    );
+    line(
+        "autosave",
+        column(&steady_rows, &[1, 2]),
+        steady_wall,
+        trips(1).zip(trips(2)).map(|(a, b)| (a + b) / 2.0),
+    );
+    line(
+        STEP_NAMES[3],
+        column(&steady_rows, &[3]),
+        steady_wall,
+        trips(3),
+    );
+    line(
+        STEP_NAMES[4],
+        column(&steady_rows, &[4]),
+        steady_wall,
+        trips(4),
+    );
+    println!("burst, {c} in flight ({n} participants, {wall:.1} s):");
+    let (_, burst_start_p99) = line(STEP_NAMES[0], column(&rows, &[0]), wall, trips(0));
+    line(
+        "autosave",
+        column(&rows, &[1, 2]),
+        wall,
+        trips(1).zip(trips(2)).map(|(a, b)| (a + b) / 2.0),
+    );
+    line(STEP_NAMES[3], column(&rows, &[3]), wall, trips(3));
+    line(STEP_NAMES[4], column(&rows, &[4]), wall, trips(4));
+    println!(
+        "{:<18} {n:>6} participants in {wall:.1} s = {:.0} participants/s",
         "whole round",
-        n,
         n as f64 / wall
     );
+    let writes = 3.0 * n as f64 / wall;
+    println!("writes (saves + submits): {writes:.0} /s over the burst's wall time");
+    println!(
+        "start p99 under the burst / steady-state start p50: {burst_start_p99:.2} / {steady_start_p50:.2} ms = {:.1}× (target ≤ 10)",
+        burst_start_p99 / steady_start_p50
+    );
     if let Some(url) = &db_url {
-        match pgbench(url, c) {
-            Some(tps) => println!("baseline pgbench -S (select-only, same server): {tps:.0} tps"),
+        match pgbench_upsert(url, c) {
+            Some(tps) => println!(
+                "baseline pgbench upsert, -c {c} -j 2 -T 10, same server: {tps:.0} tps; writes/s ÷ pgbench = {:.2} (target ≥ 0.3)",
+                writes / tps
+            ),
             None => println!("baseline pgbench: not available"),
         }
     }
-    if let Some(url) = &redis_url {
-        match redis_benchmark(url) {
-            Some(text) => println!("baseline redis-benchmark: {text}"),
-            None => println!("baseline redis-benchmark: not available"),
-        }
-    }
+    println!(
+        "server peak RSS through the run (VmHWM): {hwm:.1} MiB, RSS now {rss:.1} MiB (target: peak ≤ 150 MiB)"
+    );
+    drop(server);
     let _ = std::fs::remove_dir_all(dir);
-    Ok(())
 }

@@ -47,11 +47,16 @@ pub async fn admits(state: &AppState, caller: &Caller, audience: &Audience) -> A
     if audience.units.contains(&NOBODY_UNIT) {
         return Ok(false);
     }
-    let paths: Vec<String> = store::units::find_by_ids(&state.db, &audience.units)
-        .await?
-        .into_iter()
-        .map(|u| u.path)
-        .collect();
+    // Most audiences name no unit: no query then (this runs on every round start).
+    let paths: Vec<String> = if audience.units.is_empty() {
+        Vec::new()
+    } else {
+        store::units::find_by_ids(&state.db, &audience.units)
+            .await?
+            .into_iter()
+            .map(|u| u.path)
+            .collect()
+    };
     Ok(course::in_audience(
         &caller.categories,
         caller.unit_path.as_deref(),

@@ -48,6 +48,8 @@ type VersionedPool = (i32, Arc<Vec<PoolEntry>>);
 pub struct QuestionCache {
     versions: Cache<i32, Arc<Version>>,
     pools: Cache<String, VersionedPool>,
+    /// Papers under way and quizzes (see `pool::AttemptCache`).
+    pub attempts: super::pool::AttemptCache,
 }
 
 impl Default for QuestionCache {
@@ -55,6 +57,7 @@ impl Default for QuestionCache {
         QuestionCache {
             versions: Cache::new(VERSIONS),
             pools: Cache::new(POOLS),
+            attempts: super::pool::AttemptCache::default(),
         }
     }
 }

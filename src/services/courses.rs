@@ -18,7 +18,7 @@ use crate::{
     },
     error::{ApiError, ApiResult, Code},
     state::AppState,
-    store,
+    store::{self, Tx},
 };
 
 fn audience_of(c: &courses::Model) -> Audience {
@@ -43,7 +43,7 @@ pub async fn may_take(
     auth: AuthUser,
     quiz: &quizzes::Model,
 ) -> ApiResult<Caller> {
-    let p = Caller::load(&state.db, auth.id).await?;
+    let p = Caller::clone(&*Caller::cached(state, auth.id).await?);
     let course = match quiz.course_id {
         Some(id) => store::courses::find(&state.db, id).await?,
         None => None,
@@ -296,25 +296,25 @@ pub async fn complete_lesson(state: &AppState, caller: &Caller, id: i32) -> ApiR
     progress(state, caller, c.id).await
 }
 
-/// Called once when an attempt ends (submitted or closed at its deadline): a passed lesson
-/// quiz completes its lesson, and either may complete the course (one transaction).
+/// Called once when an attempt ends (submitted or closed at its deadline), inside the
+/// transaction that ends it (`tx`): a passed lesson quiz completes its lesson, and either may
+/// complete the course. Everything goes through `tx`, so the grade and these records commit
+/// together or not at all.
 pub async fn on_attempt_finished(
     state: &AppState,
+    tx: &Tx,
     attempt: &attempts::Model,
     quiz: &quizzes::Model,
 ) -> ApiResult<()> {
     if attempt.passed != Some(true) || quiz.course_id.is_none() {
         return Ok(());
     }
-    // Read before the transaction: the completion records the unit of this moment.
-    let p = Caller::load(&state.db, attempt.user_id).await?;
-    let tx = store::begin(&state.db).await?;
-    if record_passed_quiz(&tx, &p, attempt, quiz, state.clock.now()).await? {
-        tx.commit().await?;
+    // The completion records the unit of this moment.
+    let p = Caller::load(tx, attempt.user_id).await?;
+    if record_passed_quiz(tx, &p, attempt, quiz, state.clock.now()).await? {
         tracing::info!(user_id = %p.id, course_id = ?quiz.course_id, "course completed");
-        return Ok(());
     }
-    Ok(tx.commit().await?)
+    Ok(())
 }
 
 /// [`on_attempt_finished`] within the caller's transaction (`p` is the attempt's owner):

@@ -8,6 +8,7 @@ pub mod boards;
 pub mod caches;
 pub mod contests;
 pub mod courses;
+pub mod engine;
 pub mod imports;
 pub mod membership;
 pub mod pool;

@@ -4,24 +4,78 @@
 use chrono::{DateTime, Utc};
 use entity::attempts;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    Statement, Value,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
-use super::Db;
-use crate::error::ApiResult;
+use super::Conn;
+use crate::{
+    domain::paper::{Answers, PaperItem},
+    error::ApiResult,
+};
+
+/// Where an attempt is: taking saves, or ended (by its owner, or at its deadline).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptState {
+    Open,
+    Submitted,
+    Closed,
+}
+
+impl AttemptState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptState::Open => "open",
+            AttemptState::Submitted => "submitted",
+            AttemptState::Closed => "closed",
+        }
+    }
+
+    /// The state of a stored attempt. Fails (naming the column) on a value this code does not
+    /// know, rather than guessing whether it is open.
+    pub fn of(a: &attempts::Model) -> ApiResult<AttemptState> {
+        Ok(match a.state.as_str() {
+            "open" => AttemptState::Open,
+            "submitted" => AttemptState::Submitted,
+            "closed" => AttemptState::Closed,
+            other => {
+                return Err(sea_orm::DbErr::Type(format!(
+                    "attempts.state holds an unknown value: {other}"
+                ))
+                .into());
+            }
+        })
+    }
+}
+
+/// Who ended an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClosedBy {
+    /// The participant submitted.
+    Submit,
+    /// Closed at (or after) the deadline with what was saved.
+    Deadline,
+}
+
+impl ClosedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClosedBy::Submit => "submit",
+            ClosedBy::Deadline => "deadline",
+        }
+    }
+}
 
 pub const OPEN: &str = "open";
-pub const SUBMITTED: &str = "submitted";
-pub const CLOSED: &str = "closed";
 
-pub async fn find(db: &Db, id: Uuid) -> ApiResult<Option<attempts::Model>> {
+pub async fn find(db: &impl Conn, id: Uuid) -> ApiResult<Option<attempts::Model>> {
     Ok(attempts::Entity::find_by_id(id).one(db).await?)
 }
 
 /// The user's attempts at a quiz, oldest first.
-pub async fn of_user(db: &Db, user: Uuid, quiz: i32) -> ApiResult<Vec<attempts::Model>> {
+pub async fn of_user(db: &impl Conn, user: Uuid, quiz: i32) -> ApiResult<Vec<attempts::Model>> {
     Ok(attempts::Entity::find()
         .filter(attempts::Column::UserId.eq(user))
         .filter(attempts::Column::QuizId.eq(quiz))
@@ -30,66 +84,164 @@ pub async fn of_user(db: &Db, user: Uuid, quiz: i32) -> ApiResult<Vec<attempts::
         .await?)
 }
 
-pub enum Inserted {
+/// A new attempt, before it is numbered.
+pub struct NewAttempt {
+    pub id: Uuid,
+    pub quiz_id: i32,
+    pub user_id: Uuid,
+    pub unit_id: Option<i32>,
+    pub started_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    pub paper: Vec<PaperItem>,
+    pub practice: bool,
+}
+
+pub enum Started {
     Ok(Box<attempts::Model>),
+    /// Nothing inserted: the user has an open attempt, or no attempts left (`allowed`).
+    Refused,
     /// Another start for the same attempt number won (a double tap).
     Duplicate,
 }
 
-pub async fn insert(db: &Db, row: attempts::ActiveModel) -> ApiResult<Inserted> {
-    match row.insert(db).await {
-        Ok(m) => Ok(Inserted::Ok(Box::new(m))),
+fn statement(db: &impl Conn, pg: &str, values: Vec<Value>) -> Statement {
+    let backend = db.get_database_backend();
+    // Both dialects take `$n`; only the JSON functions differ (see `save_answers`).
+    Statement::from_sql_and_values(backend, pg, values)
+}
+
+/// Inserts the attempt, numbered after the user's previous ones, in one statement that
+/// inserts nothing when the user has an open attempt at the quiz or has used `allowed`
+/// attempts (0: no cap). Two racing starts compute the same number: the unique key on
+/// (user, quiz, number) lets one win and the other gets [`Started::Duplicate`].
+pub async fn start(db: &impl Conn, new: NewAttempt, allowed: i32) -> ApiResult<Started> {
+    let total = new.paper.len() as i32;
+    let paper = super::json::encode(&new.paper)?;
+    let sql = "INSERT INTO attempts (id, quiz_id, user_id, attempt_no, state, unit_id, started_at, \
+        deadline, paper, answers, revision, total, practice, updated_at, effects_pending) \
+        SELECT $1, $2, $3, COALESCE(MAX(attempt_no), 0) + 1, 'open', $4, $5, $6, $7, '{}', 0, $8, $9, $5, $10 \
+        FROM attempts WHERE user_id = $3 AND quiz_id = $2 \
+        HAVING ($11 = 0 OR COUNT(*) < $11) \
+        AND COALESCE(SUM(CASE WHEN state = 'open' THEN 1 ELSE 0 END), 0) = 0 \
+        RETURNING *";
+    let stmt = statement(
+        db,
+        sql,
+        vec![
+            new.id.into(),
+            new.quiz_id.into(),
+            new.user_id.into(),
+            new.unit_id.into(),
+            new.started_at.into(),
+            new.deadline.into(),
+            paper.into(),
+            total.into(),
+            new.practice.into(),
+            false.into(),
+            allowed.into(),
+        ],
+    );
+    match attempts::Model::find_by_statement(stmt).one(db).await {
+        Ok(Some(m)) => Ok(Started::Ok(Box::new(m))),
+        Ok(None) => Ok(Started::Refused),
         Err(e)
             if matches!(
                 e.sql_err(),
                 Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
             ) =>
         {
-            Ok(Inserted::Duplicate)
+            Ok(Started::Duplicate)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-/// Saves the answers if the attempt is still open at `revision`. Returns false when it is not
-/// (closed, or saved by another request in between).
+/// The decoded paper of an attempt.
+pub fn paper_of(a: &attempts::Model) -> ApiResult<Vec<PaperItem>> {
+    Ok(super::json::decode("attempts", "paper", &a.paper)?)
+}
+
+/// The decoded answers of an attempt.
+pub fn answers_of(a: &attempts::Model) -> ApiResult<Answers> {
+    Ok(super::json::decode("attempts", "answers", &a.answers)?)
+}
+
+/// What a save changes: answers per question, `None` to clear one.
+pub type AnswerPatch = std::collections::BTreeMap<i32, Option<Vec<String>>>;
+
+/// After a save: the attempt's new revision and its deadline.
+#[derive(Debug, FromQueryResult)]
+pub struct Saved {
+    pub revision: i32,
+    pub deadline: DateTime<Utc>,
+}
+
+/// Merges `patch` into the answers of the user's attempt in one conditional statement: only
+/// while it is open, with a deadline not before `deadline_after`, and (when given) still at
+/// `revision`. The merge happens in the database, so two saves never lose each other's
+/// answers. `None` when nothing was saved (not the user's, closed, late or stale).
 pub async fn save_answers(
-    db: &Db,
+    db: &impl Conn,
     id: Uuid,
-    revision: i32,
-    answers: String,
+    user: Uuid,
+    revision: Option<i32>,
+    patch: &AnswerPatch,
     now: DateTime<Utc>,
-) -> ApiResult<bool> {
-    let res = attempts::Entity::update_many()
-        .col_expr(attempts::Column::Answers, Expr::value(answers))
-        .col_expr(attempts::Column::Revision, Expr::value(revision + 1))
-        .col_expr(attempts::Column::UpdatedAt, Expr::value(now))
-        .filter(attempts::Column::Id.eq(id))
-        .filter(attempts::Column::State.eq(OPEN))
-        .filter(attempts::Column::Revision.eq(revision))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected == 1)
+    deadline_after: DateTime<Utc>,
+) -> ApiResult<Option<Saved>> {
+    // JSON merge patch: a null member removes the question.
+    let merge = match db.get_database_backend() {
+        DbBackend::Postgres => "jsonb_strip_nulls(answers::jsonb || CAST($1 AS jsonb))::text",
+        _ => "json_patch(answers, $1)",
+    };
+    let mut sql = format!(
+        "UPDATE attempts SET answers = {merge}, revision = revision + 1, updated_at = $2 \
+         WHERE id = $3 AND user_id = $4 AND state = 'open' AND deadline >= $5"
+    );
+    let mut values: Vec<Value> = vec![
+        super::json::encode(patch)?.into(),
+        now.into(),
+        id.into(),
+        user.into(),
+        deadline_after.into(),
+    ];
+    if let Some(r) = revision {
+        sql.push_str(" AND revision = $6");
+        values.push(r.into());
+    }
+    sql.push_str(" RETURNING revision, deadline");
+    Ok(Saved::find_by_statement(statement(db, &sql, values))
+        .one(db)
+        .await?)
 }
 
 pub struct Finish {
-    pub state: &'static str,
-    pub closed_by: &'static str,
+    pub state: AttemptState,
+    pub closed_by: ClosedBy,
     pub at: DateTime<Utc>,
     pub correct: i32,
     pub passed: bool,
     pub duration_ms: i64,
     pub idempotency_key: Option<String>,
     pub prediction: Option<i64>,
+    /// The revision the grade was computed at: a save in between makes the statement miss.
+    pub revision: i32,
+    /// Something outside the database (a round's board) is still to follow the end.
+    pub effects_pending: bool,
 }
 
-/// Records the result if the attempt is still open: two submits (or a submit and the
-/// sweeper) race to one winner. Returns whether this call won. The same statement marks the
-/// attempt's effects pending, so that they are retried until done (see [`effects_done`]).
-pub async fn finish(db: &Db, id: Uuid, f: Finish) -> ApiResult<bool> {
-    let res = attempts::Entity::update_many()
-        .col_expr(attempts::Column::State, Expr::value(f.state))
-        .col_expr(attempts::Column::ClosedBy, Expr::value(f.closed_by))
+/// Records the result if the attempt is still open at the graded revision: two submits (or a
+/// submit and the sweeper) race to one winner, and a save that slipped in makes it miss (the
+/// caller grades again). Returns the ended attempt when this call won. With
+/// `effects_pending`, the same statement marks what follows the end as still to do, so that it
+/// is retried until done (see [`effects_done`]).
+pub async fn finish(db: &impl Conn, id: Uuid, f: Finish) -> ApiResult<Option<attempts::Model>> {
+    let rows = attempts::Entity::update_many()
+        .col_expr(attempts::Column::State, Expr::value(f.state.as_str()))
+        .col_expr(
+            attempts::Column::ClosedBy,
+            Expr::value(f.closed_by.as_str()),
+        )
         .col_expr(attempts::Column::SubmittedAt, Expr::value(f.at))
         .col_expr(attempts::Column::Correct, Expr::value(f.correct))
         .col_expr(attempts::Column::Passed, Expr::value(f.passed))
@@ -100,16 +252,20 @@ pub async fn finish(db: &Db, id: Uuid, f: Finish) -> ApiResult<bool> {
         )
         .col_expr(attempts::Column::Prediction, Expr::value(f.prediction))
         .col_expr(attempts::Column::UpdatedAt, Expr::value(f.at))
-        .col_expr(attempts::Column::EffectsPending, Expr::value(true))
+        .col_expr(
+            attempts::Column::EffectsPending,
+            Expr::value(f.effects_pending),
+        )
         .filter(attempts::Column::Id.eq(id))
         .filter(attempts::Column::State.eq(OPEN))
-        .exec(db)
+        .filter(attempts::Column::Revision.eq(f.revision))
+        .exec_with_returning(db)
         .await?;
-    Ok(res.rows_affected == 1)
+    Ok(rows.into_iter().next())
 }
 
 /// Every finished attempt at a quiz (a round's), oldest first.
-pub async fn finished_of_quiz(db: &Db, quiz: i32) -> ApiResult<Vec<attempts::Model>> {
+pub async fn finished_of_quiz(db: &impl Conn, quiz: i32) -> ApiResult<Vec<attempts::Model>> {
     Ok(attempts::Entity::find()
         .filter(attempts::Column::QuizId.eq(quiz))
         .filter(attempts::Column::State.ne(OPEN))
@@ -119,7 +275,7 @@ pub async fn finished_of_quiz(db: &Db, quiz: i32) -> ApiResult<Vec<attempts::Mod
 }
 
 /// Open attempts at a quiz.
-pub async fn open_of_quiz(db: &Db, quiz: i32) -> ApiResult<Vec<attempts::Model>> {
+pub async fn open_of_quiz(db: &impl Conn, quiz: i32) -> ApiResult<Vec<attempts::Model>> {
     Ok(attempts::Entity::find()
         .filter(attempts::Column::QuizId.eq(quiz))
         .filter(attempts::Column::State.eq(OPEN))
@@ -129,7 +285,7 @@ pub async fn open_of_quiz(db: &Db, quiz: i32) -> ApiResult<Vec<attempts::Model>>
 
 /// Open attempts whose deadline is before `before`, oldest first.
 pub async fn expired(
-    db: &Db,
+    db: &impl Conn,
     before: DateTime<Utc>,
     limit: u64,
 ) -> ApiResult<Vec<attempts::Model>> {
@@ -155,7 +311,7 @@ pub struct BoardRow {
 /// A batch of the finished attempts at a quiz for a board rebuild: the columns a score needs,
 /// in id order after `after` (keyset paging, so a large round streams in constant memory).
 pub async fn board_rows(
-    db: &Db,
+    db: &impl Conn,
     quiz: i32,
     after: Option<Uuid>,
     limit: u64,
@@ -196,7 +352,11 @@ pub async fn board_rows(
 
 /// How many people have a finished attempt at a quiz that ended before `before`: the entries
 /// a round's board must hold at least (later ones may still be on their way to it).
-pub async fn participants_before(db: &Db, quiz: i32, before: DateTime<Utc>) -> ApiResult<u64> {
+pub async fn participants_before(
+    db: &impl Conn,
+    quiz: i32,
+    before: DateTime<Utc>,
+) -> ApiResult<u64> {
     let n: Option<i64> = attempts::Entity::find()
         .select_only()
         .column_as(Expr::col(attempts::Column::UserId).count_distinct(), "n")
@@ -211,7 +371,7 @@ pub async fn participants_before(db: &Db, quiz: i32, before: DateTime<Utc>) -> A
 }
 
 /// Records that what follows the attempt's end is done.
-pub async fn effects_done(db: &Db, id: Uuid) -> ApiResult<()> {
+pub async fn effects_done(db: &impl Conn, id: Uuid) -> ApiResult<()> {
     attempts::Entity::update_many()
         .col_expr(attempts::Column::EffectsPending, Expr::value(false))
         .filter(attempts::Column::Id.eq(id))
@@ -223,7 +383,7 @@ pub async fn effects_done(db: &Db, id: Uuid) -> ApiResult<()> {
 /// Ended attempts whose effects are still to be done, that ended before `before` (younger
 /// ones are being done by the request that ended them), oldest first.
 pub async fn effects_pending(
-    db: &Db,
+    db: &impl Conn,
     before: DateTime<Utc>,
     limit: u64,
 ) -> ApiResult<Vec<attempts::Model>> {

@@ -39,6 +39,9 @@ pub async fn begin(db: &Db) -> ApiResult<Tx> {
 /// under load a healthy pool hands a connection over in milliseconds.
 const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
 
+/// A pooled PostgreSQL connection idle at least this long is pinged before it is handed out.
+const PG_PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
 /// How long opening one PostgreSQL connection may take.
 const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -73,10 +76,13 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
                 }
             });
     } else {
+        // A liveness ping on every acquire is one more round trip per statement; a connection
+        // busy a moment ago is alive, so only one idle this long is pinged first.
         opts.connect_timeout(PG_CONNECT_TIMEOUT)
             .acquire_timeout(PG_ACQUIRE_TIMEOUT)
             .max_connections(settings.database_max_connections.max(1))
-            .min_connections(1);
+            .min_connections(1)
+            .test_before_acquire_if_idle_for(PG_PING_AFTER_IDLE);
     }
     Database::connect(opts).await.with_context(|| {
         format!(

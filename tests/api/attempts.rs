@@ -816,7 +816,7 @@ async fn lessons_completed(app: &TestApp, token: &str, course: &Value) -> Value 
     progress["lessons_completed"].clone()
 }
 
-/// A submit whose progress could not be recorded: graded and stored, but the lesson not done.
+/// A submit whose progress could not be recorded: refused whole, the attempt still open.
 async fn submit_while_progress_fails(app: &TestApp, s: &Setup, token: &str, key: &str) -> Value {
     let k = keys(app, &s.admin).await;
     let (_, view) = start(app, token, s.quiz_id).await;
@@ -827,15 +827,16 @@ async fn submit_while_progress_fails(app: &TestApp, s: &Setup, token: &str, key:
     progress_table(app, true).await;
     assert_eq!(lessons_completed(app, token, &s.course).await, 0);
     let (_, again) = start(app, token, s.quiz_id).await;
-    assert_ne!(
+    assert_eq!(
         again["attempt_id"], view["attempt_id"],
-        "the first attempt is submitted"
+        "the attempt is not half-closed: it is still open"
     );
+    assert_eq!(again["state"], "open");
     view
 }
 
 #[tokio::test]
-async fn a_retried_submit_finishes_the_progress_a_failed_one_left_undone() {
+async fn a_retried_submit_records_what_a_failed_one_left_undone() {
     let app = spawn_app().await;
     let s = setup(&app).await;
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
@@ -848,15 +849,58 @@ async fn a_retried_submit_finishes_the_progress_a_failed_one_left_undone() {
 }
 
 #[tokio::test]
-async fn the_sweeper_finishes_the_progress_a_failed_submit_left_undone() {
+async fn the_sweeper_closes_a_failed_submit_with_its_progress() {
     let app = spawn_app().await;
     let s = setup(&app).await;
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
     submit_while_progress_fails(&app, &s, &member.token, "nop-1").await;
-    // Left to the request for a while, then retried by the sweeper.
     attempts::sweep(&app.state).await.unwrap();
     assert_eq!(lessons_completed(&app, &member.token, &s.course).await, 0);
-    app.clock.advance(chrono::Duration::minutes(1));
-    attempts::sweep(&app.state).await.unwrap();
+    // Past its deadline, the sweeper closes it with what was saved, and its progress.
+    app.clock.advance(chrono::Duration::minutes(11));
+    assert_eq!(attempts::sweep(&app.state).await.unwrap(), 1);
     assert_eq!(lessons_completed(&app, &member.token, &s.course).await, 1);
+}
+
+/// The last write of a submit that completes a course (the certificates' event) fails: the
+/// attempt stays open and neither the completion nor the grade is written.
+#[tokio::test]
+async fn a_submit_and_its_completion_records_commit_together() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let k = keys(&app, &s.admin).await;
+    let lesson_2 = s.course["lessons"][1]["id"].as_i64().unwrap();
+    let (_, view) = start(&app, &member.token, s.quiz_id).await;
+    put_answers(&app, &member.token, &view, &answers(&view, &k, 5)).await;
+    assert_eq!(
+        submit(&app, &member.token, &view, Some("b")).await.status(),
+        StatusCode::OK
+    );
+    let res = app
+        .post(
+            &format!("/api/v1/lessons/{lesson_2}/complete"),
+            Some(&member.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    app.fail_writes_to("events", "INSERT").await;
+    let (_, view) = start(&app, &member.token, s.final_id).await;
+    put_answers(&app, &member.token, &view, &answers(&view, &k, 8)).await;
+    let res = submit(&app, &member.token, &view, Some("c")).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let open = format!(
+        "quiz_id = {} AND state = 'open' AND correct IS NULL",
+        s.final_id
+    );
+    assert_eq!(
+        app.count_rows("attempts", Some(&open)).await,
+        1,
+        "not half-closed"
+    );
+    assert_eq!(app.count_rows("course_completions", None).await, 0);
+    let (_, again) = start(&app, &member.token, s.final_id).await;
+    assert_eq!(again["attempt_id"], view["attempt_id"]);
 }

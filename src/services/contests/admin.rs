@@ -241,5 +241,6 @@ pub async fn change_round(
     let r = store::contests::update_round(&tx, &r, &patch, now).await?;
     tx.commit().await?;
     state.rounds.forget_round(r.id);
+    state.questions.attempts.forget_quiz(r.quiz_id);
     round_view(state, actor.id, r, now).await
 }

@@ -5,11 +5,11 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::round_not_found;
+use super::{RoundEnd, round_not_found};
 use crate::{
     domain::ranking::{self, Entry},
     error::ApiResult,
-    services::{attempts as engine, boards},
+    services::{boards, engine},
     state::AppState,
     store::{
         self,
@@ -57,7 +57,7 @@ pub async fn finalise(state: &AppState, round_id: i32) -> ApiResult<bool> {
         .await?
         .ok_or_else(round_not_found)?;
     for open in store::attempts::open_of_quiz(&state.db, quiz.id).await? {
-        engine::close_expired(state, open, &quiz).await?;
+        engine::close_expired(state, &RoundEnd(state), open, &quiz).await?;
     }
     let mut by_user: HashMap<Uuid, Vec<Entry>> = HashMap::new();
     let mut attempt_of: HashMap<(Uuid, DateTime<Utc>), Uuid> = HashMap::new();

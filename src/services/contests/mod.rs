@@ -9,7 +9,7 @@ mod participation;
 
 pub use admin::{add_round, change, change_round, create};
 pub use finaliser::{finalise, finalise_due};
-pub use participation::{get, list, on_attempt_finished, start};
+pub use participation::{RoundEnd, get, list, on_attempt_finished, start};
 
 use chrono::{DateTime, Utc};
 use entity::rounds;

@@ -2,6 +2,7 @@
 //! write after each attempt.
 
 use entity::{attempts, quizzes};
+use futures_util::future::BoxFuture;
 
 use super::{Contest, ContestView, not_found, owner_unit, round_not_found, state_of, view};
 use crate::{
@@ -9,23 +10,24 @@ use crate::{
     domain::round::RoundState,
     error::{ApiError, ApiResult, Code},
     services::{
-        access,
-        attempts::{self as engine, AttemptView, StartRules},
-        banks, boards, rounds,
+        access, banks, boards,
+        engine::{self, AttemptView, Completion, StartRules},
+        rounds,
     },
     state::AppState,
-    store,
+    store::{self, Tx},
 };
 
 /// The facts audience rules need about the caller.
 struct Person {
-    actor: Caller,
+    actor: std::sync::Arc<Caller>,
     unit_id: Option<i32>,
     may_manage: bool,
 }
 
 async fn person(state: &AppState, auth: AuthUser) -> ApiResult<Person> {
-    let actor = Caller::load(&state.db, auth.id).await?;
+    // The profile the extractor has just read (the cache), not a second read.
+    let actor = Caller::cached(state, auth.id).await?;
     Ok(Person {
         unit_id: actor.unit_id,
         may_manage: actor.is_admin || !actor.organizes.is_empty(),
@@ -95,14 +97,16 @@ pub async fn start(
     auth: AuthUser,
     round_id: i32,
 ) -> ApiResult<(AttemptView, bool)> {
-    let r = store::contests::round(&state.db, round_id)
-        .await?
-        .ok_or_else(round_not_found)?;
+    let facts = rounds::existing(state, round_id).await?;
+    let r = &facts.round;
     let c = store::contests::contest(&state.db, r.contest_id)
         .await?
         .ok_or_else(round_not_found)?;
     let p = person(state, auth).await?;
-    let quiz = store::courses::quiz(&state.db, r.quiz_id)
+    let quiz = state
+        .questions
+        .attempts
+        .quiz(&state.db, r.quiz_id)
         .await?
         .ok_or_else(round_not_found)?;
     let practice = insider(state, &p.actor, &c, &quiz).await?;
@@ -111,7 +115,7 @@ pub async fn start(
         return Err(ApiError::from(Code::NotInAudience));
     }
     let now = state.clock.now();
-    if state_of(&r, now) != RoundState::Open {
+    if state_of(r, now) != RoundState::Open {
         return Err(Code::RoundNotOpen.with(format!(
             "Vòng thi chưa mở hoặc đã đóng (mở từ {} đến {}, giờ Việt Nam)",
             r.opens_at
@@ -127,6 +131,7 @@ pub async fn start(
     }
     engine::start_quiz(
         state,
+        &RoundEnd(state),
         auth,
         &quiz,
         StartRules {
@@ -137,6 +142,38 @@ pub async fn start(
         },
     )
     .await
+}
+
+/// What the end of an attempt in a round means: nothing more in the database (the attempt
+/// row is the record), then the board, after the commit.
+pub struct RoundEnd<'s>(pub &'s AppState);
+
+impl Completion for RoundEnd<'_> {
+    fn records(&self, _: &quizzes::Model) -> bool {
+        false
+    }
+
+    fn record<'a>(
+        &'a self,
+        _: &'a Tx,
+        _: &'a attempts::Model,
+        _: &'a quizzes::Model,
+    ) -> BoxFuture<'a, ApiResult<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Practice attempts never go on a board.
+    fn follows(&self, _: &quizzes::Model, attempt: &attempts::Model) -> bool {
+        !attempt.practice
+    }
+
+    fn after<'a>(
+        &'a self,
+        attempt: &'a attempts::Model,
+        quiz: &'a quizzes::Model,
+    ) -> BoxFuture<'a, ApiResult<()>> {
+        Box::pin(on_attempt_finished(self.0, attempt, quiz))
+    }
 }
 
 /// After an attempt in a round ends: the board keeps the participant's best (`ZADD … GT`).
