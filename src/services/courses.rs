@@ -423,6 +423,7 @@ async fn store_course(
     let c = store::courses::upsert(&tx, def, origin, by, state.clock.now()).await?;
     claim_banks(&tx, def).await?;
     tx.commit().await?;
+    state.questions.attempts.forget_quizzes();
     tracing::info!(course = %c.slug, "course imported");
     Ok(c)
 }

@@ -95,4 +95,9 @@ impl AttemptCache {
     pub fn forget_quiz(&self, id: i32) {
         self.quizzes.invalidate(&id);
     }
+
+    /// Forgets every quiz: a course import may have changed any of its quizzes.
+    pub fn forget_quizzes(&self) {
+        self.quizzes.invalidate_all();
+    }
 }
