@@ -34,17 +34,6 @@ fn cut_bank() -> Vec<u8> {
     text.as_bytes()[..end].to_vec()
 }
 
-/// The admin imports the test bank (12 questions, no purpose).
-pub async fn import_test_bank(app: &TestApp, admin: &Account) {
-    let res = app
-        .upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-}
-
 async fn banks_of(app: &TestApp, token: &str) -> Vec<Value> {
     let res = app.get("/api/v1/question-banks", Some(token)).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -85,7 +74,7 @@ async fn upload_to(
 async fn organizers_read_and_list_only_the_banks_of_their_subtree() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    import_test_bank(&app, &admin).await;
+    app.import_test_bank(&admin).await;
     let province_bank = bank_id(&app, &admin, "thu-nghiem").await;
 
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
@@ -158,7 +147,7 @@ async fn organizers_read_and_list_only_the_banks_of_their_subtree() {
 async fn an_organizer_cannot_import_into_a_bank_outside_their_subtree() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    import_test_bank(&app, &admin).await;
+    app.import_test_bank(&admin).await;
     let commune = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let commune_org = app.organizer(commune, commune).await;
     let res = app
@@ -222,43 +211,12 @@ async fn a_new_bank_belongs_to_the_unit_chosen_within_the_subtree() {
 }
 
 /// A contest of the province with a round open now drawing 4 single-answer questions.
-async fn open_round(app: &TestApp, admin: &Account) -> i64 {
-    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
-    let contest: Value = app
-        .post(
-            "/api/v1/contests",
-            Some(&admin.token),
-            &json!({ "slug": "thu-suc", "title": "Thử sức", "owner_unit_id": province }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let now = app.clock_now();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", contest["id"]),
-            Some(&admin.token),
-            &json!({ "title": "Tuần 1", "opens_at": now - Duration::minutes(1), "closes_at": now + Duration::hours(6),
-                     "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
-                     "time_limit_minutes": 10, "attempts_allowed": 1 }),
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::CREATED,
-        "{}",
-        res.text().await.unwrap()
-    );
-    res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
-}
-
 #[tokio::test]
 async fn an_import_that_leaves_an_open_round_short_of_questions_is_refused() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    import_test_bank(&app, &admin).await;
-    let round = open_round(&app, &admin).await;
+    app.import_test_bank(&admin).await;
+    let round = app.open_test_round(&admin, "thu-suc", "Thử sức").await;
     let res = app
         .upload(&admin.token, &[("thu-nghiem.yaml", cut_bank())])
         .await;
@@ -329,17 +287,7 @@ async fn contest_and_practice_banks_do_not_mix() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("cuoc-thi"));
     // A round over a practice bank is refused.
-    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
-    let contest: Value = app
-        .post(
-            "/api/v1/contests",
-            Some(&admin.token),
-            &json!({ "slug": "thu-suc", "title": "Thử sức", "owner_unit_id": province }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let contest = app.province_contest(&admin, "thu-suc", "Thử sức").await;
     let now = app.clock_now();
     let round = |bank: &str| {
         json!({ "title": "Tuần 1", "opens_at": now - Duration::minutes(1), "closes_at": now + Duration::hours(6),
@@ -445,7 +393,7 @@ async fn the_shipped_course_never_draws_from_the_demo_contest_bank() {
 async fn a_lesson_quiz_over_a_bank_sealed_for_a_contest_does_not_start() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    import_test_bank(&app, &admin).await;
+    app.import_test_bank(&admin).await;
     let res = app
         .post(
             "/api/v1/courses",
@@ -478,7 +426,7 @@ async fn a_lesson_quiz_over_a_bank_sealed_for_a_contest_does_not_start() {
 async fn a_refused_file_leaves_the_other_files_of_its_request_unwritten() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    import_test_bank(&app, &admin).await;
+    app.import_test_bank(&admin).await;
     let district = app.unit_id("Thành Đoàn Châu Đốc").await;
     let district_org = app.organizer(district, district).await;
 
@@ -508,7 +456,7 @@ async fn a_refused_file_leaves_the_other_files_of_its_request_unwritten() {
 async fn an_upload_of_several_files_lands_whole_or_not_at_all() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    import_test_bank(&app, &admin).await;
+    app.import_test_bank(&admin).await;
     // The first file retires questions of the existing bank; the second, a new bank, fails.
     app.fail_writes_to("question_banks", "INSERT").await;
     let res = app

@@ -8,12 +8,7 @@ use crate::helpers::{error_code, fixture, spawn_app};
 async fn organizers_import_a_yaml_bank_and_read_it_with_keys() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let res = app
-        .upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
-        .await;
+    let res = app.upload_test_bank(&admin.token).await;
     assert_eq!(res.status(), StatusCode::OK);
     let summary: Vec<Value> = res.json().await.unwrap();
     assert_eq!(summary[0]["bank"], "thu-nghiem");
@@ -63,12 +58,7 @@ async fn organizers_import_a_yaml_bank_and_read_it_with_keys() {
 async fn participants_never_reach_the_banks() {
     let app = spawn_app().await;
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
-    let res = app
-        .upload(
-            &member.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
-        .await;
+    let res = app.upload_test_bank(&member.token).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         app.get("/api/v1/question-banks", Some(&member.token))
@@ -513,12 +503,7 @@ async fn a_bank_file_imports_whole_or_not_at_all() {
     let admin = app.admin().await;
     // The bank's version bump is the import's last write.
     app.fail_writes_to("question_banks", "UPDATE").await;
-    let res = app
-        .upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
-        .await;
+    let res = app.upload_test_bank(&admin.token).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     for table in ["question_banks", "questions", "question_versions"] {
         assert_eq!(app.count_rows(table, None).await, 0, "{table}");

@@ -6,7 +6,6 @@ use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use soiduong::{
-    domain::person::Category,
     services::{boards, contests},
     store,
 };
@@ -14,43 +13,8 @@ use uuid::Uuid;
 
 use crate::{
     attempts::keys,
-    helpers::{Account, OwnRedis, TestApp, error_code, fixture, spawn_app, spawn_app_with},
+    helpers::{Account, OwnRedis, TestApp, error_code, spawn_app, spawn_app_with},
 };
-
-/// A participant made directly in the store (no password hashing), with a token.
-async fn participant(app: &TestApp, name: &str, unit: i64) -> (Uuid, String) {
-    let id = Uuid::new_v4();
-    store::users::insert(
-        &app.state.db,
-        store::users::NewUser {
-            id,
-            full_name: name.to_owned(),
-            phone: Some(format!("+8491{:07}", id.as_u128() % 10_000_000)),
-            email: Some(format!("{id}@example.vn")),
-            password_hash: "x".into(),
-            birth_date: Some("2009-04-30".parse().unwrap()),
-            unit_id: Some(unit as i32),
-            admitted_on: None,
-            guardian_consent: true,
-            is_admin: false,
-            categories: vec![Category::Youth],
-        },
-        app.clock_now(),
-    )
-    .await
-    .unwrap();
-    let token = app
-        .state
-        .jwt
-        .issue(
-            id,
-            false,
-            app.clock_now(),
-            std::time::Duration::from_secs(86_400),
-        )
-        .unwrap();
-    (id, token)
-}
 
 struct Setup {
     admin: Account,
@@ -60,15 +24,7 @@ struct Setup {
 
 async fn setup(app: &TestApp, prizes: Value, attempts: u32) -> Setup {
     let admin = app.admin().await;
-    assert_eq!(
-        app.upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))]
-        )
-        .await
-        .status(),
-        StatusCode::OK
-    );
+    app.import_test_bank(&admin).await;
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
     let res = app
         .post(
@@ -225,7 +181,7 @@ async fn a_round_is_ranked_by_the_full_tie_break_chain_and_prizes_respect_the_ca
     ];
     let mut people = Vec::new();
     for (i, (right, prediction, secs)) in plan.iter().enumerate() {
-        let (id, token) = participant(&app, names[i % names.len()], units[i % 3]).await;
+        let (id, token) = app.participant(names[i % names.len()], units[i % 3]).await;
         // A weaker first attempt for some: the best one counts.
         if i % 7 == 0 && *right > 0 {
             let first = start(&app, &token, s.round).await;
@@ -262,7 +218,7 @@ async fn a_round_is_ranked_by_the_full_tie_break_chain_and_prizes_respect_the_ca
     let board: Value = app
         .get(
             &format!("/api/v1/rounds/{}/leaderboard?limit=100", s.round),
-            Some(&people_token(&app, people[0].0)),
+            Some(&app.token_for(people[0].0)),
         )
         .await
         .json()
@@ -285,7 +241,7 @@ async fn a_round_is_ranked_by_the_full_tie_break_chain_and_prizes_respect_the_ca
     });
 
     // The clock has moved on past the admin's first token.
-    let admin = people_token(&app, s.admin.id);
+    let admin = app.token_for(s.admin.id);
     let res = app
         .get(&format!("/api/v1/rounds/{}/results", s.round), Some(&admin))
         .await;
@@ -393,7 +349,7 @@ async fn a_round_is_ranked_by_the_full_tie_break_chain_and_prizes_respect_the_ca
         .unwrap();
     assert_eq!(xlsx.status(), StatusCode::OK);
     assert_eq!(&xlsx.bytes().await.unwrap()[..2], b"PK");
-    let participant_token = people_token(&app, people[3].0);
+    let participant_token = app.token_for(people[3].0);
     let res = app
         .client
         .get(app.url(&format!("/api/v1/rounds/{}/results?format=csv", s.round)))
@@ -430,23 +386,13 @@ async fn a_round_is_ranked_by_the_full_tie_break_chain_and_prizes_respect_the_ca
     assert_eq!(units_board["by_participants"][0]["participants"], 10);
 }
 
-fn people_token(app: &TestApp, id: Uuid) -> String {
-    app.state
-        .jwt
-        .issue(
-            id,
-            false,
-            app.clock_now(),
-            std::time::Duration::from_secs(86_400),
-        )
-        .unwrap()
-}
-
 #[tokio::test]
 async fn rounds_refuse_with_clear_errors() {
     let app = spawn_app().await;
     let s = setup(&app, json!({ "tiers": [] }), 1).await;
-    let (_, token) = participant(&app, "Đỗ Văn Em", app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (_, token) = app
+        .participant("Đỗ Văn Em", app.unit_id("Đoàn xã Vĩnh Tế").await)
+        .await;
     let k = keys(&app, &s.admin).await;
     let view = start(&app, &token, s.round).await;
     play(&app, &token, &view, &k, 2, None, "a").await;
@@ -560,7 +506,9 @@ async fn fifty_concurrent_submits_with_one_key_grade_once() {
     let app = spawn_app().await;
     let s = setup(&app, json!({ "tiers": [] }), 2).await;
     let k = keys(&app, &s.admin).await;
-    let (id, token) = participant(&app, "Hồ Thị Giang", app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (id, token) = app
+        .participant("Hồ Thị Giang", app.unit_id("Đoàn xã Vĩnh Tế").await)
+        .await;
     let view = start(&app, &token, s.round).await;
     let path = format!("/api/v1/attempts/{}", view["attempt_id"].as_str().unwrap());
     app.send(
@@ -608,7 +556,7 @@ async fn two_hundred_concurrent_participants_make_two_hundred_entries() {
     let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let mut tokens = Vec::new();
     for i in 0..200 {
-        tokens.push(participant(&app, &format!("Người Thi {i}"), unit).await.1);
+        tokens.push(app.participant(&format!("Người Thi {i}"), unit).await.1);
     }
     let app = &app;
     let plays = tokens.iter().map(|t| async move {
@@ -649,7 +597,7 @@ async fn a_lost_board_is_rebuilt_the_same_from_the_database() {
     let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let mut first = String::new();
     for i in 0..12 {
-        let (_, token) = participant(&app, &format!("Lâm Văn {i}"), unit).await;
+        let (_, token) = app.participant(&format!("Lâm Văn {i}"), unit).await;
         let view = start(&app, &token, s.round).await;
         app.clock.advance(Duration::seconds(10 + i));
         play(&app, &token, &view, &k, (i % 5) as usize, None, "k").await;
@@ -711,7 +659,9 @@ async fn boards_answer_503_while_redis_is_down_and_catch_up_after() {
     let app = crate::helpers::spawn_app_with(|s| s.redis_url = Some(url)).await;
     let s = setup(&app, json!({ "tiers": [] }), 2).await;
     let k = keys(&app, &s.admin).await;
-    let (_, token) = participant(&app, "Cao Thị Hạnh", app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (_, token) = app
+        .participant("Cao Thị Hạnh", app.unit_id("Đoàn xã Vĩnh Tế").await)
+        .await;
     let view = start(&app, &token, s.round).await;
 
     let mut redis = redis;
@@ -781,7 +731,7 @@ async fn people_who_can_read_the_keys_take_only_unranked_practice_attempts() {
     // A commune organizer reads neither the bank nor runs the contest: an ordinary entrant.
     let commune = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let outsider = app.organizer(commune, commune).await;
-    let (member, member_token) = participant(&app, "Lê Văn Tám", commune).await;
+    let (member, member_token) = app.participant("Lê Văn Tám", commune).await;
 
     let view = start(&app, &insider.token, s.round).await;
     let done = play(&app, &insider.token, &view, &k, 4, Some(1), "insider").await;
@@ -920,8 +870,8 @@ async fn the_live_board_keeps_one_score_encoding_through_a_ranking_change_attemp
     let s = setup(&app, json!({ "tiers": [] }), 1).await;
     let k = keys(&app, &s.admin).await;
     let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
-    let (_, first) = participant(&app, "Nguyễn Văn An", unit).await;
-    let (_, second) = participant(&app, "Trần Thị Bình", unit).await;
+    let (_, first) = app.participant("Nguyễn Văn An", unit).await;
+    let (_, second) = app.participant("Trần Thị Bình", unit).await;
     let view = start(&app, &first, s.round).await;
     app.clock.advance(Duration::seconds(30));
     play(&app, &first, &view, &k, 2, None, "a").await;
@@ -930,7 +880,7 @@ async fn the_live_board_keeps_one_score_encoding_through_a_ranking_change_attemp
     let res = app
         .patch(
             &format!("/api/v1/contests/{}", s.contest["id"]),
-            Some(&people_token(&app, s.admin.id)),
+            Some(&app.token_for(s.admin.id)),
             &json!({ "ranking": { "time_mode": "since_opening" } }),
         )
         .await;
@@ -976,7 +926,7 @@ async fn a_closed_round_never_reopens() {
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     app.clock.advance(Duration::hours(8));
-    let admin = people_token(&app, s.admin.id);
+    let admin = app.token_for(s.admin.id);
     let res = app
         .patch(
             &path,
@@ -1002,12 +952,9 @@ async fn finalising_waits_for_the_grace_and_a_submit_within_it_counts() {
     let app = spawn_app_with(|s| s.attempt_grace = std::time::Duration::from_secs(5)).await;
     let s = setup(&app, json!({ "tiers": [] }), 1).await;
     let k = keys(&app, &s.admin).await;
-    let (id, token) = participant(
-        &app,
-        "Phạm Minh Dũng",
-        app.unit_id("Đoàn phường Núi Sam").await,
-    )
-    .await;
+    let (id, token) = app
+        .participant("Phạm Minh Dũng", app.unit_id("Đoàn phường Núi Sam").await)
+        .await;
     // The attempt starts 5 minutes before the close: its deadline is the close.
     app.clock.advance(Duration::hours(6) - Duration::minutes(6));
     let view = start(&app, &token, s.round).await;
@@ -1019,7 +966,7 @@ async fn finalising_waits_for_the_grace_and_a_submit_within_it_counts() {
             .await
             .unwrap()
     );
-    let token = people_token(&app, id);
+    let token = app.token_for(id);
     let done = play(&app, &token, &view, &k, 3, Some(7), "in-grace").await;
     assert_eq!(done["result"]["correct"], 3);
     app.clock.advance(Duration::seconds(10));
@@ -1137,8 +1084,8 @@ async fn the_finaliser_goes_on_past_a_failing_round() {
         )
         .await;
     let second: Value = res.json().await.unwrap();
-    let (_, broken) = participant(&app, "Võ Thị Đào", unit).await;
-    let (_, fine) = participant(&app, "Nguyễn Văn An", unit).await;
+    let (_, broken) = app.participant("Võ Thị Đào", unit).await;
+    let (_, fine) = app.participant("Nguyễn Văn An", unit).await;
     // An attempt left open in the first round, its paper damaged: the first round cannot
     // be finalised.
     let view = start(&app, &broken, s.round).await;
@@ -1241,7 +1188,7 @@ async fn a_finalise_that_fails_at_its_last_write_leaves_the_round_unfinalised() 
     .await;
     let k = keys(&app, &s.admin).await;
     let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
-    let (_, token) = participant(&app, "Nguyễn Văn An", unit).await;
+    let (_, token) = app.participant("Nguyễn Văn An", unit).await;
     let view = start(&app, &token, s.round).await;
     play(&app, &token, &view, &k, 3, Some(1), "an").await;
     app.clock.advance(Duration::hours(8));

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     helpers::{TestApp, spawn_app},
-    leaderboard::{open_round, participant},
+    leaderboard::open_round,
 };
 
 /// A finished attempt written straight to the database.
@@ -99,7 +99,7 @@ async fn organizers_export_contact_details_only_for_their_subtree_and_the_winner
         ("Châu Đốc Không Giải", vinh_te, 0, 10_000),
     ];
     for (name, unit, correct, ms) in people {
-        let (id, _) = participant(&app, name, unit).await;
+        let (id, _) = app.participant(name, unit).await;
         finished(&app, r.round, id, unit, correct, ms).await;
     }
     app.clock.advance(Duration::hours(7));
@@ -184,7 +184,7 @@ async fn the_live_board_and_the_final_results_count_the_same_attempt() {
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
     let vinh_te = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let r = open_round(&app, province, json!({ "time_mode": "since_opening" }), 2).await;
-    let (id, token) = participant(&app, "Phan Thị Diễm", vinh_te).await;
+    let (id, token) = app.participant("Phan Thị Diễm", vinh_te).await;
     // Both 3 of 4. The first took 5 minutes and ended 2 minutes ago; the second took 1
     // minute and ended just now.
     finished(&app, r.round, id, vinh_te, 3, 300_000).await;
@@ -238,7 +238,7 @@ async fn a_contest_whose_audience_cannot_be_read_admits_nobody() {
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
     let vinh_te = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let r = open_round(&app, province, json!({}), 1).await;
-    let (_, token) = participant(&app, "Võ Minh Khang", vinh_te).await;
+    let (_, token) = app.participant("Võ Minh Khang", vinh_te).await;
     let path = format!("/api/v1/contests/{}", r.contest);
     assert_eq!(app.get(&path, Some(&token)).await.status(), StatusCode::OK);
     entity::contests::Entity::update_many()

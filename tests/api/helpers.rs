@@ -8,9 +8,11 @@ use serde_json::{Value, json};
 use soiduong::{
     clock::ManualClock,
     config::{Secret, Settings},
+    domain::person::Category,
     services::accounts,
     startup::Application,
     state::AppState,
+    store,
 };
 use uuid::Uuid;
 
@@ -245,6 +247,33 @@ impl TestApp {
         .await
     }
 
+    /// The caller's own profile (`GET /api/v1/me`).
+    pub async fn profile(&self, token: &str) -> Value {
+        let res = self.get("/api/v1/me", Some(token)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    /// Trades `refresh_token` for a new pair of tokens.
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({ "refresh_token": refresh_token }),
+        )
+        .await
+    }
+
+    /// Ends the session of `refresh_token`.
+    pub async fn logout(&self, refresh_token: &str) -> Response {
+        self.post(
+            "/api/v1/auth/logout",
+            None,
+            &json!({ "refresh_token": refresh_token }),
+        )
+        .await
+    }
+
     /// Uploads files to the bank import endpoint.
     pub async fn upload(&self, token: &str, files: &[(&str, Vec<u8>)]) -> Response {
         let mut form = reqwest::multipart::Form::new();
@@ -261,6 +290,95 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Uploads the test bank (`thu-nghiem.yaml`, 12 questions, no purpose) as `token`.
+    pub async fn upload_test_bank(&self, token: &str) -> Response {
+        self.upload(token, &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))])
+            .await
+    }
+
+    /// The admin imports the test bank (12 questions, no purpose).
+    pub async fn import_test_bank(&self, admin: &Account) {
+        let res = self.upload_test_bank(&admin.token).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+
+    /// A contest called `title` owned by the province (Tỉnh Đoàn An Giang), created by `admin`.
+    pub async fn province_contest(&self, admin: &Account, slug: &str, title: &str) -> Value {
+        let province = self.unit_id("Tỉnh Đoàn An Giang").await;
+        self.post(
+            "/api/v1/contests",
+            Some(&admin.token),
+            &json!({ "slug": slug, "title": title, "owner_unit_id": province }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap()
+    }
+
+    /// A province contest (see `province_contest`) with one round open for the next six hours:
+    /// 4 single-answer questions of the test bank, 10 minutes, one attempt. Returns the round id.
+    pub async fn open_test_round(&self, admin: &Account, slug: &str, title: &str) -> i64 {
+        let contest = self.province_contest(admin, slug, title).await;
+        let now = self.clock_now();
+        let res = self
+            .post(
+                &format!("/api/v1/contests/{}/rounds", contest["id"]),
+                Some(&admin.token),
+                &json!({ "title": "Tuần 1", "opens_at": now - chrono::Duration::minutes(1),
+                         "closes_at": now + chrono::Duration::hours(6),
+                         "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
+                         "time_limit_minutes": 10, "attempts_allowed": 1 }),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
+    /// An access token for `id` (not an admin), valid for a day, issued without a login.
+    pub fn token_for(&self, id: Uuid) -> String {
+        self.state
+            .jwt
+            .issue(
+                id,
+                false,
+                self.clock_now(),
+                std::time::Duration::from_secs(86_400),
+            )
+            .unwrap()
+    }
+
+    /// A youth participant of `unit` (born 2009-04-30) made directly in the store (no password
+    /// hashing), with a token.
+    pub async fn participant(&self, name: &str, unit: i64) -> (Uuid, String) {
+        let id = Uuid::new_v4();
+        store::users::insert(
+            &self.state.db,
+            store::users::NewUser {
+                id,
+                full_name: name.to_owned(),
+                phone: Some(format!("+8491{:07}", id.as_u128() % 10_000_000)),
+                email: Some(format!("{}@example.vn", id.simple())),
+                password_hash: "x".into(),
+                birth_date: Some("2009-04-30".parse().unwrap()),
+                unit_id: Some(unit as i32),
+                admitted_on: None,
+                guardian_consent: true,
+                is_admin: false,
+                categories: vec![Category::Youth],
+            },
+            self.clock_now(),
+        )
+        .await
+        .unwrap();
+        (id, self.token_for(id))
     }
 
     /// The id of the demo unit called `name`.
@@ -341,7 +459,7 @@ impl TestApp {
     }
 }
 
-/// Asserts the common error body and returns its `code`.
+/// The bytes of `tests/fixtures/{name}`.
 pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
         "{}/tests/fixtures/{name}",
@@ -350,6 +468,7 @@ pub fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
+/// Asserts the common error body and returns its `code`.
 pub async fn error_code(res: Response, status: StatusCode) -> String {
     assert_eq!(res.status(), status);
     let body: Value = res.json().await.unwrap();

@@ -70,42 +70,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use soiduong::{domain::person::Category, store};
 
-use crate::helpers::{Account, OwnRedis, TestApp, error_code, fixture, spawn_app};
-
-/// A participant made directly in the store (no password hashing), with a token.
-pub async fn participant(app: &TestApp, name: &str, unit: i64) -> (Uuid, String) {
-    let id = Uuid::new_v4();
-    store::users::insert(
-        &app.state.db,
-        store::users::NewUser {
-            id,
-            full_name: name.to_owned(),
-            phone: Some(format!("+8491{:07}", id.as_u128() % 10_000_000)),
-            email: Some(format!("{}@example.vn", id.simple())),
-            password_hash: "x".into(),
-            birth_date: Some("2004-04-30".parse().unwrap()),
-            unit_id: Some(unit as i32),
-            admitted_on: None,
-            guardian_consent: true,
-            is_admin: false,
-            categories: vec![Category::Youth],
-        },
-        app.clock_now(),
-    )
-    .await
-    .unwrap();
-    let token = app
-        .state
-        .jwt
-        .issue(
-            id,
-            false,
-            app.clock_now(),
-            std::time::Duration::from_secs(86_400),
-        )
-        .unwrap();
-    (id, token)
-}
+use crate::helpers::{Account, OwnRedis, TestApp, error_code, spawn_app};
 
 pub struct Round {
     pub admin: Account,
@@ -117,13 +82,7 @@ pub struct Round {
 /// the contest's rule and prizes for the top three.
 pub async fn open_round(app: &TestApp, owner: i64, ranking: Value, attempts: u32) -> Round {
     let admin = app.admin().await;
-    let res = app
-        .upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    app.import_test_bank(&admin).await;
     let res = app
         .post(
             "/api/v1/contests",
@@ -169,7 +128,7 @@ async fn a_board_offset_beyond_its_range_is_a_400_not_a_503() {
     let app = spawn_app().await;
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
     let r = open_round(&app, province, json!({}), 1).await;
-    let (_, token) = participant(&app, "Nguyễn Văn An", province).await;
+    let (_, token) = app.participant("Nguyễn Văn An", province).await;
     for q in [
         "offset=9223372036854775808",
         "offset=18446744073709551616",
@@ -315,7 +274,7 @@ async fn a_board_that_lost_some_entries_is_rebuilt_on_the_next_read() {
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
     let r = open_round(&app, province, json!({}), 2).await;
     let want = finished_attempts(&app, r.round, 60).await;
-    let (_, token) = participant(&app, "Trần Thị Bích", province).await;
+    let (_, token) = app.participant("Trần Thị Bích", province).await;
     assert_eq!(
         read_board(&app, r.round, &token).await["total_participants"],
         60
@@ -340,7 +299,7 @@ async fn concurrent_reads_of_a_lost_board_rebuild_it_whole() {
     let r = open_round(&app, province, json!({}), 2).await;
     // More than one write batch, so that interleaved rebuilds would show.
     let want = finished_attempts(&app, r.round, 1_500).await;
-    let (_, token) = participant(&app, "Lê Văn Cường", province).await;
+    let (_, token) = app.participant("Lê Văn Cường", province).await;
     for _ in 0..2 {
         app.state
             .boards

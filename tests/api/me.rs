@@ -1,21 +1,26 @@
 use entity::{user_categories, users};
-use reqwest::StatusCode;
+use reqwest::{Response, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{error_code, spawn_app};
+use crate::helpers::{TestApp, error_code, spawn_app};
+
+/// `approver` approves the membership request `request`.
+async fn approve(app: &TestApp, request: i64, approver: &str) -> Response {
+    app.post(
+        &format!("/api/v1/membership-requests/{request}/approve"),
+        Some(approver),
+        &json!({}),
+    )
+    .await
+}
 
 #[tokio::test]
 async fn me_shows_the_profile_with_unit_and_roles() {
     let app = spawn_app().await;
     let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let member = app.member(unit).await;
-    let me: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.profile(&member.token).await;
     assert_eq!(me["id"], member.id.to_string());
     assert_eq!(me["email"], member.login);
     assert_eq!(me["unit"]["name"], "Đoàn xã Vĩnh Tế");
@@ -102,20 +107,9 @@ async fn a_unit_change_is_approved_only_by_an_organizer_of_the_receiving_unit() 
         )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = app
-        .post(
-            &format!("/api/v1/membership-requests/{request}/approve"),
-            Some(&elsewhere.token),
-            &json!({}),
-        )
-        .await;
+    let res = approve(&app, request, &elsewhere.token).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let mine: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.profile(&member.token).await;
     assert_eq!(mine["unit"]["id"], home);
 
     // The receiving unit's organizer sees and approves it.
@@ -147,20 +141,9 @@ async fn a_unit_change_is_approved_only_by_an_organizer_of_the_receiving_unit() 
     assert_eq!(above.as_array().unwrap().len(), 1, "{above}");
     assert_eq!(above[0]["unit"]["id"], target);
     assert_eq!(above[0]["from_unit"]["id"], home);
-    let res = app
-        .post(
-            &format!("/api/v1/membership-requests/{request}/approve"),
-            Some(&organizer.token),
-            &json!({}),
-        )
-        .await;
+    let res = approve(&app, request, &organizer.token).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let mine: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.profile(&member.token).await;
     assert_eq!(mine["unit"]["id"], target);
     assert_eq!(mine["categories"], json!(["cadre", "member"]));
     assert!(mine["pending_change"].is_null());
@@ -210,12 +193,7 @@ async fn a_rejected_request_leaves_the_person_where_they_were() {
         .unwrap();
     assert_eq!(mine[0]["status"], "rejected");
     assert_eq!(mine[0]["reason"], "Chưa có quyết định công nhận cán bộ");
-    let me: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.profile(&member.token).await;
     assert_eq!(me["categories"], json!(["member", "youth"]));
 }
 
@@ -233,22 +211,10 @@ async fn nobody_but_an_admin_approves_their_own_request() {
         .await;
     let me: Value = res.json().await.unwrap();
     let request = me["pending_change"]["id"].as_i64().unwrap();
-    let res = app
-        .post(
-            &format!("/api/v1/membership-requests/{request}/approve"),
-            Some(&organizer.token),
-            &json!({}),
-        )
-        .await;
+    let res = approve(&app, request, &organizer.token).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let admin = app.admin().await;
-    let res = app
-        .post(
-            &format!("/api/v1/membership-requests/{request}/approve"),
-            Some(&admin.token),
-            &json!({}),
-        )
-        .await;
+    let res = approve(&app, request, &admin.token).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -304,12 +270,7 @@ async fn patch_me_keeps_the_rules_of_registration() {
         "login_required"
     );
     // Nothing changed.
-    let me: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.profile(&member.token).await;
     assert_eq!(me["email"], member.login);
     assert_eq!(me["categories"], json!(["member", "youth"]));
 }
@@ -343,13 +304,7 @@ async fn a_password_change_needs_the_current_one_and_ends_other_sessions() {
         "token_revoked",
         "a new password ends the access tokens too"
     );
-    let res = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({ "refresh_token": member.refresh }),
-        )
-        .await;
+    let res = app.refresh(&member.refresh).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         app.login(&member.login, &member.password).await.status(),
@@ -407,13 +362,7 @@ async fn delete_me_erases_personal_data_and_keeps_an_anonymous_stub() {
         "token_revoked",
         "the access token ends with the account"
     );
-    let res = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({ "refresh_token": member.refresh }),
-        )
-        .await;
+    let res = app.refresh(&member.refresh).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
     let stub = users::Entity::find_by_id(member.id)
@@ -481,46 +430,12 @@ async fn patch_me_is_no_password_oracle() {
 
 #[tokio::test]
 async fn a_submit_after_erasure_does_not_reach_the_board() {
-    use crate::helpers::fixture;
-
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let res = app
-        .upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
+    app.import_test_bank(&admin).await;
+    let round = app
+        .open_test_round(&admin, "xoa-roi-nop", "Xóa rồi nộp")
         .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
-    let contest: Value = app
-        .post(
-            "/api/v1/contests",
-            Some(&admin.token),
-            &json!({ "slug": "xoa-roi-nop", "title": "Xóa rồi nộp", "owner_unit_id": province }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let now = app.clock_now();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", contest["id"]),
-            Some(&admin.token),
-            &json!({ "title": "Tuần 1", "opens_at": now - chrono::Duration::minutes(1),
-                     "closes_at": now + chrono::Duration::hours(6),
-                     "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
-                     "time_limit_minutes": 10, "attempts_allowed": 1 }),
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::CREATED,
-        "{}",
-        res.text().await.unwrap()
-    );
-    let round = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
     let res = app
         .post(
@@ -581,12 +496,7 @@ async fn a_password_change_that_fails_half_way_changes_nothing() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let me: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.profile(&member.token).await;
     assert_eq!(
         me["full_name"], "Trần Thị Bích Ngọc",
         "the token still works"
@@ -612,12 +522,7 @@ async fn a_profile_change_whose_request_fails_changes_nothing() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let me: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.profile(&member.token).await;
     assert_eq!(me["full_name"], "Trần Thị Bích Ngọc");
     assert_eq!(me["categories"], json!(["member", "youth"]));
 }
@@ -636,12 +541,7 @@ async fn an_erasure_that_fails_half_way_erases_nothing() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let me: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.profile(&member.token).await;
     assert_eq!(me["full_name"], "Trần Thị Bích Ngọc");
     assert_eq!(
         app.login(&member.login, &member.password).await.status(),
@@ -669,22 +569,11 @@ async fn a_decision_that_fails_half_way_leaves_the_request_pending() {
     let organizer = app.organizer(target, target).await;
     // Approving writes the request, the categories, then the account's unit.
     app.fail_writes_to("users", "UPDATE").await;
-    let res = app
-        .post(
-            &format!("/api/v1/membership-requests/{request}/approve"),
-            Some(&organizer.token),
-            &json!({}),
-        )
-        .await;
+    let res = approve(&app, request, &organizer.token).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let pending = app.count_rows("membership_requests", Some("status = 'pending'"));
     assert_eq!(pending.await, 1);
-    let me: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.profile(&member.token).await;
     assert_eq!(me["unit"]["id"], home);
     assert_eq!(me["categories"], json!(["member"]));
 }
