@@ -34,14 +34,8 @@ fn cut_bank() -> Vec<u8> {
     text.as_bytes()[..end].to_vec()
 }
 
-async fn banks_of(app: &TestApp, token: &str) -> Vec<Value> {
-    let res = app.get("/api/v1/question-banks", Some(token)).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.unwrap()
-}
-
 async fn bank_id(app: &TestApp, admin: &Account, slug: &str) -> i64 {
-    banks_of(app, &admin.token)
+    app.banks(&admin.token)
         .await
         .iter()
         .find(|b| b["slug"] == slug)
@@ -105,15 +99,15 @@ async fn organizers_read_and_list_only_the_banks_of_their_subtree() {
             .collect()
     };
     assert_eq!(
-        slugs(banks_of(&app, &commune_org.token).await),
+        slugs(app.banks(&commune_org.token).await),
         Vec::<String>::new()
     );
     assert_eq!(
-        slugs(banks_of(&app, &district_org.token).await),
+        slugs(app.banks(&district_org.token).await),
         vec!["chau-doc"]
     );
     assert_eq!(
-        slugs(banks_of(&app, &province_org.token).await),
+        slugs(app.banks(&province_org.token).await),
         vec!["chau-doc", "thu-nghiem"]
     );
 
@@ -131,15 +125,7 @@ async fn organizers_read_and_list_only_the_banks_of_their_subtree() {
             .await;
         assert_eq!(res.status(), status, "bank {bank}");
     }
-    let detail: Value = app
-        .get(
-            &format!("/api/v1/question-banks/{district_bank}"),
-            Some(&district_org.token),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = app.bank(&district_org.token, district_bank).await;
     assert_eq!(detail["unit_id"], district);
 }
 
@@ -155,12 +141,7 @@ async fn an_organizer_cannot_import_into_a_bank_outside_their_subtree() {
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let id = bank_id(&app, &admin, "thu-nghiem").await;
-    let detail: Value = app
-        .get(&format!("/api/v1/question-banks/{id}"), Some(&admin.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = app.bank(&admin.token, id).await;
     assert_eq!(detail["questions"], 12, "nothing of the file was written");
     assert_eq!(detail["version"], 1);
 }
@@ -198,7 +179,7 @@ async fn a_new_bank_belongs_to_the_unit_chosen_within_the_subtree() {
     );
     let res = upload_to(&app, &org.token, "", "c.yaml", variant("chau-doc", None)).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let banks = banks_of(&app, &admin.token).await;
+    let banks = app.banks(&admin.token).await;
     let owner = |slug: &str| {
         banks
             .iter()
@@ -222,12 +203,7 @@ async fn an_import_that_leaves_an_open_round_short_of_questions_is_refused() {
         .await;
     assert_eq!(error_code(res, StatusCode::CONFLICT).await, "bank_in_use");
     let id = bank_id(&app, &admin, "thu-nghiem").await;
-    let detail: Value = app
-        .get(&format!("/api/v1/question-banks/{id}"), Some(&admin.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = app.bank(&admin.token, id).await;
     assert_eq!(detail["questions"], 12);
     // The round still starts.
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
@@ -341,7 +317,7 @@ async fn contest_and_practice_banks_do_not_mix() {
         )
         .await;
     assert_eq!(error_code(res, StatusCode::CONFLICT).await, "bank_in_use");
-    let banks = banks_of(&app, &admin.token).await;
+    let banks = app.banks(&admin.token).await;
     let purpose = |slug: &str| banks.iter().find(|b| b["slug"] == slug).unwrap()["purpose"].clone();
     assert_eq!(purpose("thu-nghiem"), "practice");
     assert_eq!(purpose("cuoc-thi"), "contest");
@@ -351,7 +327,7 @@ async fn contest_and_practice_banks_do_not_mix() {
 async fn the_shipped_course_never_draws_from_the_demo_contest_bank() {
     let app = spawn_app_with(|s| s.import_shipped_banks = true).await;
     let admin = app.admin().await;
-    let banks = banks_of(&app, &admin.token).await;
+    let banks = app.banks(&admin.token).await;
     let purpose = |slug: &str| {
         banks
             .iter()
@@ -441,7 +417,8 @@ async fn a_refused_file_leaves_the_other_files_of_its_request_unwritten() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let slugs: Vec<Value> = banks_of(&app, &admin.token)
+    let slugs: Vec<Value> = app
+        .banks(&admin.token)
         .await
         .iter()
         .map(|b| b["slug"].clone())

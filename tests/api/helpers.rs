@@ -247,6 +247,22 @@ impl TestApp {
         .await
     }
 
+    /// The question banks `token` may read.
+    pub async fn banks(&self, token: &str) -> Vec<Value> {
+        let res = self.get("/api/v1/question-banks", Some(token)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    /// The question bank `id` with its items, as `token` reads it.
+    pub async fn bank(&self, token: &str, id: impl std::fmt::Display) -> Value {
+        let res = self
+            .get(&format!("/api/v1/question-banks/{id}"), Some(token))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
     /// The caller's own profile (`GET /api/v1/me`).
     pub async fn profile(&self, token: &str) -> Value {
         let res = self.get("/api/v1/me", Some(token)).await;

@@ -15,6 +15,14 @@ async fn approve(app: &TestApp, request: i64, approver: &str) -> Response {
     .await
 }
 
+/// The holder of `token` asks for `change`, which waits for an organizer: 202 and the profile
+/// with the pending request.
+async fn request_change(app: &TestApp, token: &str, change: Value) -> Value {
+    let res = app.patch("/api/v1/me", Some(token), &change).await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    res.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn me_shows_the_profile_with_unit_and_roles() {
     let app = spawn_app().await;
@@ -33,21 +41,18 @@ async fn patch_me_changes_name_and_phone_and_declares_unit_changes() {
     let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let member = app.member(home).await;
     let new_unit = app.unit_id("Đoàn phường Núi Sam").await;
-    let res = app
-        .patch(
-            "/api/v1/me",
-            Some(&member.token),
-            &json!({
-                "full_name": "Trần Thi\u{323} Bích  Ngọc",
-                "unit_id": new_unit,
-                "categories": ["new_member"],
-                "admitted_on": "2026-09-02",
-                "phone": "0398 765 432",
-            }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let me: Value = res.json().await.unwrap();
+    let me = request_change(
+        &app,
+        &member.token,
+        json!({
+            "full_name": "Trần Thi\u{323} Bích  Ngọc",
+            "unit_id": new_unit,
+            "categories": ["new_member"],
+            "admitted_on": "2026-09-02",
+            "phone": "0398 765 432",
+        }),
+    )
+    .await;
     assert_eq!(me["full_name"], "Trần Thị Bích Ngọc");
     assert_eq!(me["phone"], "+84398765432");
     assert_eq!(me["unit"]["id"], home, "the move waits for an organizer");
@@ -86,15 +91,12 @@ async fn a_unit_change_is_approved_only_by_an_organizer_of_the_receiving_unit() 
     let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let target = app.unit_id("Đoàn phường Núi Sam").await;
     let member = app.member(home).await;
-    let res = app
-        .patch(
-            "/api/v1/me",
-            Some(&member.token),
-            &json!({ "unit_id": target, "categories": ["member", "cadre"] }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let me: Value = res.json().await.unwrap();
+    let me = request_change(
+        &app,
+        &member.token,
+        json!({ "unit_id": target, "categories": ["member", "cadre"] }),
+    )
+    .await;
     let request = me["pending_change"]["id"].as_i64().unwrap();
     assert_eq!(me["categories"], json!(["member"]));
 
@@ -166,15 +168,12 @@ async fn a_rejected_request_leaves_the_person_where_they_were() {
     let app = spawn_app().await;
     let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let member = app.member(home).await;
-    let res = app
-        .patch(
-            "/api/v1/me",
-            Some(&member.token),
-            &json!({ "categories": ["member", "youth", "cadre"] }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let me: Value = res.json().await.unwrap();
+    let me = request_change(
+        &app,
+        &member.token,
+        json!({ "categories": ["member", "youth", "cadre"] }),
+    )
+    .await;
     let request = me["pending_change"]["id"].as_i64().unwrap();
     let organizer = app.organizer(home, home).await;
     let res = app
@@ -202,14 +201,12 @@ async fn nobody_but_an_admin_approves_their_own_request() {
     let app = spawn_app().await;
     let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let organizer = app.organizer(home, home).await;
-    let res = app
-        .patch(
-            "/api/v1/me",
-            Some(&organizer.token),
-            &json!({ "categories": ["member", "cadre"] }),
-        )
-        .await;
-    let me: Value = res.json().await.unwrap();
+    let me = request_change(
+        &app,
+        &organizer.token,
+        json!({ "categories": ["member", "cadre"] }),
+    )
+    .await;
     let request = me["pending_change"]["id"].as_i64().unwrap();
     let res = approve(&app, request, &organizer.token).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
@@ -555,15 +552,12 @@ async fn a_decision_that_fails_half_way_leaves_the_request_pending() {
     let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let target = app.unit_id("Đoàn phường Núi Sam").await;
     let member = app.member(home).await;
-    let res = app
-        .patch(
-            "/api/v1/me",
-            Some(&member.token),
-            &json!({ "unit_id": target, "categories": ["member", "cadre"] }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let request = res.json::<Value>().await.unwrap()["pending_change"]["id"]
+    let request = request_change(
+        &app,
+        &member.token,
+        json!({ "unit_id": target, "categories": ["member", "cadre"] }),
+    )
+    .await["pending_change"]["id"]
         .as_i64()
         .unwrap();
     let organizer = app.organizer(target, target).await;
