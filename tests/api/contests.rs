@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     attempts::keys,
-    helpers::{Account, OwnRedis, TestApp, error_code, spawn_app, spawn_app_with},
+    helpers::{Account, OwnRedis, TestApp, error_code, open_round_body, spawn_app, spawn_app_with},
 };
 
 struct Setup {
@@ -26,39 +26,16 @@ async fn setup(app: &TestApp, prizes: Value, attempts: u32) -> Setup {
     let admin = app.admin().await;
     app.import_test_bank(&admin).await;
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
-    let res = app
-        .post(
-            "/api/v1/contests",
-            Some(&admin.token),
+    let contest = app
+        .create_contest(
+            &admin,
             &json!({ "slug": "anh-sang-soi-duong", "title": "Ánh sáng soi đường", "owner_unit_id": province,
                      "prizes": prizes }),
         )
         .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::CREATED,
-        "{}",
-        res.text().await.unwrap()
-    );
-    let contest: Value = res.json().await.unwrap();
-    let now = app.clock_now();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", contest["id"]),
-            Some(&admin.token),
-            &json!({ "title": "Tuần 1", "opens_at": now - Duration::minutes(1), "closes_at": now + Duration::hours(6),
-                     "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
-                     "time_limit_minutes": 10, "attempts_allowed": attempts,
-                     "prediction_question": "Có bao nhiêu người trả lời đúng tất cả các câu?" }),
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::CREATED,
-        "{}",
-        res.text().await.unwrap()
-    );
-    let round: Value = res.json().await.unwrap();
+    let mut body = open_round_body(app.clock_now(), attempts);
+    body["prediction_question"] = json!("Có bao nhiêu người trả lời đúng tất cả các câu?");
+    let round = app.create_round(&admin, &contest["id"], &body).await;
     assert_eq!(round["state"], "open");
     Setup {
         admin,

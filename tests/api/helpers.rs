@@ -247,6 +247,13 @@ impl TestApp {
         .await
     }
 
+    /// The service's OpenAPI document.
+    pub async fn openapi(&self) -> Value {
+        let res = self.get("/api-docs/openapi.json", None).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
     /// The question banks `token` may read.
     pub async fn banks(&self, token: &str) -> Vec<Value> {
         let res = self.get("/api/v1/question-banks", Some(token)).await;
@@ -320,33 +327,27 @@ impl TestApp {
         assert_eq!(res.status(), StatusCode::OK);
     }
 
-    /// A contest called `title` owned by the province (Tỉnh Đoàn An Giang), created by `admin`.
-    pub async fn province_contest(&self, admin: &Account, slug: &str, title: &str) -> Value {
-        let province = self.unit_id("Tỉnh Đoàn An Giang").await;
-        self.post(
-            "/api/v1/contests",
-            Some(&admin.token),
-            &json!({ "slug": slug, "title": title, "owner_unit_id": province }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap()
+    /// `admin` creates the contest `body`; 201 and the contest.
+    pub async fn create_contest(&self, admin: &Account, body: &Value) -> Value {
+        let res = self
+            .post("/api/v1/contests", Some(&admin.token), body)
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        res.json().await.unwrap()
     }
 
-    /// A province contest (see `province_contest`) with one round open for the next six hours:
-    /// 4 single-answer questions of the test bank, 10 minutes, one attempt. Returns the round id.
-    pub async fn open_test_round(&self, admin: &Account, slug: &str, title: &str) -> i64 {
-        let contest = self.province_contest(admin, slug, title).await;
-        let now = self.clock_now();
+    /// `admin` adds the round `body` to the contest whose id is `contest`; 201 and the round.
+    pub async fn create_round(&self, admin: &Account, contest: &Value, body: &Value) -> Value {
         let res = self
             .post(
-                &format!("/api/v1/contests/{}/rounds", contest["id"]),
+                &format!("/api/v1/contests/{contest}/rounds"),
                 Some(&admin.token),
-                &json!({ "title": "Tuần 1", "opens_at": now - chrono::Duration::minutes(1),
-                         "closes_at": now + chrono::Duration::hours(6),
-                         "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
-                         "time_limit_minutes": 10, "attempts_allowed": 1 }),
+                body,
             )
             .await;
         assert_eq!(
@@ -355,7 +356,27 @@ impl TestApp {
             "{}",
             res.text().await.unwrap()
         );
-        res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+        res.json().await.unwrap()
+    }
+
+    /// A contest called `title` owned by the province (Tỉnh Đoàn An Giang), created by `admin`.
+    pub async fn province_contest(&self, admin: &Account, slug: &str, title: &str) -> Value {
+        let province = self.unit_id("Tỉnh Đoàn An Giang").await;
+        self.create_contest(
+            admin,
+            &json!({ "slug": slug, "title": title, "owner_unit_id": province }),
+        )
+        .await
+    }
+
+    /// A province contest (see `province_contest`) with one round open for the next six hours:
+    /// 4 single-answer questions of the test bank, 10 minutes, one attempt. Returns the round id.
+    pub async fn open_test_round(&self, admin: &Account, slug: &str, title: &str) -> i64 {
+        let contest = self.province_contest(admin, slug, title).await;
+        let body = open_round_body(self.clock_now(), 1);
+        self.create_round(admin, &contest["id"], &body).await["id"]
+            .as_i64()
+            .unwrap()
     }
 
     /// An access token for `id` (not an admin), valid for a day, issued without a login.
@@ -473,6 +494,15 @@ impl TestApp {
             refresh: tokens["refresh_token"].as_str().unwrap().to_owned(),
         }
     }
+}
+
+/// A round "Tuần 1" open from a minute before `now` for six hours: 4 single-answer questions
+/// of the test bank, 10 minutes a try, `attempts` tries.
+pub fn open_round_body(now: chrono::DateTime<Utc>, attempts: u32) -> Value {
+    json!({ "title": "Tuần 1", "opens_at": now - chrono::Duration::minutes(1),
+            "closes_at": now + chrono::Duration::hours(6),
+            "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
+            "time_limit_minutes": 10, "attempts_allowed": attempts })
 }
 
 /// The bytes of `tests/fixtures/{name}`.

@@ -70,7 +70,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use soiduong::{domain::person::Category, store};
 
-use crate::helpers::{Account, OwnRedis, TestApp, error_code, spawn_app};
+use crate::helpers::{Account, OwnRedis, TestApp, error_code, open_round_body, spawn_app};
 
 pub struct Round {
     pub admin: Account,
@@ -83,39 +83,16 @@ pub struct Round {
 pub async fn open_round(app: &TestApp, owner: i64, ranking: Value, attempts: u32) -> Round {
     let admin = app.admin().await;
     app.import_test_bank(&admin).await;
-    let res = app
-        .post(
-            "/api/v1/contests",
-            Some(&admin.token),
+    let contest = app
+        .create_contest(
+            &admin,
             &json!({ "slug": "tu-hao-viet-nam", "title": "Tự hào Việt Nam", "owner_unit_id": owner,
                      "ranking": ranking,
                      "prizes": { "tiers": [{ "name": "Giải Nhất", "count": 1 }, { "name": "Giải Nhì", "count": 2 }] } }),
         )
         .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::CREATED,
-        "{}",
-        res.text().await.unwrap()
-    );
-    let contest: Value = res.json().await.unwrap();
-    let now = app.clock_now();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", contest["id"]),
-            Some(&admin.token),
-            &json!({ "title": "Tuần 1", "opens_at": now - Duration::minutes(1), "closes_at": now + Duration::hours(6),
-                     "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
-                     "time_limit_minutes": 10, "attempts_allowed": attempts }),
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::CREATED,
-        "{}",
-        res.text().await.unwrap()
-    );
-    let round: Value = res.json().await.unwrap();
+    let body = open_round_body(app.clock_now(), attempts);
+    let round = app.create_round(&admin, &contest["id"], &body).await;
     Round {
         admin,
         contest: contest["id"].as_i64().unwrap(),
