@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use soiduong::{
@@ -42,6 +42,28 @@ async fn setup(app: &TestApp, prizes: Value, attempts: u32) -> Setup {
         contest,
         round: round["id"].as_i64().unwrap(),
     }
+}
+
+/// A round called `title` of 4 questions of the test bank, 10 minutes a try.
+fn round_body(
+    title: &str,
+    opens_at: DateTime<Utc>,
+    closes_at: DateTime<Utc>,
+    attempts_allowed: u64,
+) -> Value {
+    json!({ "title": title, "opens_at": opens_at, "closes_at": closes_at,
+            "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
+            "attempts_allowed": attempts_allowed })
+}
+
+/// The holder of `token` adds the round `body` to the contest whose id is `contest`.
+async fn add_round(app: &TestApp, token: &str, contest: &Value, body: Value) -> reqwest::Response {
+    app.post(
+        &format!("/api/v1/contests/{contest}/rounds"),
+        Some(token),
+        &body,
+    )
+    .await
 }
 
 async fn start(app: &TestApp, token: &str, round: i64) -> Value {
@@ -413,14 +435,18 @@ async fn rounds_refuse_with_clear_errors() {
     assert_eq!(res.status(), StatusCode::OK);
     // A round that has not opened yet.
     let now = app.clock_now();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
-            Some(&s.admin.token),
-            &json!({ "title": "Tuần 2", "opens_at": now + Duration::days(7), "closes_at": now + Duration::days(14),
-                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10, "attempts_allowed": 2 }),
-        )
-        .await;
+    let res = add_round(
+        &app,
+        &s.admin.token,
+        &s.contest["id"],
+        round_body(
+            "Tuần 2",
+            now + Duration::days(7),
+            now + Duration::days(14),
+            2,
+        ),
+    )
+    .await;
     let next: Value = res.json().await.unwrap();
     assert_eq!(next["state"], "upcoming");
     let res = app
@@ -441,14 +467,18 @@ async fn rounds_refuse_with_clear_errors() {
         .post("/api/v1/contests", Some(&admin.token), &json!({ "slug": "tri-ton", "title": "Tìm hiểu Tri Tôn", "owner_unit_id": tri_ton, "audience": { "units": [tri_ton] } }))
         .await;
     let local: Value = res.json().await.unwrap();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", local["id"]),
-            Some(&admin.token),
-            &json!({ "title": "Tuần 1", "opens_at": now - Duration::hours(1), "closes_at": now + Duration::days(1),
-                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10, "attempts_allowed": 2 }),
-        )
-        .await;
+    let res = add_round(
+        &app,
+        &admin.token,
+        &local["id"],
+        round_body(
+            "Tuần 1",
+            now - Duration::hours(1),
+            now + Duration::days(1),
+            2,
+        ),
+    )
+    .await;
     let local_round: Value = res.json().await.unwrap();
     let res = app
         .post(
@@ -810,26 +840,22 @@ async fn ranking_and_prizes_freeze_once_a_round_has_opened() {
     assert_eq!(contest["prizes"]["tiers"][0]["count"], 1);
 
     // A contest whose only round has not opened yet may still change its rules.
-    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
-    let later: Value = app
-        .post(
-            "/api/v1/contests",
-            Some(&s.admin.token),
-            &json!({ "slug": "sau-nay", "title": "Cuộc thi sau này", "owner_unit_id": province }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let now = app.clock_now();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", later["id"]),
-            Some(&s.admin.token),
-            &json!({ "title": "Tuần 1", "opens_at": now + Duration::days(1), "closes_at": now + Duration::days(2),
-                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10, "attempts_allowed": 1 }),
-        )
+    let later = app
+        .province_contest(&s.admin, "sau-nay", "Cuộc thi sau này")
         .await;
+    let now = app.clock_now();
+    let res = add_round(
+        &app,
+        &s.admin.token,
+        &later["id"],
+        round_body(
+            "Tuần 1",
+            now + Duration::days(1),
+            now + Duration::days(2),
+            1,
+        ),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let res = app
         .patch(
@@ -965,15 +991,10 @@ async fn concurrent_round_adds_get_distinct_numbers_and_leave_no_orphan_quiz() {
         let token = s.admin.token.clone();
         let contest = s.contest["id"].clone();
         async move {
-            app.post(
-                &format!("/api/v1/contests/{contest}/rounds"),
-                Some(&token),
-                &json!({ "title": format!("Tuần {}", i + 2), "opens_at": now + Duration::days(i + 1),
-                         "closes_at": now + Duration::days(i + 2),
-                         "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
-                         "attempts_allowed": 1 }),
-            )
-            .await
+            let title = format!("Tuần {}", i + 2);
+            let opens_at = now + Duration::days(i + 1);
+            let body = round_body(&title, opens_at, opens_at + Duration::days(1), 1);
+            add_round(app, &token, &contest, body).await
         }
     });
     let results = futures_util::future::join_all(adds).await;
@@ -1003,30 +1024,36 @@ async fn attempts_allowed_out_of_range_is_refused() {
     let s = setup(&app, json!({ "tiers": [] }), 1).await;
     let now = app.clock_now();
     for n in [4_294_967_295_u64, 2_147_483_648, 101] {
-        let res = app
-            .post(
-                &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
-                Some(&s.admin.token),
-                &json!({ "title": "Tuần 2", "opens_at": now + Duration::days(7), "closes_at": now + Duration::days(8),
-                         "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
-                         "attempts_allowed": n }),
-            )
-            .await;
+        let res = add_round(
+            &app,
+            &s.admin.token,
+            &s.contest["id"],
+            round_body(
+                "Tuần 2",
+                now + Duration::days(7),
+                now + Duration::days(8),
+                n,
+            ),
+        )
+        .await;
         assert_eq!(
             error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
             "invalid_attempts_allowed",
             "{n}"
         );
     }
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
-            Some(&s.admin.token),
-            &json!({ "title": "Tuần 2", "opens_at": now + Duration::days(7), "closes_at": now + Duration::days(8),
-                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
-                     "attempts_allowed": 0 }),
-        )
-        .await;
+    let res = add_round(
+        &app,
+        &s.admin.token,
+        &s.contest["id"],
+        round_body(
+            "Tuần 2",
+            now + Duration::days(7),
+            now + Duration::days(8),
+            0,
+        ),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let upcoming: Value = res.json().await.unwrap();
     assert_eq!(upcoming["attempts_allowed"], 0);
@@ -1051,15 +1078,18 @@ async fn the_finaliser_goes_on_past_a_failing_round() {
     let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let now = app.clock_now();
     // A second round that closes later than the first.
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
-            Some(&s.admin.token),
-            &json!({ "title": "Tuần 2", "opens_at": now - Duration::minutes(1), "closes_at": now + Duration::hours(7),
-                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
-                     "attempts_allowed": 1 }),
-        )
-        .await;
+    let res = add_round(
+        &app,
+        &s.admin.token,
+        &s.contest["id"],
+        round_body(
+            "Tuần 2",
+            now - Duration::minutes(1),
+            now + Duration::hours(7),
+            1,
+        ),
+    )
+    .await;
     let second: Value = res.json().await.unwrap();
     let (_, broken) = app.participant("Võ Thị Đào", unit).await;
     let (_, fine) = app.participant("Nguyễn Văn An", unit).await;
@@ -1095,12 +1125,16 @@ async fn the_finaliser_goes_on_past_a_failing_round() {
 /// Adds a second round to the setup's contest, a week ahead.
 async fn add_upcoming_round(app: &TestApp, s: &Setup) -> reqwest::Response {
     let now = app.clock_now();
-    app.post(
-        &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
-        Some(&s.admin.token),
-        &json!({ "title": "Tuần 2", "opens_at": now + Duration::days(7), "closes_at": now + Duration::days(8),
-                 "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
-                 "attempts_allowed": 1 }),
+    add_round(
+        app,
+        &s.admin.token,
+        &s.contest["id"],
+        round_body(
+            "Tuần 2",
+            now + Duration::days(7),
+            now + Duration::days(8),
+            1,
+        ),
     )
     .await
 }
