@@ -207,13 +207,7 @@ async fn an_import_that_leaves_an_open_round_short_of_questions_is_refused() {
     assert_eq!(detail["questions"], 12);
     // The round still starts.
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
-    let res = app
-        .post(
-            &format!("/api/v1/rounds/{round}/attempts"),
-            Some(&member.token),
-            &json!({}),
-        )
-        .await;
+    let res = app.start_attempt(&member.token, round).await;
     assert!(res.status().is_success(), "{}", res.status());
     // An edit the round survives (the true/false questions go) is taken.
     let text = test_bank();

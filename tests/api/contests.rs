@@ -67,13 +67,7 @@ async fn add_round(app: &TestApp, token: &str, contest: &Value, body: Value) -> 
 }
 
 async fn start(app: &TestApp, token: &str, round: i64) -> Value {
-    let res = app
-        .post(
-            &format!("/api/v1/rounds/{round}/attempts"),
-            Some(token),
-            &json!({}),
-        )
-        .await;
+    let res = app.start_attempt(token, round).await;
     assert!(res.status().is_success(), "{}", res.status());
     res.json().await.unwrap()
 }
@@ -395,13 +389,7 @@ async fn rounds_refuse_with_clear_errors() {
     let k = keys(&app, &s.admin).await;
     let view = start(&app, &token, s.round).await;
     play(&app, &token, &view, &k, 2, None, "a").await;
-    let res = app
-        .post(
-            &format!("/api/v1/rounds/{}/attempts", s.round),
-            Some(&token),
-            &json!({}),
-        )
-        .await;
+    let res = app.start_attempt(&token, s.round).await;
     assert_eq!(
         error_code(res, StatusCode::CONFLICT).await,
         "no_attempts_left"
@@ -449,13 +437,7 @@ async fn rounds_refuse_with_clear_errors() {
     .await;
     let next: Value = res.json().await.unwrap();
     assert_eq!(next["state"], "upcoming");
-    let res = app
-        .post(
-            &format!("/api/v1/rounds/{}/attempts", next["id"]),
-            Some(&token),
-            &json!({}),
-        )
-        .await;
+    let res = app.start_attempt(&token, &next["id"]).await;
     assert_eq!(
         error_code(res, StatusCode::CONFLICT).await,
         "round_not_open"
@@ -480,13 +462,7 @@ async fn rounds_refuse_with_clear_errors() {
     )
     .await;
     let local_round: Value = res.json().await.unwrap();
-    let res = app
-        .post(
-            &format!("/api/v1/rounds/{}/attempts", local_round["id"]),
-            Some(&token),
-            &json!({}),
-        )
-        .await;
+    let res = app.start_attempt(&token, &local_round["id"]).await;
     assert_eq!(
         error_code(res, StatusCode::FORBIDDEN).await,
         "not_in_audience"

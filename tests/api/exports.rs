@@ -254,12 +254,6 @@ async fn a_contest_whose_audience_cannot_be_read_admits_nobody() {
         app.get(&path, Some(&token)).await.status(),
         StatusCode::NOT_FOUND
     );
-    let res = app
-        .post(
-            &format!("/api/v1/rounds/{}/attempts", r.round),
-            Some(&token),
-            &json!({}),
-        )
-        .await;
+    let res = app.start_attempt(&token, r.round).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

@@ -379,6 +379,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The holder of `token` starts an attempt at the round `round`.
+    pub async fn start_attempt(&self, token: &str, round: impl std::fmt::Display) -> Response {
+        self.post(
+            &format!("/api/v1/rounds/{round}/attempts"),
+            Some(token),
+            &json!({}),
+        )
+        .await
+    }
+
     /// An access token for `id` (not an admin), valid for a day, issued without a login.
     pub fn token_for(&self, id: Uuid) -> String {
         self.state

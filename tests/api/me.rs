@@ -434,13 +434,7 @@ async fn a_submit_after_erasure_does_not_reach_the_board() {
         .open_test_round(&admin, "xoa-roi-nop", "Xóa rồi nộp")
         .await;
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
-    let res = app
-        .post(
-            &format!("/api/v1/rounds/{round}/attempts"),
-            Some(&member.token),
-            &json!({}),
-        )
-        .await;
+    let res = app.start_attempt(&member.token, round).await;
     assert!(res.status().is_success(), "{}", res.status());
     let attempt = res.json::<Value>().await.unwrap()["id"].clone();
 

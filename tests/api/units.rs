@@ -385,28 +385,20 @@ async fn merging_into_self_or_a_descendant_is_refused() {
     let admin = app.admin().await;
     let district = app.unit_id("Huyện Đoàn Phú Tân").await;
     let commune = app.unit_id("Đoàn xã Hòa Lạc").await;
-    let res = app
-        .post(
-            &format!("/api/v1/units/{district}/merge"),
-            Some(&admin.token),
-            &json!({ "into": commune }),
-        )
-        .await;
-    assert_eq!(
-        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
-        "unit_cycle"
-    );
-    let res = app
-        .post(
-            &format!("/api/v1/units/{district}/merge"),
-            Some(&admin.token),
-            &json!({ "into": district }),
-        )
-        .await;
-    assert_eq!(
-        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
-        "merge_into_self"
-    );
+    for (into, code) in [(commune, "unit_cycle"), (district, "merge_into_self")] {
+        let res = app
+            .post(
+                &format!("/api/v1/units/{district}/merge"),
+                Some(&admin.token),
+                &json!({ "into": into }),
+            )
+            .await;
+        assert_eq!(
+            error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
+            code,
+            "into {into}"
+        );
+    }
 }
 
 #[tokio::test]
