@@ -3,7 +3,22 @@ use reqwest::{Response, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, error_code, spawn_app};
+use crate::helpers::{Account, TestApp, error_code, spawn_app};
+
+/// A member of Đoàn xã Vĩnh Tế (home) who asks to move to Đoàn phường Núi Sam (target) as a
+/// cadre: (home, target, the member, the profile with the pending request).
+async fn cadre_moving_to_nui_sam(app: &TestApp) -> (i64, i64, Account, Value) {
+    let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let target = app.unit_id("Đoàn phường Núi Sam").await;
+    let member = app.member(home).await;
+    let me = request_change(
+        app,
+        &member.token,
+        json!({ "unit_id": target, "categories": ["member", "cadre"] }),
+    )
+    .await;
+    (home, target, member, me)
+}
 
 /// `approver` approves the membership request `request`.
 async fn approve(app: &TestApp, request: i64, approver: &str) -> Response {
@@ -88,15 +103,7 @@ async fn patch_me_changes_name_and_phone_and_declares_unit_changes() {
 #[tokio::test]
 async fn a_unit_change_is_approved_only_by_an_organizer_of_the_receiving_unit() {
     let app = spawn_app().await;
-    let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
-    let target = app.unit_id("Đoàn phường Núi Sam").await;
-    let member = app.member(home).await;
-    let me = request_change(
-        &app,
-        &member.token,
-        json!({ "unit_id": target, "categories": ["member", "cadre"] }),
-    )
-    .await;
+    let (home, target, member, me) = cadre_moving_to_nui_sam(&app).await;
     let request = me["pending_change"]["id"].as_i64().unwrap();
     assert_eq!(me["categories"], json!(["member"]));
 
@@ -543,17 +550,8 @@ async fn an_erasure_that_fails_half_way_erases_nothing() {
 #[tokio::test]
 async fn a_decision_that_fails_half_way_leaves_the_request_pending() {
     let app = spawn_app().await;
-    let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
-    let target = app.unit_id("Đoàn phường Núi Sam").await;
-    let member = app.member(home).await;
-    let request = request_change(
-        &app,
-        &member.token,
-        json!({ "unit_id": target, "categories": ["member", "cadre"] }),
-    )
-    .await["pending_change"]["id"]
-        .as_i64()
-        .unwrap();
+    let (home, target, member, me) = cadre_moving_to_nui_sam(&app).await;
+    let request = me["pending_change"]["id"].as_i64().unwrap();
     let organizer = app.organizer(target, target).await;
     // Approving writes the request, the categories, then the account's unit.
     app.fail_writes_to("users", "UPDATE").await;

@@ -472,21 +472,15 @@ async fn organizers_are_appointed_listed_and_dismissed() {
         "a commune organizer cannot list the district's"
     );
 
-    let res = app
-        .client
-        .delete(app.url(&format!("{path}/{}", person.id)))
-        .bearer_auth(&admin.token)
-        .send()
-        .await
-        .unwrap();
+    let dismiss = || {
+        app.client
+            .delete(app.url(&format!("{path}/{}", person.id)))
+            .bearer_auth(&admin.token)
+            .send()
+    };
+    let res = dismiss().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = app
-        .client
-        .delete(app.url(&format!("{path}/{}", person.id)))
-        .bearer_auth(&admin.token)
-        .send()
-        .await
-        .unwrap();
+    let res = dismiss().await.unwrap();
     assert_eq!(
         error_code(res, StatusCode::NOT_FOUND).await,
         "organizer_not_found"
