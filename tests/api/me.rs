@@ -20,6 +20,25 @@ async fn cadre_moving_to_nui_sam(app: &TestApp) -> (i64, i64, Account, Value) {
     (home, target, member, me)
 }
 
+/// The membership requests into `unit` and the units below it, as `token` reads them.
+async fn unit_requests(app: &TestApp, unit: i64, token: &str) -> Response {
+    app.get(
+        &format!("/api/v1/units/{unit}/membership-requests"),
+        Some(token),
+    )
+    .await
+}
+
+/// `decider` rejects the membership request `request` for `reason`.
+async fn reject(app: &TestApp, request: i64, decider: &str, reason: &str) -> Response {
+    app.post(
+        &format!("/api/v1/membership-requests/{request}/reject"),
+        Some(decider),
+        &json!({ "reason": reason }),
+    )
+    .await
+}
+
 /// `approver` approves the membership request `request`.
 async fn approve(app: &TestApp, request: i64, approver: &str) -> Response {
     app.post(
@@ -109,12 +128,7 @@ async fn a_unit_change_is_approved_only_by_an_organizer_of_the_receiving_unit() 
 
     // The organizer of the unit the person leaves cannot decide.
     let elsewhere = app.organizer(home, home).await;
-    let res = app
-        .get(
-            &format!("/api/v1/units/{target}/membership-requests"),
-            Some(&elsewhere.token),
-        )
-        .await;
+    let res = unit_requests(&app, target, &elsewhere.token).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = approve(&app, request, &elsewhere.token).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
@@ -123,11 +137,7 @@ async fn a_unit_change_is_approved_only_by_an_organizer_of_the_receiving_unit() 
 
     // The receiving unit's organizer sees and approves it.
     let organizer = app.organizer(target, target).await;
-    let list: Value = app
-        .get(
-            &format!("/api/v1/units/{target}/membership-requests"),
-            Some(&organizer.token),
-        )
+    let list: Value = unit_requests(&app, target, &organizer.token)
         .await
         .json()
         .await
@@ -138,11 +148,7 @@ async fn a_unit_change_is_approved_only_by_an_organizer_of_the_receiving_unit() 
     // Units above the receiving one list it too, with the units it moves between.
     let admin = app.admin().await;
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
-    let above: Value = app
-        .get(
-            &format!("/api/v1/units/{province}/membership-requests"),
-            Some(&admin.token),
-        )
+    let above: Value = unit_requests(&app, province, &admin.token)
         .await
         .json()
         .await
@@ -157,13 +163,7 @@ async fn a_unit_change_is_approved_only_by_an_organizer_of_the_receiving_unit() 
     assert_eq!(mine["categories"], json!(["cadre", "member"]));
     assert!(mine["pending_change"].is_null());
     // Decided once.
-    let res = app
-        .post(
-            &format!("/api/v1/membership-requests/{request}/reject"),
-            Some(&organizer.token),
-            &json!({ "reason": "muộn" }),
-        )
-        .await;
+    let res = reject(&app, request, &organizer.token, "muộn").await;
     assert_eq!(
         error_code(res, StatusCode::CONFLICT).await,
         "request_decided"
@@ -183,13 +183,13 @@ async fn a_rejected_request_leaves_the_person_where_they_were() {
     .await;
     let request = me["pending_change"]["id"].as_i64().unwrap();
     let organizer = app.organizer(home, home).await;
-    let res = app
-        .post(
-            &format!("/api/v1/membership-requests/{request}/reject"),
-            Some(&organizer.token),
-            &json!({ "reason": "Chưa có quyết định công nhận cán bộ" }),
-        )
-        .await;
+    let res = reject(
+        &app,
+        request,
+        &organizer.token,
+        "Chưa có quyết định công nhận cán bộ",
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     let mine: Value = app
         .get("/api/v1/me/membership-requests", Some(&member.token))
