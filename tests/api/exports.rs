@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use calamine::{Data, Reader, open_workbook_auto_from_rs};
 use chrono::Duration;
 use reqwest::StatusCode;
-use sea_orm::{ActiveValue::Set, EntityTrait};
+use sea_orm::EntityTrait;
 use serde_json::json;
 use soiduong::{services::contests, store};
 use uuid::Uuid;
 
 use crate::{
-    helpers::{TestApp, spawn_app},
+    helpers::{TestApp, spawn_app, submitted_attempt},
     leaderboard::open_round,
 };
 
@@ -27,29 +27,14 @@ async fn finished(app: &TestApp, round: i64, user: Uuid, unit: i64, correct: i32
         .await
         .unwrap()
         .len();
-    entity::attempts::Entity::insert(entity::attempts::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        quiz_id: Set(r.quiz_id),
-        user_id: Set(user),
-        attempt_no: Set(before as i32 + 1),
-        state: Set("submitted".into()),
-        unit_id: Set(Some(unit as i32)),
-        started_at: Set(submitted - Duration::milliseconds(ms)),
-        deadline: Set(submitted + Duration::minutes(5)),
-        paper: Set("[]".into()),
-        answers: Set("{}".into()),
-        revision: Set(0),
-        submitted_at: Set(Some(submitted)),
-        closed_by: Set(Some("submit".into())),
-        correct: Set(Some(correct)),
-        total: Set(4),
-        duration_ms: Set(Some(ms)),
-        passed: Set(Some(false)),
-        idempotency_key: Set(None),
-        prediction: Set(None),
-        updated_at: Set(submitted),
-        ..Default::default()
-    })
+    entity::attempts::Entity::insert(submitted_attempt(
+        r.quiz_id,
+        user,
+        before as i32 + 1,
+        unit as i32,
+        submitted,
+        (correct, ms),
+    ))
     .exec(&app.state.db)
     .await
     .unwrap();

@@ -515,6 +515,43 @@ pub fn open_round_body(now: chrono::DateTime<Utc>, attempts: u32) -> Value {
             "time_limit_minutes": 10, "attempts_allowed": attempts })
 }
 
+/// The row of a submitted attempt, numbered `attempt_no`, at `quiz_id` by `user` of `unit`:
+/// `correct` of 4 right in `ms` milliseconds, submitted at `submitted`. For tests that write
+/// attempts straight to the database.
+pub fn submitted_attempt(
+    quiz_id: i32,
+    user: Uuid,
+    attempt_no: i32,
+    unit: i32,
+    submitted: chrono::DateTime<Utc>,
+    (correct, ms): (i32, i64),
+) -> entity::attempts::ActiveModel {
+    use sea_orm::ActiveValue::Set;
+    entity::attempts::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        quiz_id: Set(quiz_id),
+        user_id: Set(user),
+        attempt_no: Set(attempt_no),
+        state: Set("submitted".into()),
+        unit_id: Set(Some(unit)),
+        started_at: Set(submitted - chrono::Duration::milliseconds(ms)),
+        deadline: Set(submitted + chrono::Duration::minutes(5)),
+        paper: Set("[]".into()),
+        answers: Set("{}".into()),
+        revision: Set(0),
+        submitted_at: Set(Some(submitted)),
+        closed_by: Set(Some("submit".into())),
+        correct: Set(Some(correct)),
+        total: Set(4),
+        duration_ms: Set(Some(ms)),
+        passed: Set(Some(false)),
+        idempotency_key: Set(None),
+        prediction: Set(None),
+        updated_at: Set(submitted),
+        ..Default::default()
+    }
+}
+
 /// The bytes of `tests/fixtures/{name}`.
 pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(

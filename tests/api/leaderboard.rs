@@ -70,7 +70,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use soiduong::{domain::person::Category, store};
 
-use crate::helpers::{Account, OwnRedis, TestApp, error_code, open_round_body, spawn_app};
+use crate::helpers::{
+    Account, OwnRedis, TestApp, error_code, open_round_body, spawn_app, submitted_attempt,
+};
 
 pub struct Round {
     pub admin: Account,
@@ -144,7 +146,7 @@ async fn a_board_offset_beyond_its_range_is_a_400_not_a_503() {
 /// minute ago), two attempts each for every third person. Returns each person's best entry as
 /// the board must show it (the round ranks by duration).
 async fn finished_attempts(app: &TestApp, round: i64, n: usize) -> Vec<(String, i64)> {
-    use sea_orm::{ActiveValue::Set, EntityTrait};
+    use sea_orm::EntityTrait;
     let r = store::contests::round(&app.state.db, round as i32)
         .await
         .unwrap()
@@ -186,29 +188,14 @@ async fn finished_attempts(app: &TestApp, round: i64, n: usize) -> Vec<(String, 
         for (no, (correct, ms)) in tries.iter().enumerate() {
             let submitted = now - Duration::minutes(1) - Duration::seconds(no as i64);
             top = top.max(score(*correct as u32, *ms));
-            rows.push(entity::attempts::ActiveModel {
-                id: Set(Uuid::new_v4()),
-                quiz_id: Set(r.quiz_id),
-                user_id: Set(id),
-                attempt_no: Set(no as i32 + 1),
-                state: Set("submitted".into()),
-                unit_id: Set(Some(unit)),
-                started_at: Set(submitted - Duration::milliseconds(*ms)),
-                deadline: Set(submitted + Duration::minutes(5)),
-                paper: Set("[]".into()),
-                answers: Set("{}".into()),
-                revision: Set(0),
-                submitted_at: Set(Some(submitted)),
-                closed_by: Set(Some("submit".into())),
-                correct: Set(Some(*correct)),
-                total: Set(4),
-                duration_ms: Set(Some(*ms)),
-                passed: Set(Some(false)),
-                idempotency_key: Set(None),
-                prediction: Set(None),
-                updated_at: Set(submitted),
-                ..Default::default()
-            });
+            rows.push(submitted_attempt(
+                r.quiz_id,
+                id,
+                no as i32 + 1,
+                unit,
+                submitted,
+                (*correct, *ms),
+            ));
         }
         best.push((id.to_string(), top));
     }
