@@ -244,35 +244,26 @@ async fn patch_me_keeps_the_rules_of_registration() {
     let app = spawn_app().await;
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
     let other = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
-    let res = app
-        .patch(
-            "/api/v1/me",
-            Some(&member.token),
-            &json!({ "categories": ["new_member"] }),
-        )
-        .await;
-    assert_eq!(
-        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
-        "admitted_on_required"
-    );
-    let res = app
-        .patch(
-            "/api/v1/me",
-            Some(&member.token),
-            &json!({ "email": other.login }),
-        )
-        .await;
-    assert_eq!(
-        error_code(res, StatusCode::CONFLICT).await,
-        "duplicate_login"
-    );
-    let res = app
-        .patch("/api/v1/me", Some(&member.token), &json!({ "email": "" }))
-        .await;
-    assert_eq!(
-        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
-        "login_required"
-    );
+    for (change, status, code) in [
+        (
+            json!({ "categories": ["new_member"] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "admitted_on_required",
+        ),
+        (
+            json!({ "email": other.login }),
+            StatusCode::CONFLICT,
+            "duplicate_login",
+        ),
+        (
+            json!({ "email": "" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "login_required",
+        ),
+    ] {
+        let res = app.patch("/api/v1/me", Some(&member.token), &change).await;
+        assert_eq!(error_code(res, status).await, code, "{change}");
+    }
     // Nothing changed.
     let me: Value = app.profile(&member.token).await;
     assert_eq!(me["email"], member.login);
