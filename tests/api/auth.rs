@@ -268,13 +268,7 @@ async fn repeated_failed_logins_from_one_address_are_throttled() {
 async fn refresh_tokens_rotate_and_work_once() {
     let app = spawn_app().await;
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
-    let res = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({ "refresh_token": member.refresh }),
-        )
-        .await;
+    let res = app.refresh(&member.refresh).await;
     assert_eq!(res.status(), StatusCode::OK);
     let pair: Value = res.json().await.unwrap();
     let next = pair["refresh_token"].as_str().unwrap().to_owned();
@@ -283,24 +277,12 @@ async fn refresh_tokens_rotate_and_work_once() {
     assert_eq!(me.status(), StatusCode::OK);
 
     // Replaying the spent token fails and ends the session: the new token dies too.
-    let replay = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({ "refresh_token": member.refresh }),
-        )
-        .await;
+    let replay = app.refresh(&member.refresh).await;
     assert_eq!(
         error_code(replay, StatusCode::UNAUTHORIZED).await,
         "invalid_refresh_token"
     );
-    let after = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({ "refresh_token": next }),
-        )
-        .await;
+    let after = app.refresh(&next).await;
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -308,30 +290,12 @@ async fn refresh_tokens_rotate_and_work_once() {
 async fn logout_revokes_the_session() {
     let app = spawn_app().await;
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
-    let res = app
-        .post(
-            "/api/v1/auth/logout",
-            None,
-            &json!({ "refresh_token": member.refresh }),
-        )
-        .await;
+    let res = app.logout(&member.refresh).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({ "refresh_token": member.refresh }),
-        )
-        .await;
+    let res = app.refresh(&member.refresh).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     // Logging out twice is fine.
-    let res = app
-        .post(
-            "/api/v1/auth/logout",
-            None,
-            &json!({ "refresh_token": member.refresh }),
-        )
-        .await;
+    let res = app.logout(&member.refresh).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 }
 
@@ -351,13 +315,7 @@ async fn access_tokens_expire_after_fifteen_minutes() {
         "token_expired"
     );
     // The refresh token still works.
-    let res = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({ "refresh_token": member.refresh }),
-        )
-        .await;
+    let res = app.refresh(&member.refresh).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -366,13 +324,7 @@ async fn refresh_tokens_expire_after_thirty_days() {
     let app = spawn_app().await;
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
     app.clock.advance(chrono::Duration::days(31));
-    let res = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({ "refresh_token": member.refresh }),
-        )
-        .await;
+    let res = app.refresh(&member.refresh).await;
     assert_eq!(
         error_code(res, StatusCode::UNAUTHORIZED).await,
         "refresh_token_expired"
@@ -459,13 +411,7 @@ async fn logout_ends_the_access_token_at_once() {
         app.get("/api/v1/me", Some(&member.token)).await.status(),
         StatusCode::OK
     );
-    let res = app
-        .post(
-            "/api/v1/auth/logout",
-            None,
-            &json!({ "refresh_token": member.refresh }),
-        )
-        .await;
+    let res = app.logout(&member.refresh).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let res = app.get("/api/v1/me", Some(&member.token)).await;
     assert_eq!(
@@ -517,13 +463,7 @@ async fn a_logout_is_refused_at_once_though_the_profile_was_cached() {
         let res = app.get("/api/v1/me/membership-requests", Some(&member.token));
         assert_eq!(res.await.status(), StatusCode::OK);
     }
-    let res = app
-        .post(
-            "/api/v1/auth/logout",
-            None,
-            &json!({ "refresh_token": member.refresh }),
-        )
-        .await;
+    let res = app.logout(&member.refresh).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let res = app.get("/api/v1/me/membership-requests", Some(&member.token));
     assert_eq!(
@@ -537,13 +477,7 @@ async fn a_logout_that_fails_half_way_revokes_nothing() {
     let app = spawn_app().await;
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
     app.fail_writes_to("refresh_tokens", "UPDATE").await;
-    let res = app
-        .post(
-            "/api/v1/auth/logout",
-            None,
-            &json!({ "refresh_token": member.refresh }),
-        )
-        .await;
+    let res = app.logout(&member.refresh).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     // The generation bump went with the failed revocation: the access token still works.
     assert_eq!(
@@ -560,13 +494,7 @@ async fn a_refresh_that_fails_half_way_spends_nothing() {
     let app = spawn_app().await;
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
     app.fail_writes_to("refresh_tokens", "INSERT").await;
-    let res = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({ "refresh_token": member.refresh }),
-        )
-        .await;
+    let res = app.refresh(&member.refresh).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let unspent = app.count_rows("refresh_tokens", Some("used_at IS NULL"));
     assert_eq!(unspent.await, 1);

@@ -34,25 +34,8 @@ fn cut_bank() -> Vec<u8> {
     text.as_bytes()[..end].to_vec()
 }
 
-/// The admin imports the test bank (12 questions, no purpose).
-pub async fn import_test_bank(app: &TestApp, admin: &Account) {
-    let res = app
-        .upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-}
-
-async fn banks_of(app: &TestApp, token: &str) -> Vec<Value> {
-    let res = app.get("/api/v1/question-banks", Some(token)).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.unwrap()
-}
-
 async fn bank_id(app: &TestApp, admin: &Account, slug: &str) -> i64 {
-    banks_of(app, &admin.token)
+    app.banks(&admin.token)
         .await
         .iter()
         .find(|b| b["slug"] == slug)
@@ -85,7 +68,7 @@ async fn upload_to(
 async fn organizers_read_and_list_only_the_banks_of_their_subtree() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    import_test_bank(&app, &admin).await;
+    app.import_test_bank(&admin).await;
     let province_bank = bank_id(&app, &admin, "thu-nghiem").await;
 
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
@@ -116,15 +99,15 @@ async fn organizers_read_and_list_only_the_banks_of_their_subtree() {
             .collect()
     };
     assert_eq!(
-        slugs(banks_of(&app, &commune_org.token).await),
+        slugs(app.banks(&commune_org.token).await),
         Vec::<String>::new()
     );
     assert_eq!(
-        slugs(banks_of(&app, &district_org.token).await),
+        slugs(app.banks(&district_org.token).await),
         vec!["chau-doc"]
     );
     assert_eq!(
-        slugs(banks_of(&app, &province_org.token).await),
+        slugs(app.banks(&province_org.token).await),
         vec!["chau-doc", "thu-nghiem"]
     );
 
@@ -142,15 +125,7 @@ async fn organizers_read_and_list_only_the_banks_of_their_subtree() {
             .await;
         assert_eq!(res.status(), status, "bank {bank}");
     }
-    let detail: Value = app
-        .get(
-            &format!("/api/v1/question-banks/{district_bank}"),
-            Some(&district_org.token),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = app.bank(&district_org.token, district_bank).await;
     assert_eq!(detail["unit_id"], district);
 }
 
@@ -158,7 +133,7 @@ async fn organizers_read_and_list_only_the_banks_of_their_subtree() {
 async fn an_organizer_cannot_import_into_a_bank_outside_their_subtree() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    import_test_bank(&app, &admin).await;
+    app.import_test_bank(&admin).await;
     let commune = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let commune_org = app.organizer(commune, commune).await;
     let res = app
@@ -166,12 +141,7 @@ async fn an_organizer_cannot_import_into_a_bank_outside_their_subtree() {
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let id = bank_id(&app, &admin, "thu-nghiem").await;
-    let detail: Value = app
-        .get(&format!("/api/v1/question-banks/{id}"), Some(&admin.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = app.bank(&admin.token, id).await;
     assert_eq!(detail["questions"], 12, "nothing of the file was written");
     assert_eq!(detail["version"], 1);
 }
@@ -209,7 +179,7 @@ async fn a_new_bank_belongs_to_the_unit_chosen_within_the_subtree() {
     );
     let res = upload_to(&app, &org.token, "", "c.yaml", variant("chau-doc", None)).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let banks = banks_of(&app, &admin.token).await;
+    let banks = app.banks(&admin.token).await;
     let owner = |slug: &str| {
         banks
             .iter()
@@ -222,64 +192,22 @@ async fn a_new_bank_belongs_to_the_unit_chosen_within_the_subtree() {
 }
 
 /// A contest of the province with a round open now drawing 4 single-answer questions.
-async fn open_round(app: &TestApp, admin: &Account) -> i64 {
-    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
-    let contest: Value = app
-        .post(
-            "/api/v1/contests",
-            Some(&admin.token),
-            &json!({ "slug": "thu-suc", "title": "Thử sức", "owner_unit_id": province }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let now = app.clock_now();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", contest["id"]),
-            Some(&admin.token),
-            &json!({ "title": "Tuần 1", "opens_at": now - Duration::minutes(1), "closes_at": now + Duration::hours(6),
-                     "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
-                     "time_limit_minutes": 10, "attempts_allowed": 1 }),
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::CREATED,
-        "{}",
-        res.text().await.unwrap()
-    );
-    res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
-}
-
 #[tokio::test]
 async fn an_import_that_leaves_an_open_round_short_of_questions_is_refused() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    import_test_bank(&app, &admin).await;
-    let round = open_round(&app, &admin).await;
+    app.import_test_bank(&admin).await;
+    let round = app.open_test_round(&admin, "thu-suc", "Thử sức").await;
     let res = app
         .upload(&admin.token, &[("thu-nghiem.yaml", cut_bank())])
         .await;
     assert_eq!(error_code(res, StatusCode::CONFLICT).await, "bank_in_use");
     let id = bank_id(&app, &admin, "thu-nghiem").await;
-    let detail: Value = app
-        .get(&format!("/api/v1/question-banks/{id}"), Some(&admin.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = app.bank(&admin.token, id).await;
     assert_eq!(detail["questions"], 12);
     // The round still starts.
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
-    let res = app
-        .post(
-            &format!("/api/v1/rounds/{round}/attempts"),
-            Some(&member.token),
-            &json!({}),
-        )
-        .await;
+    let res = app.start_attempt(&member.token, round).await;
     assert!(res.status().is_success(), "{}", res.status());
     // An edit the round survives (the true/false questions go) is taken.
     let text = test_bank();
@@ -329,17 +257,7 @@ async fn contest_and_practice_banks_do_not_mix() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("cuoc-thi"));
     // A round over a practice bank is refused.
-    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
-    let contest: Value = app
-        .post(
-            "/api/v1/contests",
-            Some(&admin.token),
-            &json!({ "slug": "thu-suc", "title": "Thử sức", "owner_unit_id": province }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let contest = app.province_contest(&admin, "thu-suc", "Thử sức").await;
     let now = app.clock_now();
     let round = |bank: &str| {
         json!({ "title": "Tuần 1", "opens_at": now - Duration::minutes(1), "closes_at": now + Duration::hours(6),
@@ -393,7 +311,7 @@ async fn contest_and_practice_banks_do_not_mix() {
         )
         .await;
     assert_eq!(error_code(res, StatusCode::CONFLICT).await, "bank_in_use");
-    let banks = banks_of(&app, &admin.token).await;
+    let banks = app.banks(&admin.token).await;
     let purpose = |slug: &str| banks.iter().find(|b| b["slug"] == slug).unwrap()["purpose"].clone();
     assert_eq!(purpose("thu-nghiem"), "practice");
     assert_eq!(purpose("cuoc-thi"), "contest");
@@ -403,7 +321,7 @@ async fn contest_and_practice_banks_do_not_mix() {
 async fn the_shipped_course_never_draws_from_the_demo_contest_bank() {
     let app = spawn_app_with(|s| s.import_shipped_banks = true).await;
     let admin = app.admin().await;
-    let banks = banks_of(&app, &admin.token).await;
+    let banks = app.banks(&admin.token).await;
     let purpose = |slug: &str| {
         banks
             .iter()
@@ -445,7 +363,7 @@ async fn the_shipped_course_never_draws_from_the_demo_contest_bank() {
 async fn a_lesson_quiz_over_a_bank_sealed_for_a_contest_does_not_start() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    import_test_bank(&app, &admin).await;
+    app.import_test_bank(&admin).await;
     let res = app
         .post(
             "/api/v1/courses",
@@ -478,7 +396,7 @@ async fn a_lesson_quiz_over_a_bank_sealed_for_a_contest_does_not_start() {
 async fn a_refused_file_leaves_the_other_files_of_its_request_unwritten() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    import_test_bank(&app, &admin).await;
+    app.import_test_bank(&admin).await;
     let district = app.unit_id("Thành Đoàn Châu Đốc").await;
     let district_org = app.organizer(district, district).await;
 
@@ -493,7 +411,8 @@ async fn a_refused_file_leaves_the_other_files_of_its_request_unwritten() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let slugs: Vec<Value> = banks_of(&app, &admin.token)
+    let slugs: Vec<Value> = app
+        .banks(&admin.token)
         .await
         .iter()
         .map(|b| b["slug"].clone())
@@ -508,7 +427,7 @@ async fn a_refused_file_leaves_the_other_files_of_its_request_unwritten() {
 async fn an_upload_of_several_files_lands_whole_or_not_at_all() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    import_test_bank(&app, &admin).await;
+    app.import_test_bank(&admin).await;
     // The first file retires questions of the existing bank; the second, a new bank, fails.
     app.fail_writes_to("question_banks", "INSERT").await;
     let res = app

@@ -4,16 +4,21 @@ use soiduong::services::banks;
 
 use crate::helpers::{error_code, fixture, spawn_app};
 
+/// The item called `key` of a bank read with its items.
+fn item<'a>(detail: &'a Value, key: &str) -> &'a Value {
+    detail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["key"] == key)
+        .unwrap_or_else(|| panic!("no item {key}"))
+}
+
 #[tokio::test]
 async fn organizers_import_a_yaml_bank_and_read_it_with_keys() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let res = app
-        .upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
-        .await;
+    let res = app.upload_test_bank(&admin.token).await;
     assert_eq!(res.status(), StatusCode::OK);
     let summary: Vec<Value> = res.json().await.unwrap();
     assert_eq!(summary[0]["bank"], "thu-nghiem");
@@ -25,23 +30,10 @@ async fn organizers_import_a_yaml_bank_and_read_it_with_keys() {
         (Some(12), Some(0))
     );
 
-    let list: Vec<Value> = app
-        .get("/api/v1/question-banks", Some(&admin.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.banks(&admin.token).await;
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["questions"], 12);
-    let detail: Value = app
-        .get(
-            &format!("/api/v1/question-banks/{}", list[0]["id"]),
-            Some(&admin.token),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = app.bank(&admin.token, &list[0]["id"]).await;
     let first = &detail["items"][0];
     assert_eq!(first["key"], "tn-001");
     assert!(
@@ -63,12 +55,7 @@ async fn organizers_import_a_yaml_bank_and_read_it_with_keys() {
 async fn participants_never_reach_the_banks() {
     let app = spawn_app().await;
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
-    let res = app
-        .upload(
-            &member.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
-        .await;
+    let res = app.upload_test_bank(&member.token).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         app.get("/api/v1/question-banks", Some(&member.token))
@@ -124,31 +111,13 @@ async fn reimport_is_idempotent_edits_make_versions_and_removals_retire() {
     assert_eq!(res[0]["retired"], 1);
     assert_eq!(res[0]["unchanged"], 10);
 
-    let list: Vec<Value> = app
-        .get("/api/v1/question-banks", Some(&admin.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.banks(&admin.token).await;
     assert_eq!(
         (list[0]["questions"].as_u64(), list[0]["retired"].as_u64()),
         (Some(11), Some(1))
     );
-    let detail: Value = app
-        .get(
-            &format!("/api/v1/question-banks/{}", list[0]["id"]),
-            Some(&admin.token),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let q1 = detail["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["key"] == "tn-001")
-        .unwrap();
+    let detail: Value = app.bank(&admin.token, &list[0]["id"]).await;
+    let q1 = item(&detail, "tn-001");
     assert_eq!(q1["version"], 2);
 }
 
@@ -177,12 +146,7 @@ async fn a_bank_with_an_error_in_line_37_is_rejected_with_that_line_and_nothing_
             .unwrap()
             .contains("thu-nghiem.yaml:37")
     );
-    let list: Vec<Value> = app
-        .get("/api/v1/question-banks", Some(&admin.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.banks(&admin.token).await;
     assert!(list.is_empty(), "nothing of the file was imported");
 }
 
@@ -212,31 +176,13 @@ async fn gift_aiken_and_excel_files_import() {
     );
     assert_eq!(s[1]["added"], 2);
     assert_eq!(s[2]["added"], 3);
-    let list: Vec<Value> = app
-        .get("/api/v1/question-banks", Some(&admin.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.banks(&admin.token).await;
     let excel = list
         .iter()
         .find(|b| b["slug"] == "ngan-hang-excel")
         .unwrap();
-    let detail: Value = app
-        .get(
-            &format!("/api/v1/question-banks/{}", excel["id"]),
-            Some(&admin.token),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let multi = detail["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["key"] == "x-2")
-        .unwrap();
+    let detail: Value = app.bank(&admin.token, &excel["id"]).await;
+    let multi = item(&detail, "x-2");
     assert_eq!(multi["type"], "multiple");
     assert_eq!(multi["options"].as_array().unwrap().len(), 3);
     assert_eq!(multi["tags"], serde_json::json!(["dia-ly", "bien-gioi"]));
@@ -384,12 +330,7 @@ async fn more_than_ten_files_in_one_request_are_refused_before_any_is_imported()
         error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
         "too_many_files"
     );
-    let list: Vec<Value> = app
-        .get("/api/v1/question-banks", Some(&admin.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.banks(&admin.token).await;
     assert!(list.is_empty(), "nothing of the request was imported");
     // Ten are fine.
     let res = app.upload(&admin.token, &files[..10]).await;
@@ -513,12 +454,7 @@ async fn a_bank_file_imports_whole_or_not_at_all() {
     let admin = app.admin().await;
     // The bank's version bump is the import's last write.
     app.fail_writes_to("question_banks", "UPDATE").await;
-    let res = app
-        .upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
-        .await;
+    let res = app.upload_test_bank(&admin.token).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     for table in ["question_banks", "questions", "question_versions"] {
         assert_eq!(app.count_rows(table, None).await, 0, "{table}");

@@ -1,10 +1,22 @@
 //! The service does what its OpenAPI document says, for every operation: the checks that
 //! schemathesis runs in CI, pinned here as plain tests.
 
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{error_code, spawn_app};
+use crate::helpers::{TestApp, error_code, spawn_app};
+
+/// An admin sets the province's declared member count to `count`, written as JSON writes it.
+async fn set_province_member_count(app: &TestApp, count: Value) -> Response {
+    let admin = app.admin().await;
+    let unit = app.unit_id("Tỉnh Đoàn An Giang").await;
+    app.patch(
+        &format!("/api/v1/units/{unit}"),
+        Some(&admin.token),
+        &json!({ "member_count": count }),
+    )
+    .await
+}
 
 #[tokio::test]
 async fn nul_in_a_json_text_field_is_refused_with_422() {
@@ -44,15 +56,7 @@ async fn nul_in_a_query_string_is_a_bad_request() {
 #[tokio::test]
 async fn an_integral_number_written_as_a_float_is_read_as_the_integer() {
     let app = spawn_app().await;
-    let admin = app.admin().await;
-    let unit = app.unit_id("Tỉnh Đoàn An Giang").await;
-    let res = app
-        .patch(
-            &format!("/api/v1/units/{unit}"),
-            Some(&admin.token),
-            &json!({ "member_count": 727.0 }),
-        )
-        .await;
+    let res = set_province_member_count(&app, json!(727.0)).await;
     assert_eq!(
         res.status(),
         StatusCode::OK,
@@ -65,15 +69,7 @@ async fn an_integral_number_written_as_a_float_is_read_as_the_integer() {
 #[tokio::test]
 async fn a_fractional_number_for_an_integer_is_still_a_bad_request() {
     let app = spawn_app().await;
-    let admin = app.admin().await;
-    let unit = app.unit_id("Tỉnh Đoàn An Giang").await;
-    let res = app
-        .patch(
-            &format!("/api/v1/units/{unit}"),
-            Some(&admin.token),
-            &json!({ "member_count": 727.5 }),
-        )
-        .await;
+    let res = set_province_member_count(&app, json!(727.5)).await;
     assert_eq!(
         error_code(res, StatusCode::BAD_REQUEST).await,
         "invalid_body"
@@ -113,12 +109,7 @@ async fn an_undeclared_method_on_a_known_path_is_405_with_allow() {
 #[tokio::test]
 async fn every_secured_operation_documents_401_and_every_body_400_and_415() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .get("/api-docs/openapi.json", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc = app.openapi().await;
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {

@@ -2,11 +2,10 @@
 
 use std::collections::HashMap;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use soiduong::{
-    domain::person::Category,
     services::{boards, contests},
     store,
 };
@@ -14,43 +13,8 @@ use uuid::Uuid;
 
 use crate::{
     attempts::keys,
-    helpers::{Account, OwnRedis, TestApp, error_code, fixture, spawn_app, spawn_app_with},
+    helpers::{Account, OwnRedis, TestApp, error_code, open_round_body, spawn_app, spawn_app_with},
 };
-
-/// A participant made directly in the store (no password hashing), with a token.
-async fn participant(app: &TestApp, name: &str, unit: i64) -> (Uuid, String) {
-    let id = Uuid::new_v4();
-    store::users::insert(
-        &app.state.db,
-        store::users::NewUser {
-            id,
-            full_name: name.to_owned(),
-            phone: Some(format!("+8491{:07}", id.as_u128() % 10_000_000)),
-            email: Some(format!("{id}@example.vn")),
-            password_hash: "x".into(),
-            birth_date: Some("2009-04-30".parse().unwrap()),
-            unit_id: Some(unit as i32),
-            admitted_on: None,
-            guardian_consent: true,
-            is_admin: false,
-            categories: vec![Category::Youth],
-        },
-        app.clock_now(),
-    )
-    .await
-    .unwrap();
-    let token = app
-        .state
-        .jwt
-        .issue(
-            id,
-            false,
-            app.clock_now(),
-            std::time::Duration::from_secs(86_400),
-        )
-        .unwrap();
-    (id, token)
-}
 
 struct Setup {
     admin: Account,
@@ -60,49 +24,18 @@ struct Setup {
 
 async fn setup(app: &TestApp, prizes: Value, attempts: u32) -> Setup {
     let admin = app.admin().await;
-    assert_eq!(
-        app.upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))]
-        )
-        .await
-        .status(),
-        StatusCode::OK
-    );
+    app.import_test_bank(&admin).await;
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
-    let res = app
-        .post(
-            "/api/v1/contests",
-            Some(&admin.token),
+    let contest = app
+        .create_contest(
+            &admin,
             &json!({ "slug": "anh-sang-soi-duong", "title": "Ánh sáng soi đường", "owner_unit_id": province,
                      "prizes": prizes }),
         )
         .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::CREATED,
-        "{}",
-        res.text().await.unwrap()
-    );
-    let contest: Value = res.json().await.unwrap();
-    let now = app.clock_now();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", contest["id"]),
-            Some(&admin.token),
-            &json!({ "title": "Tuần 1", "opens_at": now - Duration::minutes(1), "closes_at": now + Duration::hours(6),
-                     "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
-                     "time_limit_minutes": 10, "attempts_allowed": attempts,
-                     "prediction_question": "Có bao nhiêu người trả lời đúng tất cả các câu?" }),
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::CREATED,
-        "{}",
-        res.text().await.unwrap()
-    );
-    let round: Value = res.json().await.unwrap();
+    let mut body = open_round_body(app.clock_now(), attempts);
+    body["prediction_question"] = json!("Có bao nhiêu người trả lời đúng tất cả các câu?");
+    let round = app.create_round(&admin, &contest["id"], &body).await;
     assert_eq!(round["state"], "open");
     Setup {
         admin,
@@ -111,14 +44,30 @@ async fn setup(app: &TestApp, prizes: Value, attempts: u32) -> Setup {
     }
 }
 
+/// A round called `title` of 4 questions of the test bank, 10 minutes a try.
+fn round_body(
+    title: &str,
+    opens_at: DateTime<Utc>,
+    closes_at: DateTime<Utc>,
+    attempts_allowed: u64,
+) -> Value {
+    json!({ "title": title, "opens_at": opens_at, "closes_at": closes_at,
+            "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
+            "attempts_allowed": attempts_allowed })
+}
+
+/// The holder of `token` adds the round `body` to the contest whose id is `contest`.
+async fn add_round(app: &TestApp, token: &str, contest: &Value, body: Value) -> reqwest::Response {
+    app.post(
+        &format!("/api/v1/contests/{contest}/rounds"),
+        Some(token),
+        &body,
+    )
+    .await
+}
+
 async fn start(app: &TestApp, token: &str, round: i64) -> Value {
-    let res = app
-        .post(
-            &format!("/api/v1/rounds/{round}/attempts"),
-            Some(token),
-            &json!({}),
-        )
-        .await;
+    let res = app.start_attempt(token, round).await;
     assert!(res.status().is_success(), "{}", res.status());
     res.json().await.unwrap()
 }
@@ -225,7 +174,7 @@ async fn a_round_is_ranked_by_the_full_tie_break_chain_and_prizes_respect_the_ca
     ];
     let mut people = Vec::new();
     for (i, (right, prediction, secs)) in plan.iter().enumerate() {
-        let (id, token) = participant(&app, names[i % names.len()], units[i % 3]).await;
+        let (id, token) = app.participant(names[i % names.len()], units[i % 3]).await;
         // A weaker first attempt for some: the best one counts.
         if i % 7 == 0 && *right > 0 {
             let first = start(&app, &token, s.round).await;
@@ -262,7 +211,7 @@ async fn a_round_is_ranked_by_the_full_tie_break_chain_and_prizes_respect_the_ca
     let board: Value = app
         .get(
             &format!("/api/v1/rounds/{}/leaderboard?limit=100", s.round),
-            Some(&people_token(&app, people[0].0)),
+            Some(&app.token_for(people[0].0)),
         )
         .await
         .json()
@@ -285,7 +234,7 @@ async fn a_round_is_ranked_by_the_full_tie_break_chain_and_prizes_respect_the_ca
     });
 
     // The clock has moved on past the admin's first token.
-    let admin = people_token(&app, s.admin.id);
+    let admin = app.token_for(s.admin.id);
     let res = app
         .get(&format!("/api/v1/rounds/{}/results", s.round), Some(&admin))
         .await;
@@ -393,7 +342,7 @@ async fn a_round_is_ranked_by_the_full_tie_break_chain_and_prizes_respect_the_ca
         .unwrap();
     assert_eq!(xlsx.status(), StatusCode::OK);
     assert_eq!(&xlsx.bytes().await.unwrap()[..2], b"PK");
-    let participant_token = people_token(&app, people[3].0);
+    let participant_token = app.token_for(people[3].0);
     let res = app
         .client
         .get(app.url(&format!("/api/v1/rounds/{}/results?format=csv", s.round)))
@@ -430,33 +379,17 @@ async fn a_round_is_ranked_by_the_full_tie_break_chain_and_prizes_respect_the_ca
     assert_eq!(units_board["by_participants"][0]["participants"], 10);
 }
 
-fn people_token(app: &TestApp, id: Uuid) -> String {
-    app.state
-        .jwt
-        .issue(
-            id,
-            false,
-            app.clock_now(),
-            std::time::Duration::from_secs(86_400),
-        )
-        .unwrap()
-}
-
 #[tokio::test]
 async fn rounds_refuse_with_clear_errors() {
     let app = spawn_app().await;
     let s = setup(&app, json!({ "tiers": [] }), 1).await;
-    let (_, token) = participant(&app, "Đỗ Văn Em", app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (_, token) = app
+        .participant("Đỗ Văn Em", app.unit_id("Đoàn xã Vĩnh Tế").await)
+        .await;
     let k = keys(&app, &s.admin).await;
     let view = start(&app, &token, s.round).await;
     play(&app, &token, &view, &k, 2, None, "a").await;
-    let res = app
-        .post(
-            &format!("/api/v1/rounds/{}/attempts", s.round),
-            Some(&token),
-            &json!({}),
-        )
-        .await;
+    let res = app.start_attempt(&token, s.round).await;
     assert_eq!(
         error_code(res, StatusCode::CONFLICT).await,
         "no_attempts_left"
@@ -490,23 +423,21 @@ async fn rounds_refuse_with_clear_errors() {
     assert_eq!(res.status(), StatusCode::OK);
     // A round that has not opened yet.
     let now = app.clock_now();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
-            Some(&s.admin.token),
-            &json!({ "title": "Tuần 2", "opens_at": now + Duration::days(7), "closes_at": now + Duration::days(14),
-                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10, "attempts_allowed": 2 }),
-        )
-        .await;
+    let res = add_round(
+        &app,
+        &s.admin.token,
+        &s.contest["id"],
+        round_body(
+            "Tuần 2",
+            now + Duration::days(7),
+            now + Duration::days(14),
+            2,
+        ),
+    )
+    .await;
     let next: Value = res.json().await.unwrap();
     assert_eq!(next["state"], "upcoming");
-    let res = app
-        .post(
-            &format!("/api/v1/rounds/{}/attempts", next["id"]),
-            Some(&token),
-            &json!({}),
-        )
-        .await;
+    let res = app.start_attempt(&token, &next["id"]).await;
     assert_eq!(
         error_code(res, StatusCode::CONFLICT).await,
         "round_not_open"
@@ -518,22 +449,20 @@ async fn rounds_refuse_with_clear_errors() {
         .post("/api/v1/contests", Some(&admin.token), &json!({ "slug": "tri-ton", "title": "Tìm hiểu Tri Tôn", "owner_unit_id": tri_ton, "audience": { "units": [tri_ton] } }))
         .await;
     let local: Value = res.json().await.unwrap();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", local["id"]),
-            Some(&admin.token),
-            &json!({ "title": "Tuần 1", "opens_at": now - Duration::hours(1), "closes_at": now + Duration::days(1),
-                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10, "attempts_allowed": 2 }),
-        )
-        .await;
+    let res = add_round(
+        &app,
+        &admin.token,
+        &local["id"],
+        round_body(
+            "Tuần 1",
+            now - Duration::hours(1),
+            now + Duration::days(1),
+            2,
+        ),
+    )
+    .await;
     let local_round: Value = res.json().await.unwrap();
-    let res = app
-        .post(
-            &format!("/api/v1/rounds/{}/attempts", local_round["id"]),
-            Some(&token),
-            &json!({}),
-        )
-        .await;
+    let res = app.start_attempt(&token, &local_round["id"]).await;
     assert_eq!(
         error_code(res, StatusCode::FORBIDDEN).await,
         "not_in_audience"
@@ -560,7 +489,9 @@ async fn fifty_concurrent_submits_with_one_key_grade_once() {
     let app = spawn_app().await;
     let s = setup(&app, json!({ "tiers": [] }), 2).await;
     let k = keys(&app, &s.admin).await;
-    let (id, token) = participant(&app, "Hồ Thị Giang", app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (id, token) = app
+        .participant("Hồ Thị Giang", app.unit_id("Đoàn xã Vĩnh Tế").await)
+        .await;
     let view = start(&app, &token, s.round).await;
     let path = format!("/api/v1/attempts/{}", view["attempt_id"].as_str().unwrap());
     app.send(
@@ -608,7 +539,7 @@ async fn two_hundred_concurrent_participants_make_two_hundred_entries() {
     let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let mut tokens = Vec::new();
     for i in 0..200 {
-        tokens.push(participant(&app, &format!("Người Thi {i}"), unit).await.1);
+        tokens.push(app.participant(&format!("Người Thi {i}"), unit).await.1);
     }
     let app = &app;
     let plays = tokens.iter().map(|t| async move {
@@ -649,7 +580,7 @@ async fn a_lost_board_is_rebuilt_the_same_from_the_database() {
     let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let mut first = String::new();
     for i in 0..12 {
-        let (_, token) = participant(&app, &format!("Lâm Văn {i}"), unit).await;
+        let (_, token) = app.participant(&format!("Lâm Văn {i}"), unit).await;
         let view = start(&app, &token, s.round).await;
         app.clock.advance(Duration::seconds(10 + i));
         play(&app, &token, &view, &k, (i % 5) as usize, None, "k").await;
@@ -711,7 +642,9 @@ async fn boards_answer_503_while_redis_is_down_and_catch_up_after() {
     let app = crate::helpers::spawn_app_with(|s| s.redis_url = Some(url)).await;
     let s = setup(&app, json!({ "tiers": [] }), 2).await;
     let k = keys(&app, &s.admin).await;
-    let (_, token) = participant(&app, "Cao Thị Hạnh", app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (_, token) = app
+        .participant("Cao Thị Hạnh", app.unit_id("Đoàn xã Vĩnh Tế").await)
+        .await;
     let view = start(&app, &token, s.round).await;
 
     let mut redis = redis;
@@ -781,7 +714,7 @@ async fn people_who_can_read_the_keys_take_only_unranked_practice_attempts() {
     // A commune organizer reads neither the bank nor runs the contest: an ordinary entrant.
     let commune = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let outsider = app.organizer(commune, commune).await;
-    let (member, member_token) = participant(&app, "Lê Văn Tám", commune).await;
+    let (member, member_token) = app.participant("Lê Văn Tám", commune).await;
 
     let view = start(&app, &insider.token, s.round).await;
     let done = play(&app, &insider.token, &view, &k, 4, Some(1), "insider").await;
@@ -883,26 +816,22 @@ async fn ranking_and_prizes_freeze_once_a_round_has_opened() {
     assert_eq!(contest["prizes"]["tiers"][0]["count"], 1);
 
     // A contest whose only round has not opened yet may still change its rules.
-    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
-    let later: Value = app
-        .post(
-            "/api/v1/contests",
-            Some(&s.admin.token),
-            &json!({ "slug": "sau-nay", "title": "Cuộc thi sau này", "owner_unit_id": province }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let now = app.clock_now();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", later["id"]),
-            Some(&s.admin.token),
-            &json!({ "title": "Tuần 1", "opens_at": now + Duration::days(1), "closes_at": now + Duration::days(2),
-                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10, "attempts_allowed": 1 }),
-        )
+    let later = app
+        .province_contest(&s.admin, "sau-nay", "Cuộc thi sau này")
         .await;
+    let now = app.clock_now();
+    let res = add_round(
+        &app,
+        &s.admin.token,
+        &later["id"],
+        round_body(
+            "Tuần 1",
+            now + Duration::days(1),
+            now + Duration::days(2),
+            1,
+        ),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let res = app
         .patch(
@@ -920,8 +849,8 @@ async fn the_live_board_keeps_one_score_encoding_through_a_ranking_change_attemp
     let s = setup(&app, json!({ "tiers": [] }), 1).await;
     let k = keys(&app, &s.admin).await;
     let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
-    let (_, first) = participant(&app, "Nguyễn Văn An", unit).await;
-    let (_, second) = participant(&app, "Trần Thị Bình", unit).await;
+    let (_, first) = app.participant("Nguyễn Văn An", unit).await;
+    let (_, second) = app.participant("Trần Thị Bình", unit).await;
     let view = start(&app, &first, s.round).await;
     app.clock.advance(Duration::seconds(30));
     play(&app, &first, &view, &k, 2, None, "a").await;
@@ -930,7 +859,7 @@ async fn the_live_board_keeps_one_score_encoding_through_a_ranking_change_attemp
     let res = app
         .patch(
             &format!("/api/v1/contests/{}", s.contest["id"]),
-            Some(&people_token(&app, s.admin.id)),
+            Some(&app.token_for(s.admin.id)),
             &json!({ "ranking": { "time_mode": "since_opening" } }),
         )
         .await;
@@ -976,7 +905,7 @@ async fn a_closed_round_never_reopens() {
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     app.clock.advance(Duration::hours(8));
-    let admin = people_token(&app, s.admin.id);
+    let admin = app.token_for(s.admin.id);
     let res = app
         .patch(
             &path,
@@ -1002,12 +931,9 @@ async fn finalising_waits_for_the_grace_and_a_submit_within_it_counts() {
     let app = spawn_app_with(|s| s.attempt_grace = std::time::Duration::from_secs(5)).await;
     let s = setup(&app, json!({ "tiers": [] }), 1).await;
     let k = keys(&app, &s.admin).await;
-    let (id, token) = participant(
-        &app,
-        "Phạm Minh Dũng",
-        app.unit_id("Đoàn phường Núi Sam").await,
-    )
-    .await;
+    let (id, token) = app
+        .participant("Phạm Minh Dũng", app.unit_id("Đoàn phường Núi Sam").await)
+        .await;
     // The attempt starts 5 minutes before the close: its deadline is the close.
     app.clock.advance(Duration::hours(6) - Duration::minutes(6));
     let view = start(&app, &token, s.round).await;
@@ -1019,7 +945,7 @@ async fn finalising_waits_for_the_grace_and_a_submit_within_it_counts() {
             .await
             .unwrap()
     );
-    let token = people_token(&app, id);
+    let token = app.token_for(id);
     let done = play(&app, &token, &view, &k, 3, Some(7), "in-grace").await;
     assert_eq!(done["result"]["correct"], 3);
     app.clock.advance(Duration::seconds(10));
@@ -1041,15 +967,10 @@ async fn concurrent_round_adds_get_distinct_numbers_and_leave_no_orphan_quiz() {
         let token = s.admin.token.clone();
         let contest = s.contest["id"].clone();
         async move {
-            app.post(
-                &format!("/api/v1/contests/{contest}/rounds"),
-                Some(&token),
-                &json!({ "title": format!("Tuần {}", i + 2), "opens_at": now + Duration::days(i + 1),
-                         "closes_at": now + Duration::days(i + 2),
-                         "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
-                         "attempts_allowed": 1 }),
-            )
-            .await
+            let title = format!("Tuần {}", i + 2);
+            let opens_at = now + Duration::days(i + 1);
+            let body = round_body(&title, opens_at, opens_at + Duration::days(1), 1);
+            add_round(app, &token, &contest, body).await
         }
     });
     let results = futures_util::future::join_all(adds).await;
@@ -1079,30 +1000,36 @@ async fn attempts_allowed_out_of_range_is_refused() {
     let s = setup(&app, json!({ "tiers": [] }), 1).await;
     let now = app.clock_now();
     for n in [4_294_967_295_u64, 2_147_483_648, 101] {
-        let res = app
-            .post(
-                &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
-                Some(&s.admin.token),
-                &json!({ "title": "Tuần 2", "opens_at": now + Duration::days(7), "closes_at": now + Duration::days(8),
-                         "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
-                         "attempts_allowed": n }),
-            )
-            .await;
+        let res = add_round(
+            &app,
+            &s.admin.token,
+            &s.contest["id"],
+            round_body(
+                "Tuần 2",
+                now + Duration::days(7),
+                now + Duration::days(8),
+                n,
+            ),
+        )
+        .await;
         assert_eq!(
             error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
             "invalid_attempts_allowed",
             "{n}"
         );
     }
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
-            Some(&s.admin.token),
-            &json!({ "title": "Tuần 2", "opens_at": now + Duration::days(7), "closes_at": now + Duration::days(8),
-                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
-                     "attempts_allowed": 0 }),
-        )
-        .await;
+    let res = add_round(
+        &app,
+        &s.admin.token,
+        &s.contest["id"],
+        round_body(
+            "Tuần 2",
+            now + Duration::days(7),
+            now + Duration::days(8),
+            0,
+        ),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let upcoming: Value = res.json().await.unwrap();
     assert_eq!(upcoming["attempts_allowed"], 0);
@@ -1127,18 +1054,21 @@ async fn the_finaliser_goes_on_past_a_failing_round() {
     let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let now = app.clock_now();
     // A second round that closes later than the first.
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
-            Some(&s.admin.token),
-            &json!({ "title": "Tuần 2", "opens_at": now - Duration::minutes(1), "closes_at": now + Duration::hours(7),
-                     "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
-                     "attempts_allowed": 1 }),
-        )
-        .await;
+    let res = add_round(
+        &app,
+        &s.admin.token,
+        &s.contest["id"],
+        round_body(
+            "Tuần 2",
+            now - Duration::minutes(1),
+            now + Duration::hours(7),
+            1,
+        ),
+    )
+    .await;
     let second: Value = res.json().await.unwrap();
-    let (_, broken) = participant(&app, "Võ Thị Đào", unit).await;
-    let (_, fine) = participant(&app, "Nguyễn Văn An", unit).await;
+    let (_, broken) = app.participant("Võ Thị Đào", unit).await;
+    let (_, fine) = app.participant("Nguyễn Văn An", unit).await;
     // An attempt left open in the first round, its paper damaged: the first round cannot
     // be finalised.
     let view = start(&app, &broken, s.round).await;
@@ -1171,12 +1101,16 @@ async fn the_finaliser_goes_on_past_a_failing_round() {
 /// Adds a second round to the setup's contest, a week ahead.
 async fn add_upcoming_round(app: &TestApp, s: &Setup) -> reqwest::Response {
     let now = app.clock_now();
-    app.post(
-        &format!("/api/v1/contests/{}/rounds", s.contest["id"]),
-        Some(&s.admin.token),
-        &json!({ "title": "Tuần 2", "opens_at": now + Duration::days(7), "closes_at": now + Duration::days(8),
-                 "draw": [{ "bank": "thu-nghiem", "count": 4 }], "time_limit_minutes": 10,
-                 "attempts_allowed": 1 }),
+    add_round(
+        app,
+        &s.admin.token,
+        &s.contest["id"],
+        round_body(
+            "Tuần 2",
+            now + Duration::days(7),
+            now + Duration::days(8),
+            1,
+        ),
     )
     .await
 }
@@ -1241,7 +1175,7 @@ async fn a_finalise_that_fails_at_its_last_write_leaves_the_round_unfinalised() 
     .await;
     let k = keys(&app, &s.admin).await;
     let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
-    let (_, token) = participant(&app, "Nguyễn Văn An", unit).await;
+    let (_, token) = app.participant("Nguyễn Văn An", unit).await;
     let view = start(&app, &token, s.round).await;
     play(&app, &token, &view, &k, 3, Some(1), "an").await;
     app.clock.advance(Duration::hours(8));

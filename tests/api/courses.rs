@@ -197,7 +197,7 @@ fn reading_course() -> Value {
 async fn a_course_and_its_bank_claim_are_stored_whole_or_not_at_all() {
     let app = crate::helpers::spawn_app().await;
     let admin = app.admin().await;
-    crate::bank_scope::import_test_bank(&app, &admin).await;
+    app.import_test_bank(&admin).await;
     // The bank's purpose claim is the course's last write.
     app.fail_writes_to("question_banks", "UPDATE").await;
     let res = app

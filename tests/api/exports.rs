@@ -6,14 +6,14 @@ use std::collections::HashMap;
 use calamine::{Data, Reader, open_workbook_auto_from_rs};
 use chrono::Duration;
 use reqwest::StatusCode;
-use sea_orm::{ActiveValue::Set, EntityTrait};
+use sea_orm::EntityTrait;
 use serde_json::json;
 use soiduong::{services::contests, store};
 use uuid::Uuid;
 
 use crate::{
-    helpers::{TestApp, spawn_app},
-    leaderboard::{open_round, participant},
+    helpers::{TestApp, spawn_app, submitted_attempt},
+    leaderboard::open_round,
 };
 
 /// A finished attempt written straight to the database.
@@ -27,29 +27,14 @@ async fn finished(app: &TestApp, round: i64, user: Uuid, unit: i64, correct: i32
         .await
         .unwrap()
         .len();
-    entity::attempts::Entity::insert(entity::attempts::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        quiz_id: Set(r.quiz_id),
-        user_id: Set(user),
-        attempt_no: Set(before as i32 + 1),
-        state: Set("submitted".into()),
-        unit_id: Set(Some(unit as i32)),
-        started_at: Set(submitted - Duration::milliseconds(ms)),
-        deadline: Set(submitted + Duration::minutes(5)),
-        paper: Set("[]".into()),
-        answers: Set("{}".into()),
-        revision: Set(0),
-        submitted_at: Set(Some(submitted)),
-        closed_by: Set(Some("submit".into())),
-        correct: Set(Some(correct)),
-        total: Set(4),
-        duration_ms: Set(Some(ms)),
-        passed: Set(Some(false)),
-        idempotency_key: Set(None),
-        prediction: Set(None),
-        updated_at: Set(submitted),
-        ..Default::default()
-    })
+    entity::attempts::Entity::insert(submitted_attempt(
+        r.quiz_id,
+        user,
+        before as i32 + 1,
+        unit as i32,
+        submitted,
+        (correct, ms),
+    ))
     .exec(&app.state.db)
     .await
     .unwrap();
@@ -99,7 +84,7 @@ async fn organizers_export_contact_details_only_for_their_subtree_and_the_winner
         ("Châu Đốc Không Giải", vinh_te, 0, 10_000),
     ];
     for (name, unit, correct, ms) in people {
-        let (id, _) = participant(&app, name, unit).await;
+        let (id, _) = app.participant(name, unit).await;
         finished(&app, r.round, id, unit, correct, ms).await;
     }
     app.clock.advance(Duration::hours(7));
@@ -184,7 +169,7 @@ async fn the_live_board_and_the_final_results_count_the_same_attempt() {
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
     let vinh_te = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let r = open_round(&app, province, json!({ "time_mode": "since_opening" }), 2).await;
-    let (id, token) = participant(&app, "Phan Thị Diễm", vinh_te).await;
+    let (id, token) = app.participant("Phan Thị Diễm", vinh_te).await;
     // Both 3 of 4. The first took 5 minutes and ended 2 minutes ago; the second took 1
     // minute and ended just now.
     finished(&app, r.round, id, vinh_te, 3, 300_000).await;
@@ -238,7 +223,7 @@ async fn a_contest_whose_audience_cannot_be_read_admits_nobody() {
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
     let vinh_te = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let r = open_round(&app, province, json!({}), 1).await;
-    let (_, token) = participant(&app, "Võ Minh Khang", vinh_te).await;
+    let (_, token) = app.participant("Võ Minh Khang", vinh_te).await;
     let path = format!("/api/v1/contests/{}", r.contest);
     assert_eq!(app.get(&path, Some(&token)).await.status(), StatusCode::OK);
     entity::contests::Entity::update_many()
@@ -254,12 +239,6 @@ async fn a_contest_whose_audience_cannot_be_read_admits_nobody() {
         app.get(&path, Some(&token)).await.status(),
         StatusCode::NOT_FOUND
     );
-    let res = app
-        .post(
-            &format!("/api/v1/rounds/{}/attempts", r.round),
-            Some(&token),
-            &json!({}),
-        )
-        .await;
+    let res = app.start_attempt(&token, r.round).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

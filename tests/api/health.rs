@@ -110,12 +110,7 @@ async fn metrics_count_requests_by_route_and_status() {
 #[tokio::test]
 async fn openapi_document_lists_every_endpoint() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .get("/api-docs/openapi.json", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc = app.openapi().await;
     let paths = doc["paths"].as_object().unwrap();
     for path in [
         "/api/v1/auth/register",

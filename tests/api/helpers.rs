@@ -8,9 +8,11 @@ use serde_json::{Value, json};
 use soiduong::{
     clock::ManualClock,
     config::{Secret, Settings},
+    domain::person::Category,
     services::accounts,
     startup::Application,
     state::AppState,
+    store,
 };
 use uuid::Uuid;
 
@@ -245,6 +247,56 @@ impl TestApp {
         .await
     }
 
+    /// The service's OpenAPI document.
+    pub async fn openapi(&self) -> Value {
+        let res = self.get("/api-docs/openapi.json", None).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    /// The question banks `token` may read.
+    pub async fn banks(&self, token: &str) -> Vec<Value> {
+        let res = self.get("/api/v1/question-banks", Some(token)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    /// The question bank `id` with its items, as `token` reads it.
+    pub async fn bank(&self, token: &str, id: impl std::fmt::Display) -> Value {
+        let res = self
+            .get(&format!("/api/v1/question-banks/{id}"), Some(token))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    /// The caller's own profile (`GET /api/v1/me`).
+    pub async fn profile(&self, token: &str) -> Value {
+        let res = self.get("/api/v1/me", Some(token)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    /// Trades `refresh_token` for a new pair of tokens.
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({ "refresh_token": refresh_token }),
+        )
+        .await
+    }
+
+    /// Ends the session of `refresh_token`.
+    pub async fn logout(&self, refresh_token: &str) -> Response {
+        self.post(
+            "/api/v1/auth/logout",
+            None,
+            &json!({ "refresh_token": refresh_token }),
+        )
+        .await
+    }
+
     /// Uploads files to the bank import endpoint.
     pub async fn upload(&self, token: &str, files: &[(&str, Vec<u8>)]) -> Response {
         let mut form = reqwest::multipart::Form::new();
@@ -261,6 +313,119 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Uploads the test bank (`thu-nghiem.yaml`, 12 questions, no purpose) as `token`.
+    pub async fn upload_test_bank(&self, token: &str) -> Response {
+        self.upload(token, &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))])
+            .await
+    }
+
+    /// The admin imports the test bank (12 questions, no purpose).
+    pub async fn import_test_bank(&self, admin: &Account) {
+        let res = self.upload_test_bank(&admin.token).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+
+    /// `admin` creates the contest `body`; 201 and the contest.
+    pub async fn create_contest(&self, admin: &Account, body: &Value) -> Value {
+        let res = self
+            .post("/api/v1/contests", Some(&admin.token), body)
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        res.json().await.unwrap()
+    }
+
+    /// `admin` adds the round `body` to the contest whose id is `contest`; 201 and the round.
+    pub async fn create_round(&self, admin: &Account, contest: &Value, body: &Value) -> Value {
+        let res = self
+            .post(
+                &format!("/api/v1/contests/{contest}/rounds"),
+                Some(&admin.token),
+                body,
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        res.json().await.unwrap()
+    }
+
+    /// A contest called `title` owned by the province (Tỉnh Đoàn An Giang), created by `admin`.
+    pub async fn province_contest(&self, admin: &Account, slug: &str, title: &str) -> Value {
+        let province = self.unit_id("Tỉnh Đoàn An Giang").await;
+        self.create_contest(
+            admin,
+            &json!({ "slug": slug, "title": title, "owner_unit_id": province }),
+        )
+        .await
+    }
+
+    /// A province contest (see `province_contest`) with one round open for the next six hours:
+    /// 4 single-answer questions of the test bank, 10 minutes, one attempt. Returns the round id.
+    pub async fn open_test_round(&self, admin: &Account, slug: &str, title: &str) -> i64 {
+        let contest = self.province_contest(admin, slug, title).await;
+        let body = open_round_body(self.clock_now(), 1);
+        self.create_round(admin, &contest["id"], &body).await["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// The holder of `token` starts an attempt at the round `round`.
+    pub async fn start_attempt(&self, token: &str, round: impl std::fmt::Display) -> Response {
+        self.post(
+            &format!("/api/v1/rounds/{round}/attempts"),
+            Some(token),
+            &json!({}),
+        )
+        .await
+    }
+
+    /// An access token for `id` (not an admin), valid for a day, issued without a login.
+    pub fn token_for(&self, id: Uuid) -> String {
+        self.state
+            .jwt
+            .issue(
+                id,
+                false,
+                self.clock_now(),
+                std::time::Duration::from_secs(86_400),
+            )
+            .unwrap()
+    }
+
+    /// A youth participant of `unit` (born 2009-04-30) made directly in the store (no password
+    /// hashing), with a token.
+    pub async fn participant(&self, name: &str, unit: i64) -> (Uuid, String) {
+        let id = Uuid::new_v4();
+        store::users::insert(
+            &self.state.db,
+            store::users::NewUser {
+                id,
+                full_name: name.to_owned(),
+                phone: Some(format!("+8491{:07}", id.as_u128() % 10_000_000)),
+                email: Some(format!("{}@example.vn", id.simple())),
+                password_hash: "x".into(),
+                birth_date: Some("2009-04-30".parse().unwrap()),
+                unit_id: Some(unit as i32),
+                admitted_on: None,
+                guardian_consent: true,
+                is_admin: false,
+                categories: vec![Category::Youth],
+            },
+            self.clock_now(),
+        )
+        .await
+        .unwrap();
+        (id, self.token_for(id))
     }
 
     /// The id of the demo unit called `name`.
@@ -341,7 +506,53 @@ impl TestApp {
     }
 }
 
-/// Asserts the common error body and returns its `code`.
+/// A round "Tuần 1" open from a minute before `now` for six hours: 4 single-answer questions
+/// of the test bank, 10 minutes a try, `attempts` tries.
+pub fn open_round_body(now: chrono::DateTime<Utc>, attempts: u32) -> Value {
+    json!({ "title": "Tuần 1", "opens_at": now - chrono::Duration::minutes(1),
+            "closes_at": now + chrono::Duration::hours(6),
+            "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
+            "time_limit_minutes": 10, "attempts_allowed": attempts })
+}
+
+/// The row of a submitted attempt, numbered `attempt_no`, at `quiz_id` by `user` of `unit`:
+/// `correct` of 4 right in `ms` milliseconds, submitted at `submitted`. For tests that write
+/// attempts straight to the database.
+pub fn submitted_attempt(
+    quiz_id: i32,
+    user: Uuid,
+    attempt_no: i32,
+    unit: i32,
+    submitted: chrono::DateTime<Utc>,
+    (correct, ms): (i32, i64),
+) -> entity::attempts::ActiveModel {
+    use sea_orm::ActiveValue::Set;
+    entity::attempts::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        quiz_id: Set(quiz_id),
+        user_id: Set(user),
+        attempt_no: Set(attempt_no),
+        state: Set("submitted".into()),
+        unit_id: Set(Some(unit)),
+        started_at: Set(submitted - chrono::Duration::milliseconds(ms)),
+        deadline: Set(submitted + chrono::Duration::minutes(5)),
+        paper: Set("[]".into()),
+        answers: Set("{}".into()),
+        revision: Set(0),
+        submitted_at: Set(Some(submitted)),
+        closed_by: Set(Some("submit".into())),
+        correct: Set(Some(correct)),
+        total: Set(4),
+        duration_ms: Set(Some(ms)),
+        passed: Set(Some(false)),
+        idempotency_key: Set(None),
+        prediction: Set(None),
+        updated_at: Set(submitted),
+        ..Default::default()
+    }
+}
+
+/// The bytes of `tests/fixtures/{name}`.
 pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
         "{}/tests/fixtures/{name}",
@@ -350,6 +561,7 @@ pub fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
+/// Asserts the common error body and returns its `code`.
 pub async fn error_code(res: Response, status: StatusCode) -> String {
     assert_eq!(res.status(), status);
     let body: Value = res.json().await.unwrap();

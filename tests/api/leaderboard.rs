@@ -70,42 +70,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use soiduong::{domain::person::Category, store};
 
-use crate::helpers::{Account, OwnRedis, TestApp, error_code, fixture, spawn_app};
-
-/// A participant made directly in the store (no password hashing), with a token.
-pub async fn participant(app: &TestApp, name: &str, unit: i64) -> (Uuid, String) {
-    let id = Uuid::new_v4();
-    store::users::insert(
-        &app.state.db,
-        store::users::NewUser {
-            id,
-            full_name: name.to_owned(),
-            phone: Some(format!("+8491{:07}", id.as_u128() % 10_000_000)),
-            email: Some(format!("{}@example.vn", id.simple())),
-            password_hash: "x".into(),
-            birth_date: Some("2004-04-30".parse().unwrap()),
-            unit_id: Some(unit as i32),
-            admitted_on: None,
-            guardian_consent: true,
-            is_admin: false,
-            categories: vec![Category::Youth],
-        },
-        app.clock_now(),
-    )
-    .await
-    .unwrap();
-    let token = app
-        .state
-        .jwt
-        .issue(
-            id,
-            false,
-            app.clock_now(),
-            std::time::Duration::from_secs(86_400),
-        )
-        .unwrap();
-    (id, token)
-}
+use crate::helpers::{
+    Account, OwnRedis, TestApp, error_code, open_round_body, spawn_app, submitted_attempt,
+};
 
 pub struct Round {
     pub admin: Account,
@@ -117,46 +84,17 @@ pub struct Round {
 /// the contest's rule and prizes for the top three.
 pub async fn open_round(app: &TestApp, owner: i64, ranking: Value, attempts: u32) -> Round {
     let admin = app.admin().await;
-    let res = app
-        .upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let res = app
-        .post(
-            "/api/v1/contests",
-            Some(&admin.token),
+    app.import_test_bank(&admin).await;
+    let contest = app
+        .create_contest(
+            &admin,
             &json!({ "slug": "tu-hao-viet-nam", "title": "Tự hào Việt Nam", "owner_unit_id": owner,
                      "ranking": ranking,
                      "prizes": { "tiers": [{ "name": "Giải Nhất", "count": 1 }, { "name": "Giải Nhì", "count": 2 }] } }),
         )
         .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::CREATED,
-        "{}",
-        res.text().await.unwrap()
-    );
-    let contest: Value = res.json().await.unwrap();
-    let now = app.clock_now();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", contest["id"]),
-            Some(&admin.token),
-            &json!({ "title": "Tuần 1", "opens_at": now - Duration::minutes(1), "closes_at": now + Duration::hours(6),
-                     "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
-                     "time_limit_minutes": 10, "attempts_allowed": attempts }),
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::CREATED,
-        "{}",
-        res.text().await.unwrap()
-    );
-    let round: Value = res.json().await.unwrap();
+    let body = open_round_body(app.clock_now(), attempts);
+    let round = app.create_round(&admin, &contest["id"], &body).await;
     Round {
         admin,
         contest: contest["id"].as_i64().unwrap(),
@@ -169,7 +107,7 @@ async fn a_board_offset_beyond_its_range_is_a_400_not_a_503() {
     let app = spawn_app().await;
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
     let r = open_round(&app, province, json!({}), 1).await;
-    let (_, token) = participant(&app, "Nguyễn Văn An", province).await;
+    let (_, token) = app.participant("Nguyễn Văn An", province).await;
     for q in [
         "offset=9223372036854775808",
         "offset=18446744073709551616",
@@ -208,7 +146,7 @@ async fn a_board_offset_beyond_its_range_is_a_400_not_a_503() {
 /// minute ago), two attempts each for every third person. Returns each person's best entry as
 /// the board must show it (the round ranks by duration).
 async fn finished_attempts(app: &TestApp, round: i64, n: usize) -> Vec<(String, i64)> {
-    use sea_orm::{ActiveValue::Set, EntityTrait};
+    use sea_orm::EntityTrait;
     let r = store::contests::round(&app.state.db, round as i32)
         .await
         .unwrap()
@@ -250,29 +188,14 @@ async fn finished_attempts(app: &TestApp, round: i64, n: usize) -> Vec<(String, 
         for (no, (correct, ms)) in tries.iter().enumerate() {
             let submitted = now - Duration::minutes(1) - Duration::seconds(no as i64);
             top = top.max(score(*correct as u32, *ms));
-            rows.push(entity::attempts::ActiveModel {
-                id: Set(Uuid::new_v4()),
-                quiz_id: Set(r.quiz_id),
-                user_id: Set(id),
-                attempt_no: Set(no as i32 + 1),
-                state: Set("submitted".into()),
-                unit_id: Set(Some(unit)),
-                started_at: Set(submitted - Duration::milliseconds(*ms)),
-                deadline: Set(submitted + Duration::minutes(5)),
-                paper: Set("[]".into()),
-                answers: Set("{}".into()),
-                revision: Set(0),
-                submitted_at: Set(Some(submitted)),
-                closed_by: Set(Some("submit".into())),
-                correct: Set(Some(*correct)),
-                total: Set(4),
-                duration_ms: Set(Some(*ms)),
-                passed: Set(Some(false)),
-                idempotency_key: Set(None),
-                prediction: Set(None),
-                updated_at: Set(submitted),
-                ..Default::default()
-            });
+            rows.push(submitted_attempt(
+                r.quiz_id,
+                id,
+                no as i32 + 1,
+                unit,
+                submitted,
+                (*correct, *ms),
+            ));
         }
         best.push((id.to_string(), top));
     }
@@ -315,7 +238,7 @@ async fn a_board_that_lost_some_entries_is_rebuilt_on_the_next_read() {
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
     let r = open_round(&app, province, json!({}), 2).await;
     let want = finished_attempts(&app, r.round, 60).await;
-    let (_, token) = participant(&app, "Trần Thị Bích", province).await;
+    let (_, token) = app.participant("Trần Thị Bích", province).await;
     assert_eq!(
         read_board(&app, r.round, &token).await["total_participants"],
         60
@@ -340,7 +263,7 @@ async fn concurrent_reads_of_a_lost_board_rebuild_it_whole() {
     let r = open_round(&app, province, json!({}), 2).await;
     // More than one write batch, so that interleaved rebuilds would show.
     let want = finished_attempts(&app, r.round, 1_500).await;
-    let (_, token) = participant(&app, "Lê Văn Cường", province).await;
+    let (_, token) = app.participant("Lê Văn Cường", province).await;
     for _ in 0..2 {
         app.state
             .boards

@@ -1,21 +1,68 @@
 use entity::{user_categories, users};
-use reqwest::StatusCode;
+use reqwest::{Response, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{error_code, spawn_app};
+use crate::helpers::{Account, TestApp, error_code, spawn_app};
+
+/// A member of Đoàn xã Vĩnh Tế (home) who asks to move to Đoàn phường Núi Sam (target) as a
+/// cadre: (home, target, the member, the profile with the pending request).
+async fn cadre_moving_to_nui_sam(app: &TestApp) -> (i64, i64, Account, Value) {
+    let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let target = app.unit_id("Đoàn phường Núi Sam").await;
+    let member = app.member(home).await;
+    let me = request_change(
+        app,
+        &member.token,
+        json!({ "unit_id": target, "categories": ["member", "cadre"] }),
+    )
+    .await;
+    (home, target, member, me)
+}
+
+/// The membership requests into `unit` and the units below it, as `token` reads them.
+async fn unit_requests(app: &TestApp, unit: i64, token: &str) -> Response {
+    app.get(
+        &format!("/api/v1/units/{unit}/membership-requests"),
+        Some(token),
+    )
+    .await
+}
+
+/// `decider` rejects the membership request `request` for `reason`.
+async fn reject(app: &TestApp, request: i64, decider: &str, reason: &str) -> Response {
+    app.post(
+        &format!("/api/v1/membership-requests/{request}/reject"),
+        Some(decider),
+        &json!({ "reason": reason }),
+    )
+    .await
+}
+
+/// `approver` approves the membership request `request`.
+async fn approve(app: &TestApp, request: i64, approver: &str) -> Response {
+    app.post(
+        &format!("/api/v1/membership-requests/{request}/approve"),
+        Some(approver),
+        &json!({}),
+    )
+    .await
+}
+
+/// The holder of `token` asks for `change`, which waits for an organizer: 202 and the profile
+/// with the pending request.
+async fn request_change(app: &TestApp, token: &str, change: Value) -> Value {
+    let res = app.patch("/api/v1/me", Some(token), &change).await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    res.json().await.unwrap()
+}
 
 #[tokio::test]
 async fn me_shows_the_profile_with_unit_and_roles() {
     let app = spawn_app().await;
     let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let member = app.member(unit).await;
-    let me: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.profile(&member.token).await;
     assert_eq!(me["id"], member.id.to_string());
     assert_eq!(me["email"], member.login);
     assert_eq!(me["unit"]["name"], "Đoàn xã Vĩnh Tế");
@@ -28,21 +75,18 @@ async fn patch_me_changes_name_and_phone_and_declares_unit_changes() {
     let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let member = app.member(home).await;
     let new_unit = app.unit_id("Đoàn phường Núi Sam").await;
-    let res = app
-        .patch(
-            "/api/v1/me",
-            Some(&member.token),
-            &json!({
-                "full_name": "Trần Thi\u{323} Bích  Ngọc",
-                "unit_id": new_unit,
-                "categories": ["new_member"],
-                "admitted_on": "2026-09-02",
-                "phone": "0398 765 432",
-            }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let me: Value = res.json().await.unwrap();
+    let me = request_change(
+        &app,
+        &member.token,
+        json!({
+            "full_name": "Trần Thi\u{323} Bích  Ngọc",
+            "unit_id": new_unit,
+            "categories": ["new_member"],
+            "admitted_on": "2026-09-02",
+            "phone": "0398 765 432",
+        }),
+    )
+    .await;
     assert_eq!(me["full_name"], "Trần Thị Bích Ngọc");
     assert_eq!(me["phone"], "+84398765432");
     assert_eq!(me["unit"]["id"], home, "the move waits for an organizer");
@@ -78,53 +122,22 @@ async fn patch_me_changes_name_and_phone_and_declares_unit_changes() {
 #[tokio::test]
 async fn a_unit_change_is_approved_only_by_an_organizer_of_the_receiving_unit() {
     let app = spawn_app().await;
-    let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
-    let target = app.unit_id("Đoàn phường Núi Sam").await;
-    let member = app.member(home).await;
-    let res = app
-        .patch(
-            "/api/v1/me",
-            Some(&member.token),
-            &json!({ "unit_id": target, "categories": ["member", "cadre"] }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let me: Value = res.json().await.unwrap();
+    let (home, target, member, me) = cadre_moving_to_nui_sam(&app).await;
     let request = me["pending_change"]["id"].as_i64().unwrap();
     assert_eq!(me["categories"], json!(["member"]));
 
     // The organizer of the unit the person leaves cannot decide.
     let elsewhere = app.organizer(home, home).await;
-    let res = app
-        .get(
-            &format!("/api/v1/units/{target}/membership-requests"),
-            Some(&elsewhere.token),
-        )
-        .await;
+    let res = unit_requests(&app, target, &elsewhere.token).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = app
-        .post(
-            &format!("/api/v1/membership-requests/{request}/approve"),
-            Some(&elsewhere.token),
-            &json!({}),
-        )
-        .await;
+    let res = approve(&app, request, &elsewhere.token).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let mine: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.profile(&member.token).await;
     assert_eq!(mine["unit"]["id"], home);
 
     // The receiving unit's organizer sees and approves it.
     let organizer = app.organizer(target, target).await;
-    let list: Value = app
-        .get(
-            &format!("/api/v1/units/{target}/membership-requests"),
-            Some(&organizer.token),
-        )
+    let list: Value = unit_requests(&app, target, &organizer.token)
         .await
         .json()
         .await
@@ -135,11 +148,7 @@ async fn a_unit_change_is_approved_only_by_an_organizer_of_the_receiving_unit() 
     // Units above the receiving one list it too, with the units it moves between.
     let admin = app.admin().await;
     let province = app.unit_id("Tỉnh Đoàn An Giang").await;
-    let above: Value = app
-        .get(
-            &format!("/api/v1/units/{province}/membership-requests"),
-            Some(&admin.token),
-        )
+    let above: Value = unit_requests(&app, province, &admin.token)
         .await
         .json()
         .await
@@ -147,31 +156,14 @@ async fn a_unit_change_is_approved_only_by_an_organizer_of_the_receiving_unit() 
     assert_eq!(above.as_array().unwrap().len(), 1, "{above}");
     assert_eq!(above[0]["unit"]["id"], target);
     assert_eq!(above[0]["from_unit"]["id"], home);
-    let res = app
-        .post(
-            &format!("/api/v1/membership-requests/{request}/approve"),
-            Some(&organizer.token),
-            &json!({}),
-        )
-        .await;
+    let res = approve(&app, request, &organizer.token).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let mine: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.profile(&member.token).await;
     assert_eq!(mine["unit"]["id"], target);
     assert_eq!(mine["categories"], json!(["cadre", "member"]));
     assert!(mine["pending_change"].is_null());
     // Decided once.
-    let res = app
-        .post(
-            &format!("/api/v1/membership-requests/{request}/reject"),
-            Some(&organizer.token),
-            &json!({ "reason": "muộn" }),
-        )
-        .await;
+    let res = reject(&app, request, &organizer.token, "muộn").await;
     assert_eq!(
         error_code(res, StatusCode::CONFLICT).await,
         "request_decided"
@@ -183,24 +175,21 @@ async fn a_rejected_request_leaves_the_person_where_they_were() {
     let app = spawn_app().await;
     let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let member = app.member(home).await;
-    let res = app
-        .patch(
-            "/api/v1/me",
-            Some(&member.token),
-            &json!({ "categories": ["member", "youth", "cadre"] }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let me: Value = res.json().await.unwrap();
+    let me = request_change(
+        &app,
+        &member.token,
+        json!({ "categories": ["member", "youth", "cadre"] }),
+    )
+    .await;
     let request = me["pending_change"]["id"].as_i64().unwrap();
     let organizer = app.organizer(home, home).await;
-    let res = app
-        .post(
-            &format!("/api/v1/membership-requests/{request}/reject"),
-            Some(&organizer.token),
-            &json!({ "reason": "Chưa có quyết định công nhận cán bộ" }),
-        )
-        .await;
+    let res = reject(
+        &app,
+        request,
+        &organizer.token,
+        "Chưa có quyết định công nhận cán bộ",
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     let mine: Value = app
         .get("/api/v1/me/membership-requests", Some(&member.token))
@@ -210,12 +199,7 @@ async fn a_rejected_request_leaves_the_person_where_they_were() {
         .unwrap();
     assert_eq!(mine[0]["status"], "rejected");
     assert_eq!(mine[0]["reason"], "Chưa có quyết định công nhận cán bộ");
-    let me: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.profile(&member.token).await;
     assert_eq!(me["categories"], json!(["member", "youth"]));
 }
 
@@ -224,31 +208,17 @@ async fn nobody_but_an_admin_approves_their_own_request() {
     let app = spawn_app().await;
     let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
     let organizer = app.organizer(home, home).await;
-    let res = app
-        .patch(
-            "/api/v1/me",
-            Some(&organizer.token),
-            &json!({ "categories": ["member", "cadre"] }),
-        )
-        .await;
-    let me: Value = res.json().await.unwrap();
+    let me = request_change(
+        &app,
+        &organizer.token,
+        json!({ "categories": ["member", "cadre"] }),
+    )
+    .await;
     let request = me["pending_change"]["id"].as_i64().unwrap();
-    let res = app
-        .post(
-            &format!("/api/v1/membership-requests/{request}/approve"),
-            Some(&organizer.token),
-            &json!({}),
-        )
-        .await;
+    let res = approve(&app, request, &organizer.token).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let admin = app.admin().await;
-    let res = app
-        .post(
-            &format!("/api/v1/membership-requests/{request}/approve"),
-            Some(&admin.token),
-            &json!({}),
-        )
-        .await;
+    let res = approve(&app, request, &admin.token).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -274,42 +244,28 @@ async fn patch_me_keeps_the_rules_of_registration() {
     let app = spawn_app().await;
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
     let other = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
-    let res = app
-        .patch(
-            "/api/v1/me",
-            Some(&member.token),
-            &json!({ "categories": ["new_member"] }),
-        )
-        .await;
-    assert_eq!(
-        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
-        "admitted_on_required"
-    );
-    let res = app
-        .patch(
-            "/api/v1/me",
-            Some(&member.token),
-            &json!({ "email": other.login }),
-        )
-        .await;
-    assert_eq!(
-        error_code(res, StatusCode::CONFLICT).await,
-        "duplicate_login"
-    );
-    let res = app
-        .patch("/api/v1/me", Some(&member.token), &json!({ "email": "" }))
-        .await;
-    assert_eq!(
-        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
-        "login_required"
-    );
+    for (change, status, code) in [
+        (
+            json!({ "categories": ["new_member"] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "admitted_on_required",
+        ),
+        (
+            json!({ "email": other.login }),
+            StatusCode::CONFLICT,
+            "duplicate_login",
+        ),
+        (
+            json!({ "email": "" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "login_required",
+        ),
+    ] {
+        let res = app.patch("/api/v1/me", Some(&member.token), &change).await;
+        assert_eq!(error_code(res, status).await, code, "{change}");
+    }
     // Nothing changed.
-    let me: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.profile(&member.token).await;
     assert_eq!(me["email"], member.login);
     assert_eq!(me["categories"], json!(["member", "youth"]));
 }
@@ -343,13 +299,7 @@ async fn a_password_change_needs_the_current_one_and_ends_other_sessions() {
         "token_revoked",
         "a new password ends the access tokens too"
     );
-    let res = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({ "refresh_token": member.refresh }),
-        )
-        .await;
+    let res = app.refresh(&member.refresh).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         app.login(&member.login, &member.password).await.status(),
@@ -407,13 +357,7 @@ async fn delete_me_erases_personal_data_and_keeps_an_anonymous_stub() {
         "token_revoked",
         "the access token ends with the account"
     );
-    let res = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({ "refresh_token": member.refresh }),
-        )
-        .await;
+    let res = app.refresh(&member.refresh).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
     let stub = users::Entity::find_by_id(member.id)
@@ -481,54 +425,14 @@ async fn patch_me_is_no_password_oracle() {
 
 #[tokio::test]
 async fn a_submit_after_erasure_does_not_reach_the_board() {
-    use crate::helpers::fixture;
-
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let res = app
-        .upload(
-            &admin.token,
-            &[("thu-nghiem.yaml", fixture("thu-nghiem.yaml"))],
-        )
+    app.import_test_bank(&admin).await;
+    let round = app
+        .open_test_round(&admin, "xoa-roi-nop", "Xóa rồi nộp")
         .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
-    let contest: Value = app
-        .post(
-            "/api/v1/contests",
-            Some(&admin.token),
-            &json!({ "slug": "xoa-roi-nop", "title": "Xóa rồi nộp", "owner_unit_id": province }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let now = app.clock_now();
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", contest["id"]),
-            Some(&admin.token),
-            &json!({ "title": "Tuần 1", "opens_at": now - chrono::Duration::minutes(1),
-                     "closes_at": now + chrono::Duration::hours(6),
-                     "draw": [{ "bank": "thu-nghiem", "tags": ["mot-dap-an"], "count": 4 }],
-                     "time_limit_minutes": 10, "attempts_allowed": 1 }),
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::CREATED,
-        "{}",
-        res.text().await.unwrap()
-    );
-    let round = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
-    let res = app
-        .post(
-            &format!("/api/v1/rounds/{round}/attempts"),
-            Some(&member.token),
-            &json!({}),
-        )
-        .await;
+    let res = app.start_attempt(&member.token, round).await;
     assert!(res.status().is_success(), "{}", res.status());
     let attempt = res.json::<Value>().await.unwrap()["id"].clone();
 
@@ -581,12 +485,7 @@ async fn a_password_change_that_fails_half_way_changes_nothing() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let me: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.profile(&member.token).await;
     assert_eq!(
         me["full_name"], "Trần Thị Bích Ngọc",
         "the token still works"
@@ -612,12 +511,7 @@ async fn a_profile_change_whose_request_fails_changes_nothing() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let me: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.profile(&member.token).await;
     assert_eq!(me["full_name"], "Trần Thị Bích Ngọc");
     assert_eq!(me["categories"], json!(["member", "youth"]));
 }
@@ -636,12 +530,7 @@ async fn an_erasure_that_fails_half_way_erases_nothing() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let me: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.profile(&member.token).await;
     assert_eq!(me["full_name"], "Trần Thị Bích Ngọc");
     assert_eq!(
         app.login(&member.login, &member.password).await.status(),
@@ -652,39 +541,16 @@ async fn an_erasure_that_fails_half_way_erases_nothing() {
 #[tokio::test]
 async fn a_decision_that_fails_half_way_leaves_the_request_pending() {
     let app = spawn_app().await;
-    let home = app.unit_id("Đoàn xã Vĩnh Tế").await;
-    let target = app.unit_id("Đoàn phường Núi Sam").await;
-    let member = app.member(home).await;
-    let res = app
-        .patch(
-            "/api/v1/me",
-            Some(&member.token),
-            &json!({ "unit_id": target, "categories": ["member", "cadre"] }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let request = res.json::<Value>().await.unwrap()["pending_change"]["id"]
-        .as_i64()
-        .unwrap();
+    let (home, target, member, me) = cadre_moving_to_nui_sam(&app).await;
+    let request = me["pending_change"]["id"].as_i64().unwrap();
     let organizer = app.organizer(target, target).await;
     // Approving writes the request, the categories, then the account's unit.
     app.fail_writes_to("users", "UPDATE").await;
-    let res = app
-        .post(
-            &format!("/api/v1/membership-requests/{request}/approve"),
-            Some(&organizer.token),
-            &json!({}),
-        )
-        .await;
+    let res = approve(&app, request, &organizer.token).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let pending = app.count_rows("membership_requests", Some("status = 'pending'"));
     assert_eq!(pending.await, 1);
-    let me: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.profile(&member.token).await;
     assert_eq!(me["unit"]["id"], home);
     assert_eq!(me["categories"], json!(["member"]));
 }

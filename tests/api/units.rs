@@ -1,4 +1,4 @@
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use soiduong::services::seed;
 
@@ -187,31 +187,22 @@ async fn a_move_that_would_make_a_cycle_is_refused() {
     let admin = app.admin().await;
     let district = app.unit_id("Huyện Đoàn Tri Tôn").await;
     let commune = app.unit_id("Đoàn xã Núi Tô").await;
-    for target in [commune, district] {
+    let root = app.unit_id("Tỉnh Đoàn An Giang").await;
+    // Under its own child, under itself, and the root under a commune.
+    for (unit, parent) in [(district, commune), (district, district), (root, commune)] {
         let res = app
             .patch(
-                &format!("/api/v1/units/{district}"),
+                &format!("/api/v1/units/{unit}"),
                 Some(&admin.token),
-                &json!({ "parent_id": target }),
+                &json!({ "parent_id": parent }),
             )
             .await;
         assert_eq!(
             error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
-            "unit_cycle"
+            "unit_cycle",
+            "{unit} under {parent}"
         );
     }
-    let root = app.unit_id("Tỉnh Đoàn An Giang").await;
-    let res = app
-        .patch(
-            &format!("/api/v1/units/{root}"),
-            Some(&admin.token),
-            &json!({ "parent_id": commune }),
-        )
-        .await;
-    assert_eq!(
-        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
-        "unit_cycle"
-    );
 }
 
 #[tokio::test]
@@ -223,69 +214,61 @@ async fn an_organizer_acts_on_their_subtree_only() {
     let nui_to = app.unit_id("Đoàn xã Núi Tô").await;
     let organizer = app.organizer(khanh_an, an_phu).await;
     let t = Some(organizer.token.as_str());
+    let units = "/api/v1/units".to_owned();
+    let unit = |id: i64| format!("/api/v1/units/{id}");
 
-    let res = app
-        .post(
-            "/api/v1/units",
-            t,
-            &json!({ "name": "Đoàn xã Phú Hội", "kind": "commune", "parent_id": an_phu }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let res = app
-        .patch(
-            &format!("/api/v1/units/{khanh_an}"),
-            t,
-            &json!({ "name": "Đoàn xã Khánh An (mới)" }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    for (method, path, body, status) in [
+        (
+            Method::POST,
+            units.clone(),
+            json!({ "name": "Đoàn xã Phú Hội", "kind": "commune", "parent_id": an_phu }),
+            StatusCode::CREATED,
+        ),
+        (
+            Method::PATCH,
+            unit(khanh_an),
+            json!({ "name": "Đoàn xã Khánh An (mới)" }),
+            StatusCode::OK,
+        ),
+        // Another district's units are out of reach.
+        (
+            Method::POST,
+            units.clone(),
+            json!({ "name": "Đoàn xã Lê Trì", "kind": "commune", "parent_id": tri_ton }),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Method::PATCH,
+            unit(nui_to),
+            json!({ "name": "Sửa trộm" }),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/units/{nui_to}/merge"),
+            json!({ "into": khanh_an }),
+            StatusCode::FORBIDDEN,
+        ),
+        // Moving an own unit into another district is refused too.
+        (
+            Method::PATCH,
+            unit(khanh_an),
+            json!({ "parent_id": tri_ton }),
+            StatusCode::FORBIDDEN,
+        ),
+        // The district itself belongs to the province's organizers.
+        (
+            Method::PATCH,
+            unit(an_phu),
+            json!({ "name": "Huyện Đoàn An Phú mới" }),
+            StatusCode::FORBIDDEN,
+        ),
+    ] {
+        let res = app.send(method.clone(), &path, t, &body).await;
+        assert_eq!(res.status(), status, "{method} {path} {body}");
+    }
 
-    // Another district's units are out of reach.
-    let res = app
-        .post(
-            "/api/v1/units",
-            t,
-            &json!({ "name": "Đoàn xã Lê Trì", "kind": "commune", "parent_id": tri_ton }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = app
-        .patch(
-            &format!("/api/v1/units/{nui_to}"),
-            t,
-            &json!({ "name": "Sửa trộm" }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = app
-        .post(
-            &format!("/api/v1/units/{nui_to}/merge"),
-            t,
-            &json!({ "into": khanh_an }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    // Moving an own unit into another district is refused too.
-    let res = app
-        .patch(
-            &format!("/api/v1/units/{khanh_an}"),
-            t,
-            &json!({ "parent_id": tri_ton }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    // The district itself belongs to the province's organizers.
-    let res = app
-        .patch(
-            &format!("/api/v1/units/{an_phu}"),
-            t,
-            &json!({ "name": "Huyện Đoàn An Phú mới" }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-
-    let me: Value = app.get("/api/v1/me", t).await.json().await.unwrap();
+    let me = app.profile(&organizer.token).await;
     assert_eq!(me["roles"]["organizer_of"][0]["id"], an_phu);
 }
 
@@ -328,12 +311,7 @@ async fn merging_moves_members_children_and_organizers() {
         "the merged unit keeps its name for history"
     );
 
-    let me: Value = app
-        .get("/api/v1/me", Some(&member.token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.profile(&member.token).await;
     assert_eq!(me["unit"]["id"], target);
     let child_after: Value = app
         .get(&format!("/api/v1/units/{}", child["id"]), None)
@@ -407,28 +385,20 @@ async fn merging_into_self_or_a_descendant_is_refused() {
     let admin = app.admin().await;
     let district = app.unit_id("Huyện Đoàn Phú Tân").await;
     let commune = app.unit_id("Đoàn xã Hòa Lạc").await;
-    let res = app
-        .post(
-            &format!("/api/v1/units/{district}/merge"),
-            Some(&admin.token),
-            &json!({ "into": commune }),
-        )
-        .await;
-    assert_eq!(
-        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
-        "unit_cycle"
-    );
-    let res = app
-        .post(
-            &format!("/api/v1/units/{district}/merge"),
-            Some(&admin.token),
-            &json!({ "into": district }),
-        )
-        .await;
-    assert_eq!(
-        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
-        "merge_into_self"
-    );
+    for (into, code) in [(commune, "unit_cycle"), (district, "merge_into_self")] {
+        let res = app
+            .post(
+                &format!("/api/v1/units/{district}/merge"),
+                Some(&admin.token),
+                &json!({ "into": into }),
+            )
+            .await;
+        assert_eq!(
+            error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
+            code,
+            "into {into}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -502,21 +472,15 @@ async fn organizers_are_appointed_listed_and_dismissed() {
         "a commune organizer cannot list the district's"
     );
 
-    let res = app
-        .client
-        .delete(app.url(&format!("{path}/{}", person.id)))
-        .bearer_auth(&admin.token)
-        .send()
-        .await
-        .unwrap();
+    let dismiss = || {
+        app.client
+            .delete(app.url(&format!("{path}/{}", person.id)))
+            .bearer_auth(&admin.token)
+            .send()
+    };
+    let res = dismiss().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = app
-        .client
-        .delete(app.url(&format!("{path}/{}", person.id)))
-        .bearer_auth(&admin.token)
-        .send()
-        .await
-        .unwrap();
+    let res = dismiss().await.unwrap();
     assert_eq!(
         error_code(res, StatusCode::NOT_FOUND).await,
         "organizer_not_found"
