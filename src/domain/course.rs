@@ -121,32 +121,8 @@ pub struct Media {
     pub url: String,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Review {
-    /// Correct answers, explanations and sources right after submission.
-    #[default]
-    AfterSubmit,
-    /// Only the score.
-    Never,
-}
-
-impl Review {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Review::AfterSubmit => "after_submit",
-            Review::Never => "never",
-        }
-    }
-
-    pub fn parse(s: &str) -> Review {
-        if s == "never" {
-            Review::Never
-        } else {
-            Review::AfterSubmit
-        }
-    }
-}
+/// What a participant sees after submitting (stored with the quiz).
+pub use entity::quizzes::Review;
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]

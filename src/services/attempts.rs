@@ -4,12 +4,13 @@
 //! the round's board after it. The engine depends on neither courses nor contests; this
 //! module depends on all three, and nothing depends on it but the routes and the sweeper.
 
+use entity::quizzes::QuizKind;
 use entity::{attempts, quizzes};
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
 
 use super::{
-    contests::{self, RoundEnd},
+    contests::RoundEnd,
     courses,
     engine::{self, Completion, StartRules},
 };
@@ -34,7 +35,7 @@ fn by_kind(state: &AppState) -> ByKind<'_> {
 
 impl Completion for ByKind<'_> {
     fn records(&self, quiz: &quizzes::Model) -> bool {
-        quiz.kind != contests::ROUND_QUIZ
+        quiz.kind != QuizKind::ContestRound
     }
 
     fn record<'a>(
@@ -43,7 +44,7 @@ impl Completion for ByKind<'_> {
         attempt: &'a attempts::Model,
         quiz: &'a quizzes::Model,
     ) -> BoxFuture<'a, ApiResult<()>> {
-        if quiz.kind == contests::ROUND_QUIZ {
+        if quiz.kind == QuizKind::ContestRound {
             self.1.record(tx, attempt, quiz)
         } else {
             Box::pin(courses::on_attempt_finished(self.0, tx, attempt, quiz))
@@ -51,7 +52,7 @@ impl Completion for ByKind<'_> {
     }
 
     fn follows(&self, quiz: &quizzes::Model, attempt: &attempts::Model) -> bool {
-        quiz.kind == contests::ROUND_QUIZ && self.1.follows(quiz, attempt)
+        quiz.kind == QuizKind::ContestRound && self.1.follows(quiz, attempt)
     }
 
     fn after<'a>(

@@ -563,7 +563,7 @@ async fn guard_rounds(state: &AppState, bank: &Bank, def: &BankDef) -> ApiResult
         let used_by_courses = store::banks::drawn_from_by_other_than(
             &state.db,
             &bank.slug,
-            super::contests::ROUND_QUIZ,
+            entity::quizzes::QuizKind::ContestRound,
         )
         .await?;
         if used_by_courses {

@@ -703,7 +703,7 @@ async fn view(
         }),
         _ => None,
     };
-    let review = (finished && Review::parse(&quiz.review) == Review::AfterSubmit)
+    let review = (finished && quiz.review == Review::AfterSubmit)
         .then(|| review(&items, &versions, &answers));
     Ok(AttemptView {
         attempt_id: a.id,

@@ -415,7 +415,11 @@ pub async fn question_counts(db: &impl Conn) -> ApiResult<HashMap<i32, (u32, u32
 }
 
 /// Whether a quiz of another kind than `kind` draws from the bank `slug`.
-pub async fn drawn_from_by_other_than(db: &impl Conn, slug: &str, kind: &str) -> ApiResult<bool> {
+pub async fn drawn_from_by_other_than(
+    db: &impl Conn,
+    slug: &str,
+    kind: entity::quizzes::QuizKind,
+) -> ApiResult<bool> {
     // Draw rules are JSON written by serde: `{"bank":"slug",…}`.
     let needle = format!("%\"bank\":\"{slug}\"%");
     Ok(entity::quizzes::Entity::find()

@@ -22,9 +22,6 @@ use crate::{
     error::ApiResult,
 };
 
-/// The kind of quiz a round owns.
-pub const ROUND_QUIZ: &str = "contest_round";
-
 /// A contest as stored, its rules decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contest {
@@ -237,13 +234,13 @@ pub struct RoundPatch {
 pub async fn insert_round(tx: &Tx, new: &NewRound, now: DateTime<Utc>) -> ApiResult<rounds::Model> {
     let quiz = quizzes::ActiveModel {
         title: Set(new.quiz.title.clone()),
-        kind: Set(ROUND_QUIZ.to_owned()),
+        kind: Set(quizzes::QuizKind::ContestRound),
         course_id: Set(None),
         draw_rules: Set(json::encode(&new.quiz.draw)?),
         time_limit_secs: Set(new.quiz.time_limit_secs),
         pass_mark: Set(0),
         attempts_allowed: Set(new.quiz.attempts_allowed),
-        review: Set(Review::Never.as_str().to_owned()),
+        review: Set(Review::Never),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

@@ -32,7 +32,7 @@ async fn upsert_quiz(
     txn: &impl Conn,
     existing: Option<i32>,
     def: &QuizDef,
-    kind: &str,
+    kind: quizzes::QuizKind,
     course_id: i32,
     now: DateTime<Utc>,
 ) -> ApiResult<i32> {
@@ -50,13 +50,13 @@ async fn upsert_quiz(
         },
     };
     row.title = Set(def.title.trim().to_owned());
-    row.kind = Set(kind.to_owned());
+    row.kind = Set(kind);
     row.course_id = Set(Some(course_id));
     row.draw_rules = Set(json::encode(&def.draw)?);
     row.time_limit_secs = Set(i32::try_from(def.time_limit_minutes * 60).unwrap_or(i32::MAX));
     row.pass_mark = Set(i32::try_from(def.pass_mark).unwrap_or(100));
     row.attempts_allowed = Set(i32::try_from(def.attempts_allowed).unwrap_or(0));
-    row.review = Set(def.review.as_str().to_owned());
+    row.review = Set(def.review);
     row.updated_at = Set(now);
     let saved = if row.id.is_set() {
         row.update(txn).await?
@@ -105,9 +105,17 @@ pub async fn upsert(
     };
 
     let final_test_id = match &def.final_test {
-        Some(q) => {
-            Some(upsert_quiz(txn, course.final_test_id, q, "final_test", course.id, now).await?)
-        }
+        Some(q) => Some(
+            upsert_quiz(
+                txn,
+                course.final_test_id,
+                q,
+                quizzes::QuizKind::FinalTest,
+                course.id,
+                now,
+            )
+            .await?,
+        ),
         None => None,
     };
     let mut active: courses::ActiveModel = course.into();
@@ -126,7 +134,7 @@ pub async fn upsert(
                     txn,
                     prior.and_then(|p| p.quiz_id),
                     q,
-                    "lesson_quiz",
+                    quizzes::QuizKind::LessonQuiz,
                     course.id,
                     now,
                 )

@@ -337,7 +337,7 @@ async fn the_shipped_course_never_draws_from_the_demo_contest_bank() {
     let mut rounds = 0;
     for q in &quizzes {
         let rules: Vec<Value> = serde_json::from_str(&q.draw_rules).unwrap();
-        let wanted = if q.kind == soiduong::services::contests::ROUND_QUIZ {
+        let wanted = if q.kind == entity::quizzes::QuizKind::ContestRound {
             rounds += 1;
             "contest"
         } else {

@@ -987,7 +987,7 @@ async fn concurrent_round_adds_get_distinct_numbers_and_leave_no_orphan_quiz() {
     assert_eq!(numbers, (2..=9).collect::<Vec<i64>>());
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let quizzes = entity::quizzes::Entity::find()
-        .filter(entity::quizzes::Column::Kind.eq(contests::ROUND_QUIZ))
+        .filter(entity::quizzes::Column::Kind.eq(entity::quizzes::QuizKind::ContestRound))
         .count(&app.state.db)
         .await
         .unwrap();

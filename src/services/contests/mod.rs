@@ -34,7 +34,7 @@ use crate::{
     store,
 };
 
-pub use crate::store::contests::{Contest, ROUND_QUIZ};
+pub use crate::store::contests::Contest;
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
