@@ -321,7 +321,7 @@ pub async fn record_completion(
         return Err(DbErr::RecordNotFound("the completion just recorded".into()).into());
     };
     events::ActiveModel {
-        kind: Set("course_completed".to_owned()),
+        kind: Set(events::EventKind::CourseCompleted),
         payload: Set(serde_json::json!({
             "completion_id": row.id,
             "user_id": user,
@@ -351,7 +351,10 @@ pub async fn passed_attempt(db: &impl Conn, user: Uuid, quiz: i32) -> ApiResult<
         .map(|a| a.id))
 }
 
-pub async fn pending_events(db: &impl Conn, kind: &str) -> ApiResult<Vec<events::Model>> {
+pub async fn pending_events(
+    db: &impl Conn,
+    kind: events::EventKind,
+) -> ApiResult<Vec<events::Model>> {
     Ok(events::Entity::find()
         .filter(events::Column::Kind.eq(kind))
         .filter(events::Column::ProcessedAt.is_null())
