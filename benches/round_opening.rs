@@ -12,14 +12,18 @@
 //! requests, req/s, p50 and p99 and (PostgreSQL) the database round trips per request; the
 //! writes per second (saves + submits over the burst's wall time) next to a `pgbench` upsert
 //! run at the same client count in the same run, and their ratio; the start p99 under the
-//! burst against the start p50 at steady state (one participant at a time, measured first);
-//! and the server's peak RSS (`VmHWM`) through the whole run, registration included.
+//! burst against the start p50 at steady state (one participant at a time, measured first),
+//! and against the start p50 within the burst (the tail ratio at the same load); and the
+//! server's peak RSS (`VmHWM`) through the whole run, registration included.
 //!
 //! Round trips are counted by a small proxy between a second server process and PostgreSQL,
 //! run before the timed phases on a participant at a time: every simple query (`Q`), every
 //! `Sync` (`S`) and `Flush` (`H`) the client sends is one wait for the database. BEGIN,
-//! COMMIT and the pool's liveness pings are counted like any statement. The timed server
-//! talks to PostgreSQL directly.
+//! COMMIT and the pool's liveness pings are counted like any statement. A trip that only
+//! prepares a statement (`Parse`/`Describe` then `Sync`, no `Execute`: sqlx's first use of a
+//! statement on a connection) is left out and its number printed, so the figures are the
+//! steady state's. `BENCH_TRACE=1` prints, per step of the counted participants, its round
+//! trips and the statements prepared in it. The timed server talks to PostgreSQL directly.
 //!
 //! `BENCH_REGISTER=direct` inserts the accounts in the database instead of registering them
 //! over HTTP (fast, for quick comparisons; the RSS then leaves registration out).
