@@ -12,14 +12,18 @@
 //! requests, req/s, p50 and p99 and (PostgreSQL) the database round trips per request; the
 //! writes per second (saves + submits over the burst's wall time) next to a `pgbench` upsert
 //! run at the same client count in the same run, and their ratio; the start p99 under the
-//! burst against the start p50 at steady state (one participant at a time, measured first);
-//! and the server's peak RSS (`VmHWM`) through the whole run, registration included.
+//! burst against the start p50 at steady state (one participant at a time, measured first),
+//! and against the start p50 within the burst (the tail ratio at the same load); and the
+//! server's peak RSS (`VmHWM`) through the whole run, registration included.
 //!
 //! Round trips are counted by a small proxy between a second server process and PostgreSQL,
 //! run before the timed phases on a participant at a time: every simple query (`Q`), every
 //! `Sync` (`S`) and `Flush` (`H`) the client sends is one wait for the database. BEGIN,
-//! COMMIT and the pool's liveness pings are counted like any statement. The timed server
-//! talks to PostgreSQL directly.
+//! COMMIT and the pool's liveness pings are counted like any statement. A trip that only
+//! prepares a statement (`Parse`/`Describe` then `Sync`, no `Execute`: sqlx's first use of a
+//! statement on a connection) is left out and its number printed, so the figures are the
+//! steady state's. `BENCH_TRACE=1` prints, per step of the counted participants, its round
+//! trips and the statements prepared in it. The timed server talks to PostgreSQL directly.
 //!
 //! `BENCH_REGISTER=direct` inserts the accounts in the database instead of registering them
 //! over HTTP (fast, for quick comparisons; the RSS then leaves registration out).
@@ -166,17 +170,61 @@ async fn start_server(dir: &std::path::Path, db: Option<&str>, redis: Option<&st
     panic!("the server did not start within a minute");
 }
 
-/// Counts the waits for the database in the client-to-server stream of the PostgreSQL
-/// protocol: `Q` (simple query), `S` (sync) and `H` (flush) messages.
+/// Counts the round trips in the client's side of the PostgreSQL wire protocol: `Q` (simple
+/// query), `S` (sync) and `H` (flush) messages. A trip that carried no `Execute` and no simple
+/// query (only `Parse`/`Describe`: sqlx preparing a statement on a connection for the first
+/// time) is counted apart, so that the steady-state figure leaves preparation out. With
+/// `log`, the text of every statement is kept (for `BENCH_TRACE`).
 struct WireCounter {
     typed: bool,
     header: Vec<u8>,
     skip: usize,
+    /// The message being read whole (`P` or `Q`), and how much of it is still to come.
+    body: Option<(u8, Vec<u8>, usize)>,
+    executes: bool,
+}
+
+/// What the proxy counts: round trips that ran something, those that only prepared, and
+/// (when tracing) the statements seen.
+#[derive(Default)]
+struct Wire {
+    trips: AtomicU64,
+    prepares: AtomicU64,
+    log: Option<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Wire {
+    fn note(&self, kind: u8, body: &[u8]) {
+        let Some(log) = &self.log else { return };
+        // Parse: name\0 query\0 …; Query: query\0.
+        let text = if kind == b'P' {
+            body.splitn(3, |b| *b == 0).nth(1).unwrap_or_default()
+        } else {
+            body.split(|b| *b == 0).next().unwrap_or_default()
+        };
+        let text = String::from_utf8_lossy(text);
+        let short: String = text.chars().take(160).collect();
+        log.lock().unwrap().push(format!(
+            "{} {short}",
+            if kind == b'P' { "parse" } else { "query" }
+        ));
+    }
 }
 
 impl WireCounter {
-    fn feed(&mut self, mut bytes: &[u8], trips: &AtomicU64) {
+    fn feed(&mut self, mut bytes: &[u8], wire: &Wire) {
         while !bytes.is_empty() {
+            if let Some((kind, body, left)) = &mut self.body {
+                let n = (*left).min(bytes.len());
+                body.extend_from_slice(&bytes[..n]);
+                *left -= n;
+                bytes = &bytes[n..];
+                if *left == 0 {
+                    wire.note(*kind, body);
+                    self.body = None;
+                }
+                continue;
+            }
             if self.skip > 0 {
                 let n = self.skip.min(bytes.len());
                 self.skip -= n;
@@ -192,11 +240,31 @@ impl WireCounter {
                 continue;
             }
             if self.typed {
+                let kind = self.header[0];
                 let len = u32::from_be_bytes(self.header[1..5].try_into().unwrap()) as usize;
-                if matches!(self.header[0], b'Q' | b'S' | b'H') {
-                    trips.fetch_add(1, Ordering::Relaxed);
+                let rest = len.saturating_sub(4);
+                match kind {
+                    b'E' => self.executes = true,
+                    b'Q' => {
+                        wire.trips.fetch_add(1, Ordering::Relaxed);
+                        self.executes = false;
+                    }
+                    b'S' | b'H' => {
+                        let counter = if self.executes {
+                            &wire.trips
+                        } else {
+                            &wire.prepares
+                        };
+                        counter.fetch_add(1, Ordering::Relaxed);
+                        self.executes = false;
+                    }
+                    _ => {}
                 }
-                self.skip = len.saturating_sub(4);
+                if matches!(kind, b'P' | b'Q') && wire.log.is_some() && rest > 0 {
+                    self.body = Some((kind, Vec::with_capacity(rest), rest));
+                } else {
+                    self.skip = rest;
+                }
             } else {
                 let len = u32::from_be_bytes(self.header[0..4].try_into().unwrap()) as usize;
                 let code = u32::from_be_bytes(self.header[4..8].try_into().unwrap());
@@ -210,12 +278,12 @@ impl WireCounter {
 }
 
 /// A proxy to PostgreSQL at `upstream` that counts round trips. Returns its address.
-async fn counting_proxy(upstream: String, trips: Arc<AtomicU64>) -> String {
+async fn counting_proxy(upstream: String, wire: Arc<Wire>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
-            let (upstream, trips) = (upstream.clone(), trips.clone());
+            let (upstream, wire) = (upstream.clone(), wire.clone());
             tokio::spawn(async move {
                 let Ok(server) = TcpStream::connect(&upstream).await else {
                     return;
@@ -231,6 +299,8 @@ async fn counting_proxy(upstream: String, trips: Arc<AtomicU64>) -> String {
                     typed: false,
                     header: Vec::new(),
                     skip: 0,
+                    body: None,
+                    executes: false,
                 };
                 let mut buf = vec![0u8; 64 * 1024];
                 loop {
@@ -238,7 +308,7 @@ async fn counting_proxy(upstream: String, trips: Arc<AtomicU64>) -> String {
                         Ok(0) | Err(_) => break,
                         Ok(n) => n,
                     };
-                    counter.feed(&buf[..n], &trips);
+                    counter.feed(&buf[..n], &wire);
                     if sw.write_all(&buf[..n]).await.is_err() {
                         break;
                     }
@@ -394,17 +464,24 @@ async fn participant(
     base: &str,
     round: i32,
     p: &Person,
-    trips: Option<&AtomicU64>,
+    trips: Option<&Wire>,
 ) -> ([f64; STEPS], [u64; STEPS]) {
     let mut times = [0f64; STEPS];
     let mut counts = [0u64; STEPS];
     let mut step = |k: usize, t: Instant, before: u64| {
         times[k] = t.elapsed().as_secs_f64() * 1e3;
-        if let Some(c) = trips {
-            counts[k] = c.load(Ordering::SeqCst) - before;
+        if let Some(w) = trips {
+            counts[k] = w.trips.load(Ordering::SeqCst) - before;
+            if let Some(log) = &w.log {
+                let seen = std::mem::take(&mut *log.lock().unwrap());
+                println!("[trace] {}: {} round trips", STEP_NAMES[k], counts[k]);
+                for q in seen {
+                    println!("[trace]   {q}");
+                }
+            }
         }
     };
-    let now = || trips.map_or(0, |c| c.load(Ordering::SeqCst));
+    let now = || trips.map_or(0, |w| w.trips.load(Ordering::SeqCst));
     let (t, b) = (Instant::now(), now());
     let res = client
         .post(format!("{base}/api/v1/rounds/{round}/attempts"))
@@ -612,16 +689,23 @@ async fn main() {
     // (the first warms the caches and is left out).
     let mut trips_per_step: Option<[f64; STEPS]> = None;
     if let Some(url) = &db_url {
-        let trips = Arc::new(AtomicU64::new(0));
+        let trace = std::env::var("BENCH_TRACE").is_ok();
+        let wire = Arc::new(Wire {
+            log: trace.then(Default::default),
+            ..Wire::default()
+        });
         let (upstream, _) = through(url, "");
-        let proxy = counting_proxy(upstream, trips.clone()).await;
+        let proxy = counting_proxy(upstream, wire.clone()).await;
         let (_, proxied) = through(url, &proxy);
         let server = start_server(&dir, Some(&proxied), redis_url.as_deref()).await;
         let people = insert_people(&state, &units, 900_000, probe + 1).await;
         let mut sums = [0u64; STEPS];
+        let mut prepares = 0;
         for (i, p) in people.iter().enumerate() {
-            let (_, counts) =
-                participant(&client, &server.base, count_round, p, Some(&trips)).await;
+            if i == 1 {
+                prepares = wire.prepares.load(Ordering::SeqCst);
+            }
+            let (_, counts) = participant(&client, &server.base, count_round, p, Some(&wire)).await;
             if i > 0 {
                 for k in 0..STEPS {
                     sums[k] += counts[k];
@@ -629,6 +713,10 @@ async fn main() {
             }
         }
         trips_per_step = Some(sums.map(|s| s as f64 / probe as f64));
+        println!(
+            "round trips counted without statement preparation: {} preparation-only trips (Parse/Describe + Sync) were left out over the {probe} counted participants",
+            wire.prepares.load(Ordering::SeqCst) - prepares
+        );
         drop(server);
     }
 
@@ -704,7 +792,8 @@ async fn main() {
         trips(4),
     );
     println!("burst, {c} in flight ({n} participants, {wall:.1} s):");
-    let (_, burst_start_p99) = line(STEP_NAMES[0], column(&rows, &[0]), wall, trips(0));
+    let (burst_start_p50, burst_start_p99) =
+        line(STEP_NAMES[0], column(&rows, &[0]), wall, trips(0));
     line(
         "autosave",
         column(&rows, &[1, 2]),
@@ -723,6 +812,10 @@ async fn main() {
     println!(
         "start p99 under the burst / steady-state start p50: {burst_start_p99:.2} / {steady_start_p50:.2} ms = {:.1}× (target ≤ 10)",
         burst_start_p99 / steady_start_p50
+    );
+    println!(
+        "start tail under the burst, p99 / p50, both at {c} in flight: {burst_start_p99:.2} / {burst_start_p50:.2} ms = {:.1}×",
+        burst_start_p99 / burst_start_p50
     );
     if let Some(url) = &db_url {
         match pgbench_upsert(url, c) {

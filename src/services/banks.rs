@@ -236,6 +236,7 @@ async fn import_all(
         summaries.push(apply(&tx, state.clock.now(), p).await?);
     }
     tx.commit().await?;
+    state.questions.banks_changed();
     for s in summaries.iter().filter(|s| !s.failed) {
         tracing::info!(bank = ?s.bank, added = s.added, updated = s.updated, retired = s.retired, "bank imported");
     }

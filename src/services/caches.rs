@@ -17,7 +17,7 @@ use crate::{
         ranking::TimeMode,
     },
     error::ApiResult,
-    store::{self, Db},
+    store::{self, Db, contests::Contest},
 };
 
 /// Banks whose pools are held (a pool is a small entry per live question).
@@ -29,8 +29,11 @@ const VERSIONS: u64 = 50_000;
 const NAMES: u64 = 100_000;
 /// Rounds held: far more than run at once.
 const ROUNDS: u64 = 10_000;
-/// Rounds are held for a few seconds: a change made on another instance (a later close, a
-/// title) shows here that late at most.
+/// How long a bank's pool is used without reading the bank's version again: an import made
+/// on another instance is drawn from that late at most.
+const POOL_CHECK_TTL: Duration = Duration::from_secs(2);
+/// Rounds (and their contest's audience, owner and ranking) are held for a few seconds: a
+/// change made on another instance (a later close, a title) shows here that late at most.
 const ROUND_TTL: Duration = Duration::from_secs(5);
 /// Board entry counts (two per round: settled, and all).
 const COUNTS: u64 = 20_000;
@@ -43,11 +46,15 @@ type VersionedPool = (i32, Arc<Vec<PoolEntry>>);
 
 /// Question versions are immutable, so they are held in process memory once read: drawing a
 /// paper and grading it touch no database row per question. A bank's pool (what drawing needs)
-/// is keyed by the bank's version and replaced when an import bumps it; every start reads the
-/// banks' current versions (one small query), so several instances never serve a stale pool.
+/// is keyed by the bank's version and replaced when an import bumps it. The banks' current
+/// versions are read (one small query) only when a pool was not checked within
+/// [`POOL_CHECK_TTL`]: an import in this process forgets the checks at once, one in another
+/// instance is seen within that time.
 pub struct QuestionCache {
     versions: Cache<i32, Arc<Version>>,
     pools: Cache<String, VersionedPool>,
+    /// Banks whose pool was found current within [`POOL_CHECK_TTL`].
+    checked: Cache<String, ()>,
     /// Papers under way and quizzes (see `pool::AttemptCache`).
     pub attempts: super::pool::AttemptCache,
 }
@@ -57,6 +64,10 @@ impl Default for QuestionCache {
         QuestionCache {
             versions: Cache::new(VERSIONS),
             pools: Cache::new(POOLS),
+            checked: Cache::builder()
+                .max_capacity(POOLS)
+                .time_to_live(POOL_CHECK_TTL)
+                .build(),
             attempts: super::pool::AttemptCache::default(),
         }
     }
@@ -69,6 +80,14 @@ impl QuestionCache {
 
     /// The pools of the named banks at their current versions (missing banks are absent).
     pub async fn pools(&self, db: &Db, slugs: &[String]) -> ApiResult<Pools> {
+        let held: Pools = slugs
+            .iter()
+            .filter(|s| self.checked.contains_key(*s))
+            .filter_map(|s| self.pools.get(s).map(|(_, pool)| (s.clone(), pool)))
+            .collect();
+        if slugs.iter().all(|s| held.contains_key(s)) {
+            return Ok(held);
+        }
         let current = store::banks::versions_by_slug(db, slugs).await?;
         let mut out = HashMap::new();
         for (slug, (bank_id, version)) in current {
@@ -81,9 +100,15 @@ impl QuestionCache {
                 Some(pool) => pool,
                 None => self.load_pool(db, &slug, bank_id, version).await?,
             };
+            self.checked.insert(slug.clone(), ());
             out.insert(slug, pool);
         }
         Ok(out)
+    }
+
+    /// A bank changed here (an import committed): its pool is checked again at the next use.
+    pub fn banks_changed(&self) {
+        self.checked.invalidate_all();
     }
 
     async fn load_pool(
@@ -183,6 +208,8 @@ pub struct RoundFacts {
     pub questions: u32,
     /// How the contest measures the time of an attempt (the board's score uses it).
     pub time_mode: TimeMode,
+    /// The round's contest (its audience and owner decide who may start).
+    pub contest: Arc<Contest>,
 }
 
 /// Rounds as board reads and submits need them (the round, its number of questions, its

@@ -537,8 +537,9 @@ async fn end(
     Ok(Some(ended))
 }
 
-/// What follows the end outside the database, then the mark that it is done. On failure the
-/// mark stays: a retried submit with the same key and the sweeper run it again.
+/// What follows the end outside the database, then the mark that it is done, cleared in
+/// batches (see `AttemptCache::effects_done`). On failure the mark stays: a retried submit
+/// with the same key and the sweeper run it again.
 async fn follow(
     state: &AppState,
     c: &dyn Completion,
@@ -549,7 +550,17 @@ async fn follow(
         tracing::warn!(attempt_id = %attempt.id, error = %e, "what follows an ended attempt failed; it is retried");
         return Err(e);
     }
-    store::attempts::effects_done(&state.db, attempt.id).await
+    let batch = state.questions.attempts.effects_done(attempt.id);
+    clear_done(state, batch).await;
+    Ok(())
+}
+
+/// Clears the marks of effects done; on failure they stay, and the effects are done again by
+/// the sweeper (idempotent).
+async fn clear_done(state: &AppState, batch: Vec<Uuid>) {
+    if let Err(e) = store::attempts::effects_done(&state.db, &batch).await {
+        tracing::warn!(attempts = batch.len(), error = %e, "effects done but not marked; the sweeper does them again");
+    }
 }
 
 async fn repeat_or_conflict(
@@ -650,6 +661,8 @@ pub async fn sweep(state: &AppState, c: &dyn Completion) -> ApiResult<usize> {
             }
         }
     }
+    // Marks of effects done here first, so that they are not done again.
+    store::attempts::effects_done(&state.db, &state.questions.attempts.take_done()).await?;
     let pending =
         store::attempts::effects_pending(&state.db, now - EFFECTS_RETRY_AFTER, 200).await?;
     for attempt in pending {

@@ -49,7 +49,16 @@ const QUIZ_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 pub struct AttemptCache {
     papers: Cache<Uuid, Arc<Paper>>,
     quizzes: Cache<i32, Arc<quizzes::Model>>,
+    /// Ended attempts whose effects are done here but still marked pending in the database,
+    /// and when the oldest of them was done (see [`AttemptCache::effects_done`]).
+    done: std::sync::Mutex<(Vec<Uuid>, Option<std::time::Instant>)>,
 }
+
+/// How many done effects are held before their marks are cleared in one statement.
+const DONE_BATCH: usize = 256;
+/// How long a done effect's mark is left before it is cleared (well under the sweeper's
+/// retry delay, so that another instance seldom does it again).
+const DONE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Default for AttemptCache {
     fn default() -> Self {
@@ -62,6 +71,7 @@ impl Default for AttemptCache {
                 .max_capacity(QUIZZES)
                 .time_to_live(QUIZ_TTL)
                 .build(),
+            done: std::sync::Mutex::default(),
         }
     }
 }
@@ -89,6 +99,29 @@ impl AttemptCache {
         let q = Arc::new(q);
         self.quizzes.insert(id, q.clone());
         Ok(Some(q))
+    }
+
+    /// Notes that what follows this ended attempt is done. The marks are cleared in batches
+    /// (one statement for many submits): returns the batch to clear now when it is full or
+    /// its oldest is [`DONE_WAIT`] old, else nothing. A mark that is never cleared (the process
+    /// stopped) only makes the sweeper do the effect again, which is idempotent.
+    pub fn effects_done(&self, attempt: Uuid) -> Vec<Uuid> {
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        done.0.push(attempt);
+        let first = *done.1.get_or_insert_with(std::time::Instant::now);
+        if done.0.len() >= DONE_BATCH || first.elapsed() >= DONE_WAIT {
+            done.1 = None;
+            return std::mem::take(&mut done.0);
+        }
+        Vec::new()
+    }
+
+    /// Every mark waiting to be cleared (the sweeper clears them before it looks for pending
+    /// effects).
+    pub fn take_done(&self) -> Vec<Uuid> {
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        done.1 = None;
+        std::mem::take(&mut done.0)
     }
 
     /// Forgets a quiz that changed (a round's rules before it opens, a course import).

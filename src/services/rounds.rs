@@ -15,7 +15,7 @@ use crate::{
     store,
 };
 
-/// Reads the facts of `round` from the database (three small reads) and caches them.
+/// Reads the facts of `round` from the database (the quiz and the contest) and caches them.
 ///
 /// Fails when the database does, when the quiz's draw rules or the contest's ranking rule
 /// do not decode, or (404 `round_not_found`) when the round's quiz or contest is gone.
@@ -29,6 +29,7 @@ async fn load(state: &AppState, round: rounds::Model) -> ApiResult<Arc<RoundFact
     let facts = Arc::new(RoundFacts {
         questions: quizzes::questions(&quiz)?,
         time_mode: contest.ranking.time_mode,
+        contest: Arc::new(contest),
         round,
     });
     state.rounds.insert(facts.clone());

@@ -370,11 +370,14 @@ pub async fn participants_before(
     Ok(n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
 }
 
-/// Records that what follows the attempt's end is done.
-pub async fn effects_done(db: &impl Conn, id: Uuid) -> ApiResult<()> {
+/// Records that what follows these attempts' end is done.
+pub async fn effects_done(db: &impl Conn, ids: &[Uuid]) -> ApiResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     attempts::Entity::update_many()
         .col_expr(attempts::Column::EffectsPending, Expr::value(false))
-        .filter(attempts::Column::Id.eq(id))
+        .filter(attempts::Column::Id.is_in(ids.iter().copied()))
         .exec(db)
         .await?;
     Ok(())

@@ -104,10 +104,9 @@ pub async fn change(
     };
     let c = store::contests::update_contest(&tx, c.id, &patch, state.clock.now()).await?;
     tx.commit().await?;
-    // Boards measure time by the contest's rule: forget the rounds held with the old one.
-    if ranking_changes {
-        state.rounds.forget_all();
-    }
+    // Round facts hold the contest (audience, owner; boards measure time by its rule):
+    // forget the rounds held with the old one.
+    state.rounds.forget_all();
     view(state, actor.id, c).await
 }
 

@@ -99,9 +99,8 @@ pub async fn start(
 ) -> ApiResult<(AttemptView, bool)> {
     let facts = rounds::existing(state, round_id).await?;
     let r = &facts.round;
-    let c = store::contests::contest(&state.db, r.contest_id)
-        .await?
-        .ok_or_else(round_not_found)?;
+    // The contest's audience and owner come with the round's facts (held a few seconds).
+    let c = &*facts.contest;
     let p = person(state, auth).await?;
     let quiz = state
         .questions
@@ -109,7 +108,7 @@ pub async fn start(
         .quiz(&state.db, r.quiz_id)
         .await?
         .ok_or_else(round_not_found)?;
-    let practice = insider(state, &p.actor, &c, &quiz).await?;
+    let practice = insider(state, &p.actor, c, &quiz).await?;
     let admitted = practice || access::admits(state, &p.actor, &c.audience).await?;
     if !admitted {
         return Err(ApiError::from(Code::NotInAudience));
