@@ -32,6 +32,9 @@
 // A bench, like a test, stops loudly at the first broken step.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::zombie_processes)]
 
+mod common;
+
+use common::{env_num, memory, percentile};
 use std::{
     process::{Child, Command, Stdio},
     sync::{
@@ -61,13 +64,6 @@ use uuid::Uuid;
 const SECRET: &str = "bench-secret-bench-secret-bench-secret";
 const PASSWORD: &str = "mat-khau-du-dai";
 
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn bank() -> String {
     let mut s = String::from("bank:\n  id: vong-thi\n  title: Ngân hàng vòng thi\nquestions:\n");
     for i in 0..300 {
@@ -78,10 +74,6 @@ fn bank() -> String {
     s
 }
 
-fn pct(sorted: &[f64], q: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
-}
-
 fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v.sort_by(f64::total_cmp);
     v
@@ -90,7 +82,7 @@ fn sorted(mut v: Vec<f64>) -> Vec<f64> {
 /// Prints one step; returns its p50 and p99.
 fn line(name: &str, v: Vec<f64>, wall: f64, trips: Option<f64>) -> (f64, f64) {
     let v = sorted(v);
-    let (p50, p99) = (pct(&v, 0.5), pct(&v, 0.99));
+    let (p50, p99) = (percentile(&v, 0.5), percentile(&v, 0.99));
     let trips = trips.map_or_else(|| "-".to_owned(), |t| format!("{t:.1}"));
     println!(
         "{name:<18} {:>6} req {:>7.0} req/s  p50 {p50:>7.2} ms  p99 {p99:>7.2} ms  db round trips/req {trips:>4}",
@@ -98,20 +90,6 @@ fn line(name: &str, v: Vec<f64>, wall: f64, trips: Option<f64>) -> (f64, f64) {
         v.len() as f64 / wall,
     );
     (p50, p99)
-}
-
-/// `VmHWM` (peak) and `VmRSS` (now) of `pid`, in MiB.
-fn memory(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
 }
 
 struct Server {

@@ -5,6 +5,9 @@
 //! The numbers are reported next to a baseline measured in the same run on the same pool
 //! (`SELECT 1`), because these machines are noisy: the ratio is what to compare.
 
+mod common;
+
+use common::percentile;
 use std::{sync::Arc, time::Instant};
 
 use sea_orm::{ConnectionTrait, Statement};
@@ -38,10 +41,6 @@ fn bank_yaml() -> String {
         ));
     }
     s
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn report(name: &str, mut samples: Vec<f64>, baseline: f64) {

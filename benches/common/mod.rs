@@ -27,6 +27,8 @@ where
     let gate = Arc::new(Semaphore::new(c.max(1)));
     let mut tasks = Vec::with_capacity(n);
     for i in 0..n {
+        // The semaphore is never closed, so acquiring cannot fail.
+        #[allow(clippy::expect_used)]
         let permit = gate.clone().acquire_owned().await.expect("semaphore");
         let fut = f(i);
         tasks.push(tokio::spawn(async move {
