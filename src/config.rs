@@ -103,6 +103,15 @@ pub struct Settings {
     pub sweep_interval: Duration,
     /// Who may read `/metrics`.
     pub metrics: MetricsAccess,
+    /// The certificate signing key (an Ed25519 seed, base64url); `None` with no file: the
+    /// data folder's `signing-key`, made once (see `crate::signing`).
+    pub signing_key: Option<Secret>,
+    /// A file holding the signing key (`SOIDUONG_SIGNING_KEY_FILE`).
+    pub signing_key_file: Option<PathBuf>,
+    /// Public keys of earlier signing keys, still published (`SOIDUONG_RETIRED_PUBLIC_KEYS`).
+    pub retired_public_keys: Vec<String>,
+    /// The name printed as issuer when a certificate's unit has none (the province's union).
+    pub issuer_name: String,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -134,6 +143,10 @@ impl Settings {
             attempt_grace: Duration::from_secs(5),
             sweep_interval: Duration::from_secs(30),
             metrics: MetricsAccess::Loopback,
+            signing_key: None,
+            signing_key_file: None,
+            retired_public_keys: Vec::new(),
+            issuer_name: "Tỉnh Đoàn An Giang".into(),
         }
     }
 
@@ -203,6 +216,19 @@ impl Settings {
         }
         if let Some(v) = var("SOIDUONG_METRICS") {
             s.metrics = MetricsAccess::parse(&v)?;
+        }
+        s.signing_key = var("SOIDUONG_SIGNING_KEY").map(Secret::new);
+        s.signing_key_file = var("SOIDUONG_SIGNING_KEY_FILE").map(PathBuf::from);
+        if let Some(v) = var("SOIDUONG_RETIRED_PUBLIC_KEYS") {
+            s.retired_public_keys = v
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(v) = var("SOIDUONG_ISSUER_NAME") {
+            s.issuer_name = v;
         }
         Ok(s)
     }

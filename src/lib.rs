@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod services;
+pub mod signing;
 pub mod startup;
 pub mod state;
 pub mod store;

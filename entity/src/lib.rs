@@ -1,6 +1,7 @@
 //! sea-orm entities, one module a table. Generated shape, no business logic.
 
 pub mod attempts;
+pub mod certificates;
 pub mod contests;
 pub mod course_completions;
 pub mod courses;

@@ -10,6 +10,7 @@ mod m20261128_000003_contests;
 mod m20261130_000001_accounts_hardening;
 mod m20261130_000002_banks_contests_hardening;
 mod m20261130_000003_attempts_hardening;
+mod m20261130_000004_certificates;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_accounts_hardening::Migration),
             Box::new(m20261130_000002_banks_contests_hardening::Migration),
             Box::new(m20261130_000003_attempts_hardening::Migration),
+            Box::new(m20261130_000004_certificates::Migration),
         ]
     }
 }

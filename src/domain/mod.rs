@@ -1,6 +1,7 @@
 //! Pure domain logic: parsing at the edge, rules, arithmetic. No I/O here.
 
 pub mod banks;
+pub mod certificate;
 pub mod collation;
 pub mod course;
 pub mod login;
