@@ -104,7 +104,7 @@ pub struct Settings {
     /// Who may read `/metrics`.
     pub metrics: MetricsAccess,
     /// The certificate signing key (an Ed25519 seed, base64url); `None` with no file: the
-    /// data folder's `signing-key`, made once (see `crate::signing`).
+    /// data folder's `signing-key`, made once (see `crate::certificates::signing`).
     pub signing_key: Option<Secret>,
     /// A file holding the signing key (`SOIDUONG_SIGNING_KEY_FILE`).
     pub signing_key_file: Option<PathBuf>,

@@ -2,6 +2,7 @@
 //! for the Hồ Chí Minh Communist Youth Union of a province.
 
 pub mod auth;
+pub mod certificates;
 pub mod clock;
 pub mod config;
 pub mod domain;
@@ -13,7 +14,6 @@ pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod services;
-pub mod signing;
 pub mod startup;
 pub mod state;
 pub mod store;

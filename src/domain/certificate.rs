@@ -1,5 +1,5 @@
 //! Certificates: the facts a certificate states, the short code printed on it, and the
-//! canonical bytes its Ed25519 signature covers. No I/O here; keys live in `crate::signing`.
+//! canonical bytes its Ed25519 signature covers. No I/O here; keys live in `crate::certificates::signing`.
 //!
 //! The signed facts are exactly what a reader compares with the paper: who (name and unit as
 //! at issuance), what (a course, or a contest round with rank and prize), when, and who issued

@@ -1,0 +1,5 @@
+//! Certificates outside the database: the signing keys, the PDF, the portable credential
+//! (Open Badges 3.0) and the public verification page. The facts and codes themselves are
+//! pure domain (`domain::certificate`); issuing and access are in `services::certificates`.
+
+pub mod signing;
