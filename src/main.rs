@@ -8,7 +8,8 @@ use soiduong::{
     services::{accounts, banks, seed},
     startup::Application,
     state::{self, AppState},
-    store, telemetry,
+    store::{self, certificates::Scope},
+    telemetry,
 };
 
 /// Soi Đường: học lý luận chính trị, thi trực tuyến và chứng nhận cho Đoàn TNCS Hồ Chí Minh.
@@ -50,8 +51,36 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<std::path::PathBuf>,
     },
+    /// Write every certificate of a round or a course into one ZIP (a PDF each and a list),
+    /// with a progress bar.
+    ExportCertificates {
+        /// The round…
+        #[arg(long, conflicts_with = "course", required_unless_present = "course")]
+        round: Option<i32>,
+        /// …or the course.
+        #[arg(long)]
+        course: Option<i32>,
+        /// Only the certificates of this unit's subtree.
+        #[arg(long)]
+        unit: Option<i32>,
+        /// The ZIP to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Check a certificate offline: a PDF file (its embedded signed facts) or a code (looked up
+    /// in this installation's database), against the published public keys. Exits 1 when the
+    /// signature does not hold.
+    VerifyCertificate {
+        /// A certificate PDF, or a code as printed.
+        target: String,
+        /// The keys to check against: the JSON of `/.well-known/soiduong-certificates.pub`, or
+        /// one public key (base64url or did:key). Default: this installation's keys.
+        #[arg(long)]
+        keys: Option<std::path::PathBuf>,
+    },
 }
 
+mod certificates_cli;
 mod import;
 
 use import::print_summaries;
@@ -119,6 +148,26 @@ async fn main() -> anyhow::Result<()> {
             let rounds: Vec<i32> = round.into_iter().collect();
             for (id, n) in soiduong::services::boards::rebuild(&state, &rounds).await? {
                 println!("Vòng {id}: dựng lại {n} mục.");
+            }
+        }
+        Command::ExportCertificates {
+            round,
+            course,
+            unit,
+            out,
+        } => {
+            let scope = match (round, course) {
+                (Some(r), _) => Scope::Round(r),
+                (None, Some(c)) => Scope::Course(c),
+                (None, None) => anyhow::bail!("--round or --course is needed"),
+            };
+            let state = AppState::connect(settings, Arc::new(SystemClock)).await?;
+            let n = certificates_cli::export_to(&state, scope, unit, &out).await?;
+            println!("Đã ghi {n} chứng nhận vào {}.", out.display());
+        }
+        Command::VerifyCertificate { target, keys } => {
+            if !certificates_cli::verify(&settings, &target, keys.as_deref()).await? {
+                std::process::exit(1);
             }
         }
         Command::ImportBanks { paths } => {

@@ -10,6 +10,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::{
     auth::{JwtKeys, sessions::Callers},
+    certificates::signing::Signer,
     clock::SharedClock,
     config::Settings,
     leaderboard::{Leaderboard, MemoryBoards, RedisBoards},
@@ -45,6 +46,11 @@ pub struct AppState {
     /// Caller profiles (with their token generation), read by the `Caller` and `AuthUser`
     /// extractors on each request; held for seconds, dropped on change (`auth::sessions`).
     pub callers: Callers,
+    /// The certificate signing key and the published public keys.
+    pub signer: Arc<Signer>,
+    /// Certificate PDFs rendered at once (each on the blocking pool): a burst of downloads
+    /// queues here instead of taking every blocking thread.
+    pub renders: Arc<tokio::sync::Semaphore>,
 }
 
 /// Opens the database alone and applies pending migrations: what `migrate` and `create-admin`
@@ -65,6 +71,7 @@ impl AppState {
     /// Fails when either cannot be reached or a migration fails.
     pub async fn connect(settings: Settings, clock: SharedClock) -> anyhow::Result<AppState> {
         let db = open_database(&settings).await?;
+        let signer = Signer::from_settings(&settings).context("certificate signing key")?;
         let redis = match &settings.redis_url {
             Some(url) => {
                 let client = redis::Client::open(url.as_str())
@@ -127,6 +134,8 @@ impl AppState {
             rounds: RoundCache::default(),
             board_counts: BoardCounts::default(),
             callers: Callers::new(),
+            signer: Arc::new(signer),
+            renders: Arc::new(tokio::sync::Semaphore::new(4)),
         })
     }
 }

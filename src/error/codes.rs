@@ -161,6 +161,12 @@ codes! {
     InvalidAttemptsAllowed = (UNPROCESSABLE_ENTITY, "invalid_attempts_allowed", "Số lượt làm bài không hợp lệ"),
     InvalidDraw = (UNPROCESSABLE_ENTITY, "invalid_draw", "Cần ít nhất một quy tắc rút câu hỏi với count > 0"),
     InvalidPrizes = (UNPROCESSABLE_ENTITY, "invalid_prizes", "Cơ cấu giải không hợp lệ (tên giải, tỉ lệ tối đa 0–100%)"),
+    // Certificates
+    CertificateNotFound = (NOT_FOUND, "certificate_not_found", "Không tìm thấy chứng nhận"),
+    CertificateExists = (CONFLICT, "certificate_exists", "Thành tích này đã có chứng nhận còn hiệu lực; hãy cấp lại thay vì cấp mới"),
+    CertificateNotValid = (CONFLICT, "certificate_not_valid", "Chứng nhận đã bị thu hồi hoặc đã được thay thế"),
+    NotEligible = (UNPROCESSABLE_ENTITY, "not_eligible", "Người này chưa có thành tích để cấp chứng nhận (chưa hoàn thành khóa học hoặc không có kết quả ở vòng thi)"),
+    InvalidAchievement = (UNPROCESSABLE_ENTITY, "invalid_achievement", "Cần đúng một trong hai: course_id hoặc round_id"),
 }
 
 #[cfg(test)]

@@ -120,7 +120,8 @@ impl ApiError {
         }
     }
 
-    fn message(&self) -> Msg {
+    /// The Vietnamese message the error body carries (never internals).
+    pub fn message(&self) -> Msg {
         match self {
             Self::Refused { code, message, .. } => {
                 message.clone().unwrap_or(Cow::Borrowed(code.message()))

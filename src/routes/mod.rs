@@ -3,6 +3,7 @@
 pub mod attempts;
 pub mod auth;
 pub mod banks;
+pub mod certificates;
 pub mod contests;
 pub mod courses;
 pub mod guard;
@@ -27,12 +28,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .configure(auth::configure)
             .configure(banks::configure)
+            .configure(certificates::configure)
             .configure(courses::configure)
             .configure(attempts::configure)
             .configure(contests::configure)
             .configure(me::configure)
             .configure(units::configure),
     )
+    .configure(certificates::configure_public)
     .configure(ops::configure);
 }
 

@@ -288,7 +288,7 @@ pub async fn complete_lesson(state: &AppState, caller: &Caller, id: i32) -> ApiR
     let now = state.clock.now();
     let tx = store::begin(&state.db).await?;
     store::courses::complete_lesson(&tx, caller.id, l.id, None, now).await?;
-    let completed = check_completion(&tx, caller, &c, now).await?;
+    let completed = check_completion(&tx, state, caller, &c, now).await?;
     tx.commit().await?;
     if completed {
         tracing::info!(user_id = %caller.id, course_id = c.id, "course completed");
@@ -311,7 +311,7 @@ pub async fn on_attempt_finished(
     }
     // The completion records the unit of this moment.
     let p = Caller::load(tx, attempt.user_id).await?;
-    if record_passed_quiz(tx, &p, attempt, quiz, state.clock.now()).await? {
+    if record_passed_quiz(tx, state, &p, attempt, quiz, state.clock.now()).await? {
         tracing::info!(user_id = %p.id, course_id = ?quiz.course_id, "course completed");
     }
     Ok(())
@@ -323,6 +323,7 @@ pub async fn on_attempt_finished(
 /// commits).
 pub async fn record_passed_quiz(
     db: &impl store::Conn,
+    state: &AppState,
     p: &Caller,
     attempt: &attempts::Model,
     quiz: &quizzes::Model,
@@ -340,13 +341,15 @@ pub async fn record_passed_quiz(
     if let Some(l) = store::courses::lesson_by_quiz(db, quiz.id).await? {
         store::courses::complete_lesson(db, p.id, l.id, Some(attempt.id), now).await?;
     }
-    check_completion(db, p, &c, now).await
+    check_completion(db, state, p, &c, now).await
 }
 
 /// Records the course's completion by `p` when every required lesson is done and the final
-/// test (if any) passed. Returns whether it was recorded now.
+/// test (if any) passed, and issues its certificate with it (same transaction). Returns
+/// whether it was recorded now.
 async fn check_completion(
     db: &impl store::Conn,
+    state: &AppState,
     p: &Caller,
     c: &courses::Model,
     now: DateTime<Utc>,
@@ -369,7 +372,11 @@ async fn check_completion(
         None => None,
     };
     let unit = p.unit_id.zip(p.unit_name.clone());
-    store::courses::record_completion(db, p.id, c.id, unit, final_attempt, now).await
+    if !store::courses::record_completion(db, p.id, c.id, unit.clone(), final_attempt, now).await? {
+        return Ok(false);
+    }
+    super::certificates::issue_for_course(db, state, p.id, unit, c, now).await?;
+    Ok(true)
 }
 
 /// Checks a definition against the rules and against the banks it draws from.

@@ -6,6 +6,7 @@ pub mod attempts;
 pub mod banks;
 pub mod boards;
 pub mod caches;
+pub mod certificates;
 pub mod contests;
 pub mod courses;
 pub mod engine;

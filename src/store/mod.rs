@@ -2,6 +2,7 @@
 
 pub mod attempts;
 pub mod banks;
+pub mod certificates;
 pub mod contests;
 pub mod courses;
 pub mod json;

@@ -39,6 +39,27 @@ pub async fn find_by_ids(db: &impl Conn, ids: &[i32]) -> ApiResult<Vec<units::Mo
         .await?)
 }
 
+/// The units at the top of the tree (not merged away), oldest first.
+pub async fn roots(db: &impl Conn) -> ApiResult<Vec<units::Model>> {
+    Ok(units::Entity::find()
+        .filter(units::Column::ParentId.is_null())
+        .filter(units::Column::MergedIntoId.is_null())
+        .order_by_asc(units::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The ids of the units in the subtree rooted at `path` (itself included; paths end in `/`).
+pub async fn subtree_ids(db: &impl Conn, path: &str) -> ApiResult<Vec<i32>> {
+    Ok(units::Entity::find()
+        .filter(units::Column::Path.starts_with(path))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect())
+}
+
 /// The ancestors of `unit`, root first.
 pub async fn ancestors(db: &impl Conn, unit: &units::Model) -> ApiResult<Vec<units::Model>> {
     let ids = path_ids(&unit.path);

@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// A finished attempt written straight to the database.
-async fn finished(app: &TestApp, round: i64, user: Uuid, unit: i64, correct: i32, ms: i64) {
+pub async fn finished(app: &TestApp, round: i64, user: Uuid, unit: i64, correct: i32, ms: i64) {
     let r = store::contests::round(&app.state.db, round as i32)
         .await
         .unwrap()

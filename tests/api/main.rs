@@ -8,6 +8,7 @@ mod attempts;
 mod auth;
 mod bank_scope;
 mod banks;
+mod certificates;
 mod conformance;
 mod contests;
 mod courses;

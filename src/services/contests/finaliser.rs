@@ -9,7 +9,7 @@ use super::{RoundEnd, round_not_found};
 use crate::{
     domain::ranking::{self, Entry},
     error::ApiResult,
-    services::{boards, engine},
+    services::{boards, certificates, engine},
     state::AppState,
     store::{
         self,
@@ -33,7 +33,7 @@ fn entry_of(a: &RankedAttempt) -> Option<Entry> {
 
 /// Computes and stores a closed round's final results: closes what is still open, takes each
 /// participant's best attempt, ranks with the contest's full tie-break chain (the prediction's
-/// true figure is known now), allocates the prizes. Idempotent and safe with several instances:
+/// true figure is known now), allocates the prizes and issues the winners' certificates. Idempotent and safe with several instances:
 /// a lease on the round lets one finaliser work, and the results and the round's finalised
 /// state are written in one transaction (all or nothing).
 /// Returns whether this call stored the results.
@@ -125,6 +125,7 @@ pub async fn finalise(state: &AppState, round_id: i32) -> ApiResult<bool> {
         .collect();
     let tx = store::begin(&state.db).await?;
     store::contests::store_results(&tx, r.id, &rows, truth, now).await?;
+    let certificates = certificates::issue_for_round(&tx, state, &c, &r, &rows, now).await?;
     tx.commit().await?;
     // Board reads show the round's state: let this process see it finalised at once.
     state.rounds.forget_round(r.id);
@@ -133,6 +134,7 @@ pub async fn finalise(state: &AppState, round_id: i32) -> ApiResult<bool> {
         participants = ranked.len(),
         true_figure = truth,
         prizes = awards.len(),
+        certificates,
         "round finalised"
     );
     Ok(true)
