@@ -214,6 +214,10 @@ fn load_or_create_seed(path: &Path) -> anyhow::Result<String> {
     if let Ok(existing) = std::fs::read_to_string(path) {
         return Ok(existing);
     }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    }
     let mut seed = [0u8; 32];
     rand::rng().fill_bytes(&mut seed);
     let text = URL_SAFE_NO_PAD.encode(seed);

@@ -24,7 +24,7 @@ use crate::{
 /// A course of one lesson to read (no quiz, no final test): reading it completes the course.
 fn reading_course() -> Value {
     let mut course = crate::attempts::course_json("doc-hieu", json!([]));
-    course["title"] = json!("Nghị quyết Đại hội Đoàn toàn quốc");
+    course["course"]["title"] = json!("Nghị quyết Đại hội Đoàn toàn quốc");
     course["lessons"] = json!([{ "id": "bai-doc", "title": "Bài đọc", "body": "Nội dung.", "estimated_minutes": 5 }]);
     course.as_object_mut().unwrap().remove("final_test");
     course
