@@ -2,4 +2,6 @@
 //! (Open Badges 3.0) and the public verification page. The facts and codes themselves are
 //! pure domain (`domain::certificate`); issuing and access are in `services::certificates`.
 
+pub mod credential;
+pub mod page;
 pub mod signing;
