@@ -74,8 +74,8 @@ fn keys(settings: &Settings, file: Option<&Path>) -> anyhow::Result<Vec<Publishe
     let Some(file) = file else {
         return Ok(Signer::from_settings(settings)?.keys().to_vec());
     };
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     if let Ok(list) = serde_json::from_str::<KeyList>(&text) {
         return Ok(list.keys);
     }
@@ -143,9 +143,15 @@ pub async fn verify(
         }
     }
     let ok = signing::verify(&keys, &parsed.key_id, &facts, &signature);
-    println!("Mã chứng nhận: {}", Code::parse(&parsed.code).map_or(parsed.code.clone(), |c| c.display()));
+    println!(
+        "Mã chứng nhận: {}",
+        Code::parse(&parsed.code).map_or(parsed.code.clone(), |c| c.display())
+    );
     println!("Họ và tên:     {}", parsed.holder);
-    println!("Đơn vị:        {}", parsed.holder_unit.as_deref().unwrap_or("—"));
+    println!(
+        "Đơn vị:        {}",
+        parsed.holder_unit.as_deref().unwrap_or("—")
+    );
     println!("Nội dung:      {}", parsed.achievement.describe());
     println!("Ngày cấp:      {}", parsed.issued_on.format("%d/%m/%Y"));
     println!("Đơn vị cấp:    {}", parsed.issuer);

@@ -12,7 +12,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         create_table(
             m,
-            &mut Table::create()
+            Table::create()
                 .table(Certificates::Table)
                 .col(uuid(Certificates::Id).primary_key())
                 // The code in canonical form; looked up by the verify endpoints.
@@ -49,7 +49,13 @@ impl MigrationTrait for Migration {
                 )),
         )
         .await?;
-        unique(m, "uq_certificates_code", Certificates::Table, &[Certificates::Code]).await?;
+        unique(
+            m,
+            "uq_certificates_code",
+            Certificates::Table,
+            &[Certificates::Code],
+        )
+        .await?;
         unique(
             m,
             "uq_certificates_achievement_seq",
@@ -57,10 +63,34 @@ impl MigrationTrait for Migration {
             &[Certificates::Achievement, Certificates::Seq],
         )
         .await?;
-        index(m, "idx_certificates_user", Certificates::Table, &[Certificates::UserId]).await?;
-        index(m, "idx_certificates_round", Certificates::Table, &[Certificates::RoundId]).await?;
-        index(m, "idx_certificates_course", Certificates::Table, &[Certificates::CourseId]).await?;
-        index(m, "idx_certificates_unit", Certificates::Table, &[Certificates::UnitId]).await?;
+        index(
+            m,
+            "idx_certificates_user",
+            Certificates::Table,
+            &[Certificates::UserId],
+        )
+        .await?;
+        index(
+            m,
+            "idx_certificates_round",
+            Certificates::Table,
+            &[Certificates::RoundId],
+        )
+        .await?;
+        index(
+            m,
+            "idx_certificates_course",
+            Certificates::Table,
+            &[Certificates::CourseId],
+        )
+        .await?;
+        index(
+            m,
+            "idx_certificates_unit",
+            Certificates::Table,
+            &[Certificates::UnitId],
+        )
+        .await?;
         Ok(())
     }
 

@@ -49,6 +49,20 @@ pub fn page(v: Option<&Verification>, code_typed: &str) -> String {
         None => "Không tìm thấy chứng nhận",
         Some(v) => verdict(&v.status),
     };
+    document(title, &body)
+}
+
+/// The page shown when the lookup could not be made (too many lookups from one address, the
+/// database down): the error's Vietnamese message, no facts.
+pub fn unavailable(message: &str) -> String {
+    let body = format!(
+        "<section class=\"v nf\" role=\"status\">\n<h1>Chưa tra cứu được</h1>\n<p>{}</p>\n</section>\n",
+        escape(message)
+    );
+    document("Chưa tra cứu được", &body)
+}
+
+fn document(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\

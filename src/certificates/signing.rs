@@ -203,9 +203,7 @@ pub fn verify(keys: &[PublishedKey], key_id: &str, bytes: &[u8], signature: &str
     let Ok(raw) = <[u8; 64]>::try_from(raw.as_slice()) else {
         return false;
     };
-    public
-        .verify(bytes, &Signature::from_bytes(&raw))
-        .is_ok()
+    public.verify(bytes, &Signature::from_bytes(&raw)).is_ok()
 }
 
 /// Reads the seed kept in the data folder, or makes one (readable by the owner only). Made
@@ -239,8 +237,9 @@ fn load_or_create_seed(path: &Path) -> anyhow::Result<String> {
     let _ = std::fs::remove_file(&aside);
     match linked {
         Ok(()) => Ok(text),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+        }
         Err(e) => Err(e).with_context(|| format!("cannot write {}", path.display())),
     }
 }

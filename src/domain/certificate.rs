@@ -274,7 +274,9 @@ mod tests {
     #[test]
     fn canonical_form_sorts_keys_and_keeps_vietnamese_as_utf8() {
         let text = String::from_utf8(facts().canonical()).unwrap();
-        assert!(text.starts_with(r#"{"achievement":{"course":"Lý luận chính trị","course_id":1,"kind":"course"},"code":"#));
+        assert!(text.starts_with(
+            r#"{"achievement":{"course":"Lý luận chính trị","course_id":1,"kind":"course"},"code":"#
+        ));
         assert!(text.contains(r#""holder":"Nguyễn Thị Ánh""#));
         assert!(text.ends_with(r#""type":"soiduong-certificate","version":1}"#));
     }
@@ -287,7 +289,10 @@ mod tests {
             assert_eq!(code.as_str().len(), 14);
             assert_eq!(Code::parse(code.as_str()), Ok(code.clone()));
             assert_eq!(Code::parse(&code.display()), Ok(code.clone()));
-            assert_eq!(Code::parse(&code.display().to_lowercase()), Ok(code.clone()));
+            assert_eq!(
+                Code::parse(&code.display().to_lowercase()),
+                Ok(code.clone())
+            );
         }
     }
 

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use entity::certificates::{self, CertificateKind};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
@@ -68,12 +69,9 @@ pub async fn insert_new(db: &impl Conn, new: Vec<NewCertificate>) -> ApiResult<u
         let batch: Vec<_> = rows.by_ref().take(200).collect();
         inserted += certificates::Entity::insert_many(batch)
             .on_conflict(
-                OnConflict::columns([
-                    certificates::Column::Achievement,
-                    certificates::Column::Seq,
-                ])
-                .do_nothing()
-                .to_owned(),
+                OnConflict::columns([certificates::Column::Achievement, certificates::Column::Seq])
+                    .do_nothing()
+                    .to_owned(),
             )
             .exec_without_returning(db)
             .await?;
@@ -128,7 +126,9 @@ pub async fn ids_of(
     scope: Scope,
     unit_ids: Option<&[i32]>,
 ) -> ApiResult<Vec<Uuid>> {
-    let mut q = certificates::Entity::find().select_only().column(certificates::Column::Id);
+    let mut q = certificates::Entity::find()
+        .select_only()
+        .column(certificates::Column::Id);
     q = match scope {
         Scope::Round(id) => q.filter(certificates::Column::RoundId.eq(id)),
         Scope::Course(id) => q.filter(certificates::Column::CourseId.eq(id)),

@@ -69,7 +69,9 @@ async fn certified(app: &TestApp, course: &Course, unit: i64) -> (String, Value)
 }
 
 async fn published_keys(app: &TestApp) -> KeyList {
-    let res = app.get("/.well-known/soiduong-certificates.pub", None).await;
+    let res = app
+        .get("/.well-known/soiduong-certificates.pub", None)
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     res.json().await.unwrap()
 }
@@ -112,14 +114,27 @@ async fn completing_a_course_issues_one_signed_certificate_to_its_holder() {
     let facts = cert["signed_facts"].as_str().unwrap();
     let key_id = cert["key_id"].as_str().unwrap();
     let signature = cert["signature"].as_str().unwrap();
-    assert!(signing::verify(&keys.keys, key_id, facts.as_bytes(), signature));
+    assert!(signing::verify(
+        &keys.keys,
+        key_id,
+        facts.as_bytes(),
+        signature
+    ));
     // One changed byte of the signed facts and the signature no longer holds.
     let forged = facts.replace("Trần Thị Bích Ngọc", "Trần Thị Bích Ngọt");
-    assert!(!signing::verify(&keys.keys, key_id, forged.as_bytes(), signature));
+    assert!(!signing::verify(
+        &keys.keys,
+        key_id,
+        forged.as_bytes(),
+        signature
+    ));
     let mut bytes = facts.as_bytes().to_vec();
     for i in 0..bytes.len() {
         bytes[i] ^= 1;
-        assert!(!signing::verify(&keys.keys, key_id, &bytes, signature), "byte {i}");
+        assert!(
+            !signing::verify(&keys.keys, key_id, &bytes, signature),
+            "byte {i}"
+        );
         bytes[i] ^= 1;
     }
 }
@@ -169,13 +184,24 @@ async fn anyone_with_the_code_sees_the_facts_and_the_status_and_revocation_shows
     let organizer = app
         .organizer(unit, app.unit_id("Thành Đoàn Long Xuyên").await)
         .await;
-    let path = format!("/api/v1/certificates/{}/revoke", cert["id"].as_str().unwrap());
+    let path = format!(
+        "/api/v1/certificates/{}/revoke",
+        cert["id"].as_str().unwrap()
+    );
     let res = app
-        .post(&path, Some(&organizer.token), &json!({ "reason": "Cấp nhầm người" }))
+        .post(
+            &path,
+            Some(&organizer.token),
+            &json!({ "reason": "Cấp nhầm người" }),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let res = app
-        .post(&path, Some(&organizer.token), &json!({ "reason": "Lần nữa" }))
+        .post(
+            &path,
+            Some(&organizer.token),
+            &json!({ "reason": "Lần nữa" }),
+        )
         .await;
     assert_eq!(
         error_code(res, StatusCode::CONFLICT).await,
@@ -200,7 +226,12 @@ async fn anyone_with_the_code_sees_the_facts_and_the_status_and_revocation_shows
 async fn unknown_and_misread_codes_are_not_found_and_lookups_are_rate_limited() {
     let app = spawn_app().await;
     // A well-formed code nobody holds, a misread check symbol, junk, and something huge.
-    for code in ["0000-0000-0000-00", "0000-0000-0000-01", "abc", &"Z".repeat(5000)] {
+    for code in [
+        "0000-0000-0000-00",
+        "0000-0000-0000-01",
+        "abc",
+        &"Z".repeat(5000),
+    ] {
         let res = verify_json(&app, code).await;
         assert_eq!(
             error_code(res, StatusCode::NOT_FOUND).await,
@@ -242,7 +273,11 @@ async fn only_the_holder_and_the_organizers_above_them_see_a_certificate() {
         .organizer(my_binh, app.unit_id("Thành Đoàn Long Xuyên").await)
         .await;
     for token in [&stranger.token, &elsewhere.token] {
-        for p in [path.clone(), format!("{path}.pdf"), format!("{path}/credential.json")] {
+        for p in [
+            path.clone(),
+            format!("{path}.pdf"),
+            format!("{path}/credential.json"),
+        ] {
             let res = app.get(&p, Some(token)).await;
             assert_eq!(
                 error_code(res, StatusCode::NOT_FOUND).await,
@@ -260,7 +295,11 @@ async fn only_the_holder_and_the_organizers_above_them_see_a_certificate() {
     );
     // The holder sees it but cannot revoke or re-issue it.
     let res = app
-        .post(&format!("{path}/revoke"), Some(&holder), &json!({ "reason": "Không thích" }))
+        .post(
+            &format!("{path}/revoke"),
+            Some(&holder),
+            &json!({ "reason": "Không thích" }),
+        )
         .await;
     assert_eq!(error_code(res, StatusCode::FORBIDDEN).await, "forbidden");
     let res = app
@@ -268,7 +307,11 @@ async fn only_the_holder_and_the_organizers_above_them_see_a_certificate() {
         .await;
     assert_eq!(error_code(res, StatusCode::FORBIDDEN).await, "forbidden");
     let res = app
-        .post(&format!("{path}/revoke"), Some(&above.token), &json!({ "reason": "x" }))
+        .post(
+            &format!("{path}/revoke"),
+            Some(&above.token),
+            &json!({ "reason": "x" }),
+        )
         .await;
     assert_eq!(
         error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
@@ -287,12 +330,23 @@ async fn a_reissue_supersedes_the_old_certificate_which_stays_verifiable() {
         .await;
     // The holder corrects their name first; the re-issue carries the new one.
     let res = app
-        .patch("/api/v1/me", Some(&holder), &json!({ "full_name": "Trần Thị Bích Ngọc Anh" }))
+        .patch(
+            "/api/v1/me",
+            Some(&holder),
+            &json!({ "full_name": "Trần Thị Bích Ngọc Anh" }),
+        )
         .await;
     assert!(res.status().is_success(), "{}", res.status());
-    let path = format!("/api/v1/certificates/{}/reissue", old["id"].as_str().unwrap());
+    let path = format!(
+        "/api/v1/certificates/{}/reissue",
+        old["id"].as_str().unwrap()
+    );
     let res = app
-        .post(&path, Some(&organizer.token), &json!({ "reason": "Sửa họ tên" }))
+        .post(
+            &path,
+            Some(&organizer.token),
+            &json!({ "reason": "Sửa họ tên" }),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let new: Value = res.json().await.unwrap();
@@ -313,7 +367,10 @@ async fn a_reissue_supersedes_the_old_certificate_which_stays_verifiable() {
         .unwrap();
     assert_eq!(v["status"], "superseded");
     assert_eq!(v["superseded_by"], new["code"]);
-    assert_eq!(v["holder"], "Trần Thị Bích Ngọc", "the old facts stay as signed");
+    assert_eq!(
+        v["holder"], "Trần Thị Bích Ngọc",
+        "the old facts stay as signed"
+    );
     let mine: Vec<Value> = app
         .get("/api/v1/me/certificates", Some(&holder))
         .await
@@ -416,10 +473,20 @@ async fn the_pdf_is_small_and_carries_the_signed_facts_for_offline_checks() {
     );
     let keys = published_keys(&app).await;
     let key_id = cert["key_id"].as_str().unwrap();
-    assert!(signing::verify(&keys.keys, key_id, &inside.facts, &inside.signature));
+    assert!(signing::verify(
+        &keys.keys,
+        key_id,
+        &inside.facts,
+        &inside.signature
+    ));
     let mut forged = inside.facts.clone();
     forged[10] ^= 0x20;
-    assert!(!signing::verify(&keys.keys, key_id, &forged, &inside.signature));
+    assert!(!signing::verify(
+        &keys.keys,
+        key_id,
+        &forged,
+        &inside.signature
+    ));
 }
 
 #[tokio::test]
@@ -468,10 +535,18 @@ async fn finalising_a_round_certifies_its_prize_winners_once() {
         tokens.push(token);
     }
     app.clock.advance(Duration::hours(7));
-    assert!(contests::finalise(&app.state, r.round as i32).await.unwrap());
+    assert!(
+        contests::finalise(&app.state, r.round as i32)
+            .await
+            .unwrap()
+    );
     assert_eq!(app.count_rows("certificates", None).await, 3);
     // A second run (or a retry) issues nothing.
-    assert!(!contests::finalise(&app.state, r.round as i32).await.unwrap());
+    assert!(
+        !contests::finalise(&app.state, r.round as i32)
+            .await
+            .unwrap()
+    );
     assert_eq!(app.count_rows("certificates", None).await, 3);
 
     let mine: Vec<Value> = app
@@ -486,7 +561,10 @@ async fn finalising_a_round_certifies_its_prize_winners_once() {
     assert_eq!(c["achievement"]["prize"], "Giải Nhất");
     assert_eq!(c["achievement"]["rank"], 1);
     assert_eq!(c["achievement"]["contest"], "Tự hào Việt Nam");
-    assert_eq!(c["holder"], "Nguyễn Văn An", "the holder sees the full name");
+    assert_eq!(
+        c["holder"], "Nguyễn Văn An",
+        "the holder sees the full name"
+    );
     for t in &tokens[3..] {
         let none: Vec<Value> = app
             .get("/api/v1/me/certificates", Some(t))
@@ -551,16 +629,28 @@ async fn organizers_download_their_subtrees_certificates_as_one_zip() {
     assert!(names.contains(&"danh-sach.csv".to_owned()));
 
     let admin = app.admin().await;
-    let names = zip_names(&app.get(&path, Some(&admin.token)).await.bytes().await.unwrap());
+    let names = zip_names(
+        &app.get(&path, Some(&admin.token))
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
     assert_eq!(names.iter().filter(|n| n.ends_with(".pdf")).count(), 3);
 
     let member = app.member(my_binh).await;
     let res = app.get(&path, Some(&member.token)).await;
     assert_eq!(error_code(res, StatusCode::FORBIDDEN).await, "forbidden");
     let res = app
-        .get("/api/v1/certificates/export?course_id=9999", Some(&admin.token))
+        .get(
+            "/api/v1/certificates/export?course_id=9999",
+            Some(&admin.token),
+        )
         .await;
-    assert_eq!(error_code(res, StatusCode::NOT_FOUND).await, "course_not_found");
+    assert_eq!(
+        error_code(res, StatusCode::NOT_FOUND).await,
+        "course_not_found"
+    );
     let res = app
         .get("/api/v1/certificates/export", Some(&admin.token))
         .await;

@@ -158,8 +158,11 @@ pub async fn write_zip(
         }
     }
     let list = list.into_inner().map_err(zip_error)?;
-    zip.start_file("danh-sach.csv", options.compression_method(CompressionMethod::Deflated))
-        .map_err(zip_error)?;
+    zip.start_file(
+        "danh-sach.csv",
+        options.compression_method(CompressionMethod::Deflated),
+    )
+    .map_err(zip_error)?;
     zip.write_all(&list).map_err(zip_error)?;
     zip.finish().map_err(zip_error)?;
     // A receiver gone now has nothing left to miss.

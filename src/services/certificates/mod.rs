@@ -284,10 +284,7 @@ fn status_of(m: &certificates::Model, codes: &HashMap<Uuid, String>) -> Status {
     match (m.superseded_by, m.superseded_at) {
         (Some(by), Some(at)) => Status::Superseded {
             superseded_at: at,
-            superseded_by: codes
-                .get(&by)
-                .map(|c| printed_code(c))
-                .unwrap_or_default(),
+            superseded_by: codes.get(&by).map(|c| printed_code(c)).unwrap_or_default(),
         },
         _ => Status::Valid,
     }
