@@ -331,6 +331,22 @@ mod tests {
         assert_eq!(Code::parse("7K2QM9XD4HRTVĐ"), Err(CodeError::Symbol));
     }
 
+    proptest::proptest! {
+        /// Whatever arrives in a verify URL is read or refused, never a panic.
+        #[test]
+        fn any_typed_code_is_read_or_refused(s in "\\PC{0,64}") {
+            let _ = Code::parse(&s);
+        }
+
+        /// A code that reads prints and reads back as itself.
+        #[test]
+        fn a_code_that_reads_prints_back_the_same(s in "[0-9A-Za-z -]{10,20}") {
+            if let Ok(c) = Code::parse(&s) {
+                proptest::prop_assert_eq!(Code::parse(&c.display()), Ok(c));
+            }
+        }
+    }
+
     #[test]
     fn minors_are_masked_in_public() {
         assert_eq!(public_holder("Nguyễn Văn An", true), "Nguyễn V. A.");
