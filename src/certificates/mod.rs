@@ -2,4 +2,5 @@
 //! (Open Badges 3.0) and the public verification page. The facts and codes themselves are
 //! pure domain (`domain::certificate`); issuing and access are in `services::certificates`.
 
+pub mod pdf;
 pub mod signing;
