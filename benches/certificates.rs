@@ -9,6 +9,10 @@
 //!
 //! The first render parses the two DejaVu faces (once per process); it is timed apart and
 //! left out of the rate. The issue asks for at least 150 PDFs/s per core and at most 30 KB.
+//!
+//! Measured on 2 shared cores (release, 300 PDFs): 431 PDFs/s per core (2.32 ms each), one
+//! certificate 24,577 bytes (23,479 to 26,330 over the run), first render 9.7 ms; baseline
+//! 51,882 Ed25519 signatures/s, so one PDF costs about 120 signatures.
 
 // A bench, like a test, stops loudly at the first broken step.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
