@@ -4,4 +4,5 @@
 
 pub mod credential;
 pub mod page;
+pub mod pdf;
 pub mod signing;
