@@ -96,6 +96,9 @@ fn base64_url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The largest file `verify-certificate` reads.
+const MAX_PDF: u64 = 16 * 1024 * 1024;
+
 /// Checks a certificate offline: a PDF (its embedded copy of the signed facts) or a code
 /// (looked up in this installation's database), against the published keys. Prints the
 /// signed facts; returns whether the signature holds.
@@ -107,6 +110,14 @@ pub async fn verify(
     let mut keys = keys(settings, keys_file)?;
     let path = Path::new(target);
     let (facts, signature, status) = if path.is_file() {
+        // A certificate is ~25 KB; anything far larger is not one, and is not read whole.
+        let size = std::fs::metadata(path)?.len();
+        if size > MAX_PDF {
+            bail!(
+                "{} is {size} bytes: not a Soi Đường certificate",
+                path.display()
+            );
+        }
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let Some(e) = pdf::embedded(&bytes) else {

@@ -1,4 +1,4 @@
-//! Fuzzing every file parser on stable Rust: proptest over arbitrary bytes and over
+//! Fuzzing every file parser (and the reader of certificate PDFs) on stable Rust: proptest over arbitrary bytes and over
 //! structure-aware inputs (valid files mutated with each format's own syntax, deep nesting,
 //! floods of one token, workbooks with huge dimensions, zip members that lie).
 //!
@@ -440,4 +440,83 @@ fn seed_nul_bytes_in_every_text_format() {
     }
     let e = course::parse_file("k.yaml", "course:\n  id: \u{0}\n").unwrap_err();
     assert_eq!(e.line, 2);
+}
+
+// ── Certificate PDFs, as `soiduong verify-certificate FILE.pdf` reads them ─────────────────
+
+mod certificate_pdfs {
+    use proptest::prelude::*;
+    use soiduong::{
+        certificates::{
+            pdf::{self, Printed},
+            signing::{self, Signer},
+        },
+        domain::certificate::{Achievement, Facts},
+    };
+
+    fn signed() -> (Signer, Vec<u8>, Vec<u8>) {
+        let signer = Signer::new([9; 32], &[]);
+        let facts = Facts {
+            kind: "soiduong-certificate".into(),
+            version: 1,
+            id: uuid::Uuid::nil(),
+            code: "7K2QM9XD4HRTVW".into(),
+            holder: "Nguyễn Thị Ánh Dương".into(),
+            holder_unit: Some("Đoàn phường Mỹ Bình".into()),
+            achievement: Achievement::Course {
+                course_id: 1,
+                course: "Học lý luận chính trị".into(),
+            },
+            issued_on: "2026-11-30".parse().unwrap(),
+            issuer: "Tỉnh Đoàn An Giang".into(),
+            key_id: signer.key_id().to_owned(),
+        };
+        let canonical = facts.canonical();
+        let signature = signer.sign(&canonical);
+        let bytes = pdf::render(&Printed {
+            facts: &facts,
+            signature: &signature,
+            verify_url: "https://soiduong.vn/verify/7K2QM9XD4HRTVW",
+            status_note: None,
+        })
+        .unwrap();
+        (signer, canonical, bytes)
+    }
+
+    proptest! {
+        #![proptest_config(super::config())]
+
+        #[test]
+        fn arbitrary_bytes_carry_no_certificate_or_one_that_does_not_verify(
+            bytes in prop::collection::vec(any::<u8>(), 0..8192),
+            marker in any::<bool>(),
+        ) {
+            let mut bytes = bytes;
+            if marker {
+                bytes.splice(0..0, b"SOIDUONG-CERT-V1:".iter().copied());
+            }
+            let signer = Signer::new([9; 32], &[]);
+            if let Some(e) = pdf::embedded(&bytes) {
+                prop_assert!(!signing::verify(signer.keys(), signer.key_id(), &e.facts, &e.signature));
+            }
+        }
+
+        /// A real certificate with bytes changed anywhere: embedded facts that differ from
+        /// the signed ones never verify.
+        #[test]
+        fn an_edited_certificate_verifies_only_with_its_facts_untouched(
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        ) {
+            let (signer, canonical, mut bytes) = signed();
+            for (at, b) in &edits {
+                let i = at.index(bytes.len());
+                bytes[i] = *b;
+            }
+            if let Some(e) = pdf::embedded(&bytes) {
+                if e.facts != canonical {
+                    prop_assert!(!signing::verify(signer.keys(), signer.key_id(), &e.facts, &e.signature));
+                }
+            }
+        }
+    }
 }

@@ -535,6 +535,9 @@ fn payload(canonical: &[u8], signature: &str) -> String {
     s
 }
 
+/// The longest embedded token read (base64 facts, a dot, the signature).
+const MAX_TOKEN: usize = 16 * 1024;
+
 /// Finds the signed facts and signature embedded by [`render`] with a byte scan of the file.
 /// `None` when the file has no (well-formed) payload; whether the signature verifies is for
 /// the caller to check against the published keys.
@@ -545,6 +548,10 @@ pub fn embedded(pdf: &[u8]) -> Option<Embedded> {
         .iter()
         .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'=')))
         .unwrap_or(rest.len());
+    // Facts are a few hundred bytes; a longer token is not ours.
+    if end > MAX_TOKEN {
+        return None;
+    }
     let token = std::str::from_utf8(&rest[..end]).ok()?;
     let (facts, signature) = token.split_once('.')?;
     if signature.is_empty() || signature.contains('.') {
