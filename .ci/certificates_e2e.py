@@ -16,7 +16,8 @@ read), and checks the certificate that completing it yields:
   (`.ci/check_credential.py`);
 - `BIN verify-certificate FILE.pdf` accepts the PDF against the published keys, and refuses a
   copy whose embedded facts differ by one byte;
-- after an organizer revokes it, the page says "thu hồi" with the reason;
+- after an organizer revokes it, the page says "thu hồi" with the reason, and so does
+  `BIN verify-certificate CODE` (looked up in the database, signature checked);
 - `BIN export-certificates` writes a ZIP holding its PDF.
 
 Needs: poppler-utils, zbar-tools, chromium, and the Python packages playwright, cryptography
@@ -238,6 +239,10 @@ def check(api, base, binary, work, env):
     if page.returncode != 0:
         fail(f"verification page (revoked): {page.stdout}{page.stderr}")
     print("after revocation: " + page.stdout.strip())
+    by_code = run([binary, "verify-certificate", code.lower()], cwd=work, env=env)
+    if by_code.returncode != 0 or "ĐÃ THU HỒI" not in by_code.stdout or reason not in by_code.stdout:
+        fail(f"verify-certificate CODE after revocation: {by_code.stdout}{by_code.stderr}")
+    print("offline by code: signature holds, status revoked with the reason")
 
     zip_path = os.path.join(work, "khoa-hoc.zip")
     exported = run([binary, "export-certificates", "--course", str(course["id"]), "--out", zip_path],
