@@ -166,7 +166,6 @@ codes! {
     CertificateExists = (CONFLICT, "certificate_exists", "Thành tích này đã có chứng nhận còn hiệu lực; hãy cấp lại thay vì cấp mới"),
     CertificateNotValid = (CONFLICT, "certificate_not_valid", "Chứng nhận đã bị thu hồi hoặc đã được thay thế"),
     NotEligible = (UNPROCESSABLE_ENTITY, "not_eligible", "Người này chưa có thành tích để cấp chứng nhận (chưa hoàn thành khóa học hoặc không có kết quả ở vòng thi)"),
-    InvalidAchievement = (UNPROCESSABLE_ENTITY, "invalid_achievement", "Cần đúng một trong hai: course_id hoặc round_id"),
 }
 
 #[cfg(test)]

@@ -2,8 +2,6 @@
 //! JSON, rate limited), the published keys, the bulk ZIP.
 
 use actix_web::{HttpRequest, HttpResponse, get, http::header, post, web};
-use serde::Deserialize;
-use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::{
@@ -23,7 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // The static and suffixed paths go before `/certificates/{id}`, which would take them.
     cfg.service(my_certificates)
         .service(verify_json)
-        .service(export_zip)
+        .service(round_zip)
+        .service(course_zip)
         .service(issue)
         .service(pdf)
         .service(credential)
@@ -208,42 +207,75 @@ async fn issue(
     Ok(HttpResponse::Created().json(view))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ExportQuery {
-    /// The round whose certificates to download…
-    pub round_id: Option<i32>,
-    /// …or the course.
-    pub course_id: Option<i32>,
-}
-
-/// Every certificate of a round or a course in the caller's subtree, as one ZIP (a PDF each
-/// and `danh-sach.csv`), streamed as it is rendered. Organizers and admins.
+/// Every certificate of a finalised round in the caller's subtree, as one ZIP (a PDF each and
+/// `danh-sach.csv`), streamed as it is rendered. Organizers and admins.
 #[utoipa::path(
     context_path = "/api/v1",
     tag = "certificates",
     security(("bearer" = [])),
-    params(ExportQuery),
+    params(("id" = i32, Path, description = "Round id")),
     responses(
         (status = 200, description = "The ZIP", content_type = "application/zip", body = Vec<u8>),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 404, body = ErrorBody)
     )
 )]
-#[get("/certificates/export")]
-async fn export_zip(
+#[get("/rounds/{id}/certificates.zip")]
+async fn round_zip(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<ExportQuery>,
+    id: web::Path<i32>,
 ) -> ApiResult<HttpResponse> {
-    let (scope, name) = match (query.round_id, query.course_id) {
-        (Some(r), None) => (Scope::Round(r), format!("chung-nhan-vong-{r}.zip")),
-        (None, Some(c)) => (Scope::Course(c), format!("chung-nhan-khoa-hoc-{c}.zip")),
-        _ => return Err(Code::InvalidAchievement.into()),
-    };
-    let ids = export::select(&state, &caller, scope).await?;
+    let id = id.into_inner();
+    zip_response(
+        state,
+        &caller,
+        Scope::Round(id),
+        format!("chung-nhan-vong-{id}.zip"),
+    )
+    .await
+}
+
+/// Every certificate of a course in the caller's subtree, as one ZIP (a PDF each and
+/// `danh-sach.csv`), streamed as it is rendered. Organizers and admins.
+#[utoipa::path(
+    context_path = "/api/v1",
+    tag = "certificates",
+    security(("bearer" = [])),
+    params(("id" = i32, Path, description = "Course id")),
+    responses(
+        (status = 200, description = "The ZIP", content_type = "application/zip", body = Vec<u8>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
+#[get("/courses/{id}/certificates.zip")]
+async fn course_zip(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i32>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    zip_response(
+        state,
+        &caller,
+        Scope::Course(id),
+        format!("chung-nhan-khoa-hoc-{id}.zip"),
+    )
+    .await
+}
+
+/// The ZIP of `scope`, written by a task as the client reads it: the archive is never whole
+/// in memory, and a client that goes away stops the rendering.
+async fn zip_response(
+    state: web::Data<AppState>,
+    caller: &Caller,
+    scope: Scope,
+    name: String,
+) -> ApiResult<HttpResponse> {
+    let ids = export::select(&state, caller, scope).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
     let state = state.into_inner();
     actix_web::rt::spawn(async move {

@@ -445,8 +445,9 @@ async fn issuing_by_hand_needs_an_achievement_and_no_valid_certificate() {
         )
         .await;
     assert_eq!(
-        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
-        "invalid_achievement"
+        error_code(res, StatusCode::BAD_REQUEST).await,
+        "invalid_body",
+        "a course or a round, not both"
     );
 }
 
@@ -590,6 +591,20 @@ async fn finalising_a_round_certifies_its_prize_winners_once() {
         .await
         .unwrap();
     assert!(!html.contains("Nguyễn Văn An"));
+    // The contest's organizers hand the prizes out: the round's archive holds the three.
+    let admin = app.admin().await;
+    let zip = app
+        .get(
+            &format!("/api/v1/rounds/{}/certificates.zip", r.round),
+            Some(&admin.token),
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(zip.starts_with(b"PK"), "{}", String::from_utf8_lossy(&zip));
+    let names = zip_names(&zip);
+    assert_eq!(names.iter().filter(|n| n.ends_with(".pdf")).count(), 3);
 }
 
 fn zip_names(bytes: &[u8]) -> Vec<String> {
@@ -620,7 +635,7 @@ async fn organizers_download_their_subtrees_certificates_as_one_zip() {
     let long_xuyen = app
         .organizer(my_binh, app.unit_id("Thành Đoàn Long Xuyên").await)
         .await;
-    let path = format!("/api/v1/certificates/export?course_id={}", course.id);
+    let path = format!("/api/v1/courses/{}/certificates.zip", course.id);
     let res = app.get(&path, Some(&long_xuyen.token)).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "application/zip");
@@ -642,20 +657,18 @@ async fn organizers_download_their_subtrees_certificates_as_one_zip() {
     let res = app.get(&path, Some(&member.token)).await;
     assert_eq!(error_code(res, StatusCode::FORBIDDEN).await, "forbidden");
     let res = app
-        .get(
-            "/api/v1/certificates/export?course_id=9999",
-            Some(&admin.token),
-        )
+        .get("/api/v1/courses/9999/certificates.zip", Some(&admin.token))
         .await;
     assert_eq!(
         error_code(res, StatusCode::NOT_FOUND).await,
         "course_not_found"
     );
+    // A round's archive holds its prize winners' certificates (none here: no round).
     let res = app
-        .get("/api/v1/certificates/export", Some(&admin.token))
+        .get("/api/v1/rounds/9999/certificates.zip", Some(&admin.token))
         .await;
     assert_eq!(
-        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
-        "invalid_achievement"
+        error_code(res, StatusCode::NOT_FOUND).await,
+        "round_not_found"
     );
 }

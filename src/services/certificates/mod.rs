@@ -574,22 +574,36 @@ pub async fn reissue(
     get(state, caller, new_id).await
 }
 
+/// A person and a course they completed.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct IssueByHand {
+pub struct ByCourse {
     pub user_id: Uuid,
-    /// A course the person completed…
-    pub course_id: Option<i32>,
-    /// …or a finalised round the person has a result in.
-    pub round_id: Option<i32>,
+    pub course_id: i32,
+}
+
+/// A person and a finalised round they have a result in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ByRound {
+    pub user_id: Uuid,
+    pub round_id: i32,
+}
+
+/// What a certificate issued by hand is for: `{"user_id", "course_id"}` or
+/// `{"user_id", "round_id"}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum IssueByHand {
+    Course(ByCourse),
+    Round(ByRound),
 }
 
 /// Issues a certificate by hand for a person of the caller's subtree, for an achievement the
 /// platform recorded (a completed course, a result in a finalised round) that has no valid
 /// certificate: one that automatic issuance missed, or a revoked one to replace.
 ///
-/// Fails with 422 `invalid_achievement` unless exactly one of course and round is given,
-/// 422 `user_not_found`, 403 when the person is outside the caller's subtree, 422
+/// Fails with 422 `user_not_found`, 403 when the person is outside the caller's subtree, 422
 /// `not_eligible` without the achievement, 409 `certificate_exists` when a valid certificate
 /// exists (re-issue that one instead).
 pub async fn issue_by_hand(
@@ -599,7 +613,11 @@ pub async fn issue_by_hand(
 ) -> ApiResult<CertificateView> {
     let now = state.clock.now();
     let tx = store::begin(&state.db).await?;
-    let holder = store::users::find_live(&tx, body.user_id)
+    let user_id = match body {
+        IssueByHand::Course(b) => b.user_id,
+        IssueByHand::Round(b) => b.user_id,
+    };
+    let holder = store::users::find_live(&tx, user_id)
         .await?
         .ok_or_else(|| E::UserNotFound.field("user_id"))?;
     let unit = match holder.unit_id {
@@ -607,8 +625,9 @@ pub async fn issue_by_hand(
         None => None,
     };
     caller.require(caller.is_admin || unit.as_ref().is_some_and(|u| caller.may_act_within(u)))?;
-    let (achievement, holder_unit, issuer) = match (body.course_id, body.round_id) {
-        (Some(course_id), None) => {
+    let (achievement, holder_unit, issuer) = match body {
+        IssueByHand::Course(ByCourse { course_id, .. }) => {
+            let course_id = *course_id;
             let course = store::courses::find(&tx, course_id)
                 .await?
                 .ok_or_else(|| E::CourseNotFound.field("course_id"))?;
@@ -624,7 +643,8 @@ pub async fn issue_by_hand(
                 province_issuer(&tx, state).await?,
             )
         }
-        (None, Some(round_id)) => {
+        IssueByHand::Round(ByRound { round_id, .. }) => {
+            let round_id = *round_id;
             let round = store::contests::round(&tx, round_id)
                 .await?
                 .ok_or_else(|| E::RoundNotFound.field("round_id"))?;
@@ -649,7 +669,6 @@ pub async fn issue_by_hand(
                 contest_issuer(&tx, state, &contest).await?,
             )
         }
-        _ => return Err(E::InvalidAchievement.into()),
     };
     let key = achievement.key(holder.id);
     if store::certificates::has_valid(&tx, &key).await? {
