@@ -489,6 +489,7 @@ fn reason(text: &str) -> ApiResult<String> {
 #[serde(deny_unknown_fields)]
 pub struct Revoke {
     /// Why (3–500 characters); shown on the verification page.
+    #[schema(min_length = 3, max_length = 500)]
     pub reason: String,
 }
 
@@ -519,6 +520,7 @@ pub async fn revoke(
 #[serde(deny_unknown_fields)]
 pub struct Reissue {
     /// Why (optional, 3–500 characters when given); kept in the log.
+    #[schema(min_length = 3, max_length = 500)]
     pub reason: Option<String>,
 }
 
