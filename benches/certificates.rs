@@ -21,12 +21,11 @@ mod common;
 
 use std::time::Instant;
 
-use chrono::NaiveDate;
 use common::env_num;
 use rand::SeedableRng;
 use soiduong::certificates::pdf::{Printed, embedded, render};
 use soiduong::certificates::signing::Signer;
-use soiduong::domain::certificate::{Achievement, Code, FACTS_TYPE, FACTS_VERSION, Facts};
+use soiduong::domain::certificate::{Achievement, Code, Facts};
 use uuid::Uuid;
 
 const FAMILY: [&str; 8] = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Đặng", "Bùi"];
@@ -74,16 +73,13 @@ fn facts(i: usize, signer: &Signer, rng: &mut rand::rngs::StdRng) -> Facts {
         }
     };
     Facts {
-        kind: FACTS_TYPE.into(),
-        version: FACTS_VERSION,
         id: Uuid::new_v4(),
         code: Code::generate(rng).as_str().into(),
         holder,
         holder_unit: Some(UNITS[i % UNITS.len()].into()),
         achievement,
-        issued_on: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
-        issuer: "Tỉnh Đoàn An Giang".into(),
         key_id: signer.key_id().into(),
+        ..Facts::example()
     }
 }
 

@@ -451,25 +451,15 @@ mod certificate_pdfs {
             pdf::{self, Printed},
             signing::{self, Signer},
         },
-        domain::certificate::{Achievement, Facts},
+        domain::certificate::Facts,
     };
 
     fn signed() -> (Signer, Vec<u8>, Vec<u8>) {
         let signer = Signer::new([9; 32], &[]);
         let facts = Facts {
-            kind: "soiduong-certificate".into(),
-            version: 1,
-            id: uuid::Uuid::nil(),
-            code: "7K2QM9XD4HRTVW".into(),
             holder: "Nguyễn Thị Ánh Dương".into(),
-            holder_unit: Some("Đoàn phường Mỹ Bình".into()),
-            achievement: Achievement::Course {
-                course_id: 1,
-                course: "Học lý luận chính trị".into(),
-            },
-            issued_on: "2026-11-30".parse().unwrap(),
-            issuer: "Tỉnh Đoàn An Giang".into(),
             key_id: signer.key_id().to_owned(),
+            ..Facts::example()
         };
         let canonical = facts.canonical();
         let signature = signer.sign(&canonical);
@@ -512,10 +502,10 @@ mod certificate_pdfs {
                 let i = at.index(bytes.len());
                 bytes[i] = *b;
             }
-            if let Some(e) = pdf::embedded(&bytes) {
-                if e.facts != canonical {
-                    prop_assert!(!signing::verify(signer.keys(), signer.key_id(), &e.facts, &e.signature));
-                }
+            if let Some(e) = pdf::embedded(&bytes)
+                && e.facts != canonical
+            {
+                prop_assert!(!signing::verify(signer.keys(), signer.key_id(), &e.facts, &e.signature));
             }
         }
     }

@@ -223,22 +223,12 @@ fn context_list(context: &Value) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::certificate::{FACTS_TYPE, FACTS_VERSION};
     use chrono::TimeZone;
-    use uuid::Uuid;
 
     fn facts(achievement: Achievement) -> Facts {
         Facts {
-            kind: FACTS_TYPE.into(),
-            version: FACTS_VERSION,
-            id: Uuid::nil(),
-            code: "7K2QM9XD4HRTV0".into(),
-            holder: "Nguyễn Thị Ánh".into(),
-            holder_unit: Some("Đoàn phường Núi Sam".into()),
             achievement,
-            issued_on: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
-            issuer: "Tỉnh Đoàn An Giang".into(),
-            key_id: "k1".into(),
+            ..Facts::example()
         }
     }
 

@@ -746,8 +746,7 @@ fn text(ops: &mut Vec<Op>, lines: &[Placed]) {
 mod tests {
     use super::*;
     use crate::certificates::signing::{Signer, verify};
-    use crate::domain::certificate::{Achievement, FACTS_TYPE, FACTS_VERSION};
-    use chrono::NaiveDate;
+    use crate::domain::certificate::Achievement;
     use std::path::PathBuf;
     use std::process::Command;
     use uuid::Uuid;
@@ -765,9 +764,6 @@ mod tests {
 
     fn facts(holder: &str) -> Facts {
         Facts {
-            kind: FACTS_TYPE.into(),
-            version: FACTS_VERSION,
-            id: Uuid::nil(),
             code: code().as_str().into(),
             holder: holder.into(),
             holder_unit: Some("Đoàn phường Mỹ Bình".into()),
@@ -779,9 +775,8 @@ mod tests {
                 rank: 1,
                 prize: Some("Giải Nhất".into()),
             },
-            issued_on: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
-            issuer: "Tỉnh Đoàn An Giang".into(),
             key_id: signer().key_id().into(),
+            ..Facts::example()
         }
     }
 

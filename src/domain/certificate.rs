@@ -89,6 +89,27 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// Example facts — a course completed by Nguyễn Thị Ánh of Đoàn phường Núi Sam, issued by
+    /// Tỉnh Đoàn An Giang on 30/11/2026, key `k1` — for tests, fuzzing and benches to vary
+    /// (`Facts { holder: …, ..Facts::example() }`).
+    pub fn example() -> Facts {
+        Facts {
+            kind: FACTS_TYPE.into(),
+            version: FACTS_VERSION,
+            id: Uuid::nil(),
+            code: "7K2QM9XD4HRTV0".into(),
+            holder: "Nguyễn Thị Ánh".into(),
+            holder_unit: Some("Đoàn phường Núi Sam".into()),
+            achievement: Achievement::Course {
+                course_id: 1,
+                course: "Lý luận chính trị".into(),
+            },
+            issued_on: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or_default(),
+            issuer: "Tỉnh Đoàn An Giang".into(),
+            key_id: "k1".into(),
+        }
+    }
+
     /// The bytes the signature covers: RFC 8785 canonical JSON of the facts.
     pub fn canonical(&self) -> Vec<u8> {
         canonical_json(self)
@@ -254,21 +275,7 @@ mod tests {
     use rand::SeedableRng;
 
     fn facts() -> Facts {
-        Facts {
-            kind: FACTS_TYPE.into(),
-            version: FACTS_VERSION,
-            id: Uuid::nil(),
-            code: "7K2QM9XD4HRTV0".into(),
-            holder: "Nguyễn Thị Ánh".into(),
-            holder_unit: Some("Đoàn phường Núi Sam".into()),
-            achievement: Achievement::Course {
-                course_id: 1,
-                course: "Lý luận chính trị".into(),
-            },
-            issued_on: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
-            issuer: "Tỉnh Đoàn An Giang".into(),
-            key_id: "k1".into(),
-        }
+        Facts::example()
     }
 
     #[test]

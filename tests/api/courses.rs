@@ -186,7 +186,7 @@ async fn a_new_member_completes_the_political_theory_course() {
 }
 
 /// A course of one lesson without a quiz and no final test: reading it completes the course.
-fn reading_course() -> Value {
+pub fn reading_course() -> Value {
     let mut course = crate::attempts::course_json("doc-hieu", json!([]));
     course["lessons"] = json!([{ "id": "bai-doc", "title": "Bài đọc", "body": "Nội dung.", "estimated_minutes": 5 }]);
     course.as_object_mut().unwrap().remove("final_test");
