@@ -19,8 +19,9 @@ pub struct Model {
     /// The holder's unit at issuance.
     pub unit_id: Option<i32>,
     pub issuer_unit_id: Option<i32>,
-    /// The holder was under 18 at issuance.
-    pub minor: bool,
+    /// Public output masks the holder's name: a minor at issuance, or a holder who erased
+    /// their account.
+    pub masked: bool,
     /// RFC 8785 canonical JSON of the signed facts: exactly the bytes signed.
     #[sea_orm(column_type = "Text")]
     pub facts: String,

@@ -28,8 +28,9 @@ impl MigrationTrait for Migration {
                 // The holder's unit at issuance: whose organizers may see and manage it.
                 .col(integer_null(Certificates::UnitId))
                 .col(integer_null(Certificates::IssuerUnitId))
-                // The holder was under 18 at issuance: public output masks the name.
-                .col(boolean(Certificates::Minor))
+                // Public output masks the holder's name: a minor at issuance, or a holder who
+                // erased their account.
+                .col(boolean(Certificates::Masked))
                 // RFC 8785 canonical JSON of the facts: exactly the signed bytes.
                 .col(text(Certificates::Facts))
                 .col(string_len(Certificates::Signature, 128))
@@ -112,7 +113,7 @@ enum Certificates {
     RoundId,
     UnitId,
     IssuerUnitId,
-    Minor,
+    Masked,
     Facts,
     Signature,
     KeyId,

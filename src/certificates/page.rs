@@ -136,8 +136,9 @@ fn found(out: &mut String, v: &Verification) {
     out.push_str("</dl>\n</section>\n");
     if v.holder_masked {
         out.push_str(
-            "<p class=\"note\">Người nhận chưa đủ 18 tuổi khi được cấp nên họ tên được viết tắt \
-             trên trang công khai; họ tên đầy đủ in trên bản giấy.</p>\n",
+            "<p class=\"note\">Để bảo vệ thông tin cá nhân (người nhận chưa đủ 18 tuổi khi được \
+             cấp, hoặc đã xóa tài khoản), họ tên được viết tắt trên trang công khai; họ tên đầy đủ \
+             in trên bản giấy, và tệp PDF kiểm tra được ngoại tuyến.</p>\n",
         );
     }
     let _ = write!(

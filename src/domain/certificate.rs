@@ -239,9 +239,10 @@ pub struct Verification {
     pub status: Status,
     /// The printed form of the code.
     pub code: String,
-    /// The holder as shown in public: the full name, or its masked form for a minor.
+    /// The holder as shown in public: the full name, or its masked form (a minor at issuance,
+    /// or a holder who erased their account).
     pub holder: String,
-    /// True when `holder` is masked (the holder was under 18 at issuance).
+    /// True when `holder` is masked.
     pub holder_masked: bool,
     pub holder_unit: Option<String>,
     pub achievement: Achievement,
@@ -258,11 +259,11 @@ pub struct Verification {
     pub signed_facts: Option<String>,
 }
 
-/// What is printed and shown for a certificate's holder in public output: the full name as
-/// signed, unless the holder was a minor at issuance (then the masked form; the paper and the
-/// holder's own view keep the full name).
-pub fn public_holder(full_name: &str, minor: bool) -> String {
-    if minor {
+/// What is shown for a certificate's holder in public output: the full name as signed, or its
+/// masked form when the certificate is masked (a minor at issuance, or a holder who erased
+/// their account); the paper and the holder's own view keep the full name.
+pub fn public_holder(full_name: &str, masked: bool) -> String {
+    if masked {
         super::text::mask_name(full_name)
     } else {
         full_name.to_owned()

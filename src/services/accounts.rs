@@ -121,6 +121,7 @@ pub struct PersonalExport {
     pub exported_at: DateTime<Utc>,
     pub profile: Me,
     pub sessions: Vec<SessionRecord>,
+    pub certificates: Vec<super::certificates::CertificateView>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -626,14 +627,17 @@ pub async fn export(state: &AppState, id: Uuid) -> ApiResult<PersonalExport> {
         exported_at: state.clock.now(),
         profile,
         sessions,
+        certificates: super::certificates::of_holder(state, id).await?,
     })
 }
 
-/// Erases the caller's personal data (see `store::users::erase`), in one transaction.
+/// Erases the caller's personal data (see `store::users::erase`) and masks their name on the
+/// public pages of their certificates, in one transaction.
 pub async fn erase(state: &AppState, id: Uuid) -> ApiResult<()> {
     current(state, id).await?;
     let tx = store::begin(&state.db).await?;
     store::users::erase(&tx, id, state.clock.now()).await?;
+    store::certificates::mask_holder(&tx, id).await?;
     tx.commit().await?;
     state.callers.erased(id);
     state.names.forget_person(id);

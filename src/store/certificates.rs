@@ -25,7 +25,7 @@ pub struct NewCertificate {
     pub round_id: Option<i32>,
     pub unit_id: Option<i32>,
     pub issuer_unit_id: Option<i32>,
-    pub minor: bool,
+    pub masked: bool,
     pub facts: String,
     pub signature: String,
     pub key_id: String,
@@ -45,7 +45,7 @@ fn active(c: NewCertificate) -> certificates::ActiveModel {
         round_id: Set(c.round_id),
         unit_id: Set(c.unit_id),
         issuer_unit_id: Set(c.issuer_unit_id),
-        minor: Set(c.minor),
+        masked: Set(c.masked),
         facts: Set(c.facts),
         signature: Set(c.signature),
         key_id: Set(c.key_id),
@@ -203,4 +203,16 @@ pub async fn has_valid(db: &impl Conn, achievement: &str) -> ApiResult<bool> {
         .one(db)
         .await?
         .is_some())
+}
+
+/// Masks the holder's name in the public output of all their certificates (the account was
+/// erased). The signed facts stay as signed: the paper, and its PDF checked offline, still
+/// prove the name to whoever holds it.
+pub async fn mask_holder(db: &impl Conn, user: Uuid) -> ApiResult<u64> {
+    Ok(certificates::Entity::update_many()
+        .col_expr(certificates::Column::Masked, Expr::value(true))
+        .filter(certificates::Column::UserId.eq(user))
+        .exec(db)
+        .await?
+        .rows_affected)
 }

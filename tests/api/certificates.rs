@@ -670,3 +670,35 @@ async fn organizers_download_their_subtrees_certificates_as_one_zip() {
         "round_not_found"
     );
 }
+
+#[tokio::test]
+async fn the_personal_export_lists_certificates_and_erasure_masks_the_public_name() {
+    let app = spawn_app().await;
+    let course = stored_course(&app).await;
+    let (token, cert) = certified(&app, &course, app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let export: Value = app
+        .get("/api/v1/me/export", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(export["certificates"][0]["code"], cert["code"]);
+
+    let res = app
+        .client
+        .delete(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let v: Value = verify_json(&app, cert["code"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "valid", "the achievement stays true");
+    assert_eq!(v["holder"], "Trần T. B. N.");
+    assert_eq!(v["holder_masked"], true);
+    assert!(v["signed_facts"].is_null());
+}

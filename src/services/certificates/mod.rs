@@ -99,7 +99,7 @@ fn sign(state: &AppState, d: Draft<'_>, now: DateTime<Utc>) -> NewCertificate {
         round_id,
         unit_id: d.holder_unit.map(|u| u.0),
         issuer_unit_id: d.issuer.id,
-        minor: d
+        masked: d
             .holder
             .birth_date
             .is_some_and(|b| age_on(b, issued_on) < 18),
@@ -336,7 +336,14 @@ fn view(
 ///
 /// Fails when the database does not answer.
 pub async fn mine(state: &AppState, caller: &Caller) -> ApiResult<Vec<CertificateView>> {
-    let ms = store::certificates::of_user(&state.db, caller.id).await?;
+    of_holder(state, caller.id).await
+}
+
+/// The certificates of `holder`, newest first (their own view, and their personal export).
+///
+/// Fails when the database does not answer.
+pub async fn of_holder(state: &AppState, holder: Uuid) -> ApiResult<Vec<CertificateView>> {
+    let ms = store::certificates::of_user(&state.db, holder).await?;
     let codes = successor_codes(&state.db, &ms).await?;
     ms.iter().map(|m| view(state, m, &codes)).collect()
 }
@@ -459,8 +466,8 @@ pub async fn verify(state: &AppState, code_typed: &str) -> ApiResult<Option<Veri
     Ok(Some(Verification {
         status: status_of(&m, &codes),
         code: code.display(),
-        holder: public_holder(&f.holder, m.minor),
-        holder_masked: m.minor,
+        holder: public_holder(&f.holder, m.masked),
+        holder_masked: m.masked,
         holder_unit: f.holder_unit,
         description: f.achievement.describe(),
         achievement: f.achievement,
@@ -468,7 +475,7 @@ pub async fn verify(state: &AppState, code_typed: &str) -> ApiResult<Option<Veri
         issuer: f.issuer,
         key_id: m.key_id.clone(),
         signature: m.signature.clone(),
-        signed_facts: (!m.minor).then(|| m.facts.clone()),
+        signed_facts: (!m.masked).then(|| m.facts.clone()),
     }))
 }
 
