@@ -12,7 +12,7 @@ use soiduong::{
     },
     config::Settings,
     domain::certificate::{Code, Facts},
-    services::certificates::export,
+    services::certificates::{self, export},
     state::{self, AppState},
     store::{self, certificates::Scope},
 };
@@ -133,17 +133,7 @@ pub async fn verify(
         let Some(m) = store::certificates::by_code(&db, code.as_str()).await? else {
             bail!("no certificate has the code {}", code.display());
         };
-        let status = if let Some(at) = m.revoked_at {
-            format!(
-                "ĐÃ THU HỒI ngày {}: {}",
-                at.format("%d/%m/%Y"),
-                m.revoked_reason.clone().unwrap_or_default()
-            )
-        } else if m.superseded_by.is_some() {
-            "ĐÃ ĐƯỢC THAY THẾ (cấp lại)".to_owned()
-        } else {
-            "còn hiệu lực".to_owned()
-        };
+        let status = certificates::stored_status(&db, &m).await?.describe();
         (m.facts.into_bytes(), m.signature, Some(status))
     };
     let parsed: Facts = serde_json::from_slice(&facts).context("the signed facts are not JSON")?;

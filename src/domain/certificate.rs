@@ -230,6 +230,22 @@ pub enum Status {
     },
 }
 
+impl Status {
+    /// One line in Vietnamese, as lists and the command line print it.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Valid => "Hợp lệ".into(),
+            Self::Revoked { revoked_at, reason } => format!(
+                "Đã thu hồi ngày {}: {reason}",
+                super::time::vn_today(*revoked_at).format("%d/%m/%Y")
+            ),
+            Self::Superseded { superseded_by, .. } => {
+                format!("Đã được thay thế bởi chứng nhận {superseded_by}")
+            }
+        }
+    }
+}
+
 /// What anyone holding a code may see: the certified facts to compare with the paper, the
 /// status, and the signature. Built by the certificates service; shown as the public page
 /// (`GET /verify/{code}`) and as JSON (`GET /api/v1/certificates/verify/{code}`).

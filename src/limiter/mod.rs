@@ -9,6 +9,19 @@ use std::time::Duration;
 pub use memory::MemoryLimiter;
 pub use redis::RedisLimiter;
 
+/// Whole seconds (at least 1) until the window of `key` ends, for `Retry-After`; the whole
+/// `window` when the backend cannot say.
+pub async fn retry_after(limiter: &dyn Limiter, key: &str, window: Duration) -> u64 {
+    limiter
+        .peek(key)
+        .await
+        .ok()
+        .flatten()
+        .map_or(window, |(_, left)| left)
+        .as_secs()
+        .max(1)
+}
+
 #[async_trait::async_trait]
 pub trait Limiter: Send + Sync + 'static {
     /// Counts one event under `key`; the window starts with the first event. Returns the count

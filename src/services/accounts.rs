@@ -256,17 +256,10 @@ async fn admit(state: &AppState, keys: &[(String, u64)]) -> ApiResult<()> {
             .await
             .map_err(ApiError::Unavailable)?;
         if count > *limit {
-            let left = state
-                .limiter
-                .peek(key)
-                .await
-                .ok()
-                .flatten()
-                .map_or(window, |(_, left)| left);
+            let retry_after_secs =
+                crate::limiter::retry_after(state.limiter.as_ref(), key, window).await;
             release(state, &keys[..=i]).await;
-            return Err(ApiError::TooManyRequests {
-                retry_after_secs: left.as_secs().max(1),
-            });
+            return Err(ApiError::TooManyRequests { retry_after_secs });
         }
     }
     Ok(())

@@ -16,7 +16,6 @@ use zip::{CompressionMethod, ZipWriter, write::SimpleFileOptions};
 use super::{facts_of, printed_code, render, status_of, successor_codes};
 use crate::{
     auth::Caller,
-    domain::certificate::Status,
     error::{ApiError, ApiResult, Code},
     state::AppState,
     store::{self, certificates::Scope},
@@ -86,14 +85,6 @@ fn zip_error(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(anyhow::anyhow!("writing the certificates archive: {e}"))
 }
 
-fn status_text(s: &Status) -> String {
-    match s {
-        Status::Valid => "Hợp lệ".into(),
-        Status::Revoked { reason, .. } => format!("Đã thu hồi: {reason}"),
-        Status::Superseded { superseded_by, .. } => format!("Đã thay thế bởi {superseded_by}"),
-    }
-}
-
 /// Writes the ZIP of `ids` chunk by chunk into `out`; `progress` hears how many certificates
 /// are done after each one. Stops quietly when the receiver is gone (a download cancelled).
 ///
@@ -146,7 +137,7 @@ pub async fn write_zip(
                 &f.achievement.describe(),
                 &f.issued_on.format("%d/%m/%Y").to_string(),
                 &f.issuer,
-                &status_text(&status),
+                &status.describe(),
                 &file,
             ])
             .map_err(zip_error)?;

@@ -33,6 +33,7 @@ use crate::{
         time::{age_on, vn_today},
     },
     error::{ApiError, ApiResult, Code as E},
+    limiter,
     state::AppState,
     store::{
         self, Conn,
@@ -290,6 +291,14 @@ fn status_of(m: &certificates::Model, codes: &HashMap<Uuid, String>) -> Status {
     }
 }
 
+/// The status of one stored certificate (reads the successor's code when it was superseded).
+///
+/// Fails when the database does not answer.
+pub async fn stored_status(db: &impl Conn, m: &certificates::Model) -> ApiResult<Status> {
+    let codes = successor_codes(db, std::slice::from_ref(m)).await?;
+    Ok(status_of(m, &codes))
+}
+
 /// The codes of the certificates that superseded any of `ms`.
 async fn successor_codes(
     db: &impl Conn,
@@ -303,17 +312,13 @@ async fn successor_codes(
         .collect())
 }
 
-fn view(
-    state: &AppState,
-    m: &certificates::Model,
-    codes: &HashMap<Uuid, String>,
-) -> ApiResult<CertificateView> {
+fn view(state: &AppState, m: &certificates::Model, status: Status) -> ApiResult<CertificateView> {
     let f = facts_of(m)?;
     let base = format!("{}/api/v1/certificates/{}", state.settings.public_url, m.id);
     Ok(CertificateView {
         id: m.id,
         code: printed_code(&m.code),
-        status: status_of(m, codes),
+        status,
         kind: m.kind,
         description: f.achievement.describe(),
         holder: f.holder,
@@ -345,7 +350,9 @@ pub async fn mine(state: &AppState, caller: &Caller) -> ApiResult<Vec<Certificat
 pub async fn of_holder(state: &AppState, holder: Uuid) -> ApiResult<Vec<CertificateView>> {
     let ms = store::certificates::of_user(&state.db, holder).await?;
     let codes = successor_codes(&state.db, &ms).await?;
-    ms.iter().map(|m| view(state, m, &codes)).collect()
+    ms.iter()
+        .map(|m| view(state, m, status_of(m, &codes)))
+        .collect()
 }
 
 /// Whether the caller organizes the holder's unit at issuance (or a unit above it).
@@ -365,14 +372,20 @@ async fn organizes_holder_unit(
         .is_some_and(|u| caller.may_act_within(&u)))
 }
 
-/// A certificate the caller may see (its holder, the organizers of its unit's subtree), else
-/// 404: whoever may not see one learns nothing of it, not even that it exists.
-async fn visible(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<certificates::Model> {
+/// A certificate the caller may see (its holder, the organizers of its unit's subtree), and
+/// whether they may also manage it (revoke, re-issue); else 404: whoever may not see one
+/// learns nothing of it, not even that it exists.
+async fn visible(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<(certificates::Model, bool)> {
     let m = store::certificates::find(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::from(E::CertificateNotFound))?;
-    if m.user_id == caller.id || organizes_holder_unit(&state.db, caller, &m).await? {
-        Ok(m)
+    let manages = organizes_holder_unit(&state.db, caller, &m).await?;
+    if m.user_id == caller.id || manages {
+        Ok((m, manages))
     } else {
         Err(E::CertificateNotFound.into())
     }
@@ -382,9 +395,9 @@ async fn visible(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<certi
 ///
 /// Fails with 404 `certificate_not_found` when it does not exist or the caller may not see it.
 pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<CertificateView> {
-    let m = visible(state, caller, id).await?;
-    let codes = successor_codes(&state.db, std::slice::from_ref(&m)).await?;
-    view(state, &m, &codes)
+    let (m, _) = visible(state, caller, id).await?;
+    let status = stored_status(&state.db, &m).await?;
+    view(state, &m, status)
 }
 
 /// What the PDF prints over a certificate no longer valid.
@@ -424,9 +437,8 @@ async fn render(state: &AppState, m: &certificates::Model, status: &Status) -> A
 ///
 /// Fails with 404 like [`get`], or 500 when rendering fails.
 pub async fn pdf(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<(String, Vec<u8>)> {
-    let m = visible(state, caller, id).await?;
-    let codes = successor_codes(&state.db, std::slice::from_ref(&m)).await?;
-    let bytes = render(state, &m, &status_of(&m, &codes)).await?;
+    let (m, _) = visible(state, caller, id).await?;
+    let bytes = render(state, &m, &stored_status(&state.db, &m).await?).await?;
     Ok((printed_code(&m.code), bytes))
 }
 
@@ -439,7 +451,7 @@ pub async fn credential(
     caller: &Caller,
     id: Uuid,
 ) -> ApiResult<serde_json::Value> {
-    let m = visible(state, caller, id).await?;
+    let (m, _) = visible(state, caller, id).await?;
     let facts = facts_of(&m)?;
     Ok(credential::credential(
         &facts,
@@ -461,10 +473,10 @@ pub async fn verify(state: &AppState, code_typed: &str) -> ApiResult<Option<Veri
     let Some(m) = store::certificates::by_code(&state.db, code.as_str()).await? else {
         return Ok(None);
     };
-    let codes = successor_codes(&state.db, std::slice::from_ref(&m)).await?;
+    let status = stored_status(&state.db, &m).await?;
     let f = facts_of(&m)?;
     Ok(Some(Verification {
-        status: status_of(&m, &codes),
+        status,
         code: code.display(),
         holder: public_holder(&f.holder, m.masked),
         holder_masked: m.masked,
@@ -512,8 +524,8 @@ pub async fn revoke(
     body: &Revoke,
 ) -> ApiResult<CertificateView> {
     let why = reason(&body.reason)?;
-    let m = visible(state, caller, id).await?;
-    caller.require(organizes_holder_unit(&state.db, caller, &m).await?)?;
+    let (m, manages) = visible(state, caller, id).await?;
+    caller.require(manages)?;
     let tx = store::begin(&state.db).await?;
     if !store::certificates::revoke(&tx, m.id, &why, caller.id, state.clock.now()).await? {
         return Err(E::CertificateNotValid.into());
@@ -544,8 +556,8 @@ pub async fn reissue(
     body: &Reissue,
 ) -> ApiResult<CertificateView> {
     let why = body.reason.as_deref().map(reason).transpose()?;
-    let old = visible(state, caller, id).await?;
-    caller.require(organizes_holder_unit(&state.db, caller, &old).await?)?;
+    let (old, manages) = visible(state, caller, id).await?;
+    caller.require(manages)?;
     if old.superseded_by.is_some() {
         return Err(E::CertificateNotValid.into());
     }
@@ -722,15 +734,8 @@ pub async fn admit_lookup(state: &AppState, address: &str) -> ApiResult<()> {
         .await
         .map_err(ApiError::Unavailable)?;
     if count > LOOKUPS_PER_MINUTE {
-        let left = state
-            .limiter
-            .peek(&key)
-            .await
-            .ok()
-            .flatten()
-            .map_or(window, |(_, left)| left);
         return Err(ApiError::TooManyRequests {
-            retry_after_secs: left.as_secs().max(1),
+            retry_after_secs: limiter::retry_after(state.limiter.as_ref(), &key, window).await,
         });
     }
     Ok(())
