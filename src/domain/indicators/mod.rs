@@ -8,5 +8,6 @@ pub mod report;
 
 pub use catalogue::{Catalogue, Group, Indicator, Measure, Phase};
 pub use report::{
-    GroupRow, IndicatorRow, LaggingUnit, Period, Report, ReportedFigure, SubmissionState,
+    ChildFigure, GroupRow, IndicatorRow, Kind, LaggingUnit, Period, Report, ReportedFigure,
+    SubmissionState,
 };

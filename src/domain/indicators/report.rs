@@ -61,6 +61,8 @@ pub struct IndicatorRow {
     pub groups: Vec<GroupRow>,
     /// The child units furthest below target on the overall row, worst first.
     pub lagging: Vec<LaggingUnit>,
+    /// Every live child unit's overall figure, in Vietnamese name order (drill-down, charts).
+    pub children: Vec<ChildFigure>,
     /// For reported indicators: how many units' reports the figures roll up.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reports: Option<ReportCoverage>,
@@ -102,6 +104,18 @@ pub struct LaggingUnit {
     pub target: f64,
     /// target − rate.
     pub gap: f64,
+}
+
+/// A child unit's overall figure for one indicator.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChildFigure {
+    pub unit_id: i32,
+    pub unit_name: String,
+    pub numerator: u64,
+    pub denominator: u64,
+    pub rate: Option<f64>,
+    pub target: f64,
+    pub met: Option<bool>,
 }
 
 /// How far a reported indicator's roll-up reaches.
