@@ -13,6 +13,7 @@ use crate::{
     certificates::signing::Signer,
     clock::SharedClock,
     config::Settings,
+    domain::indicators::{self, Catalogue},
     leaderboard::{Leaderboard, MemoryBoards, RedisBoards},
     limiter::{Limiter, MemoryLimiter, RedisLimiter},
     services::{
@@ -51,6 +52,9 @@ pub struct AppState {
     /// Certificate PDFs rendered at once (each on the blocking pool): a burst of downloads
     /// queues here instead of taking every blocking thread.
     pub renders: Arc<tokio::sync::Semaphore>,
+    /// The shipped indicator catalogue, checked at start (admins' additions live in the
+    /// database).
+    pub catalogue: Arc<Catalogue>,
 }
 
 /// Opens the database alone and applies pending migrations: what `migrate` and `create-admin`
@@ -72,6 +76,13 @@ impl AppState {
     pub async fn connect(settings: Settings, clock: SharedClock) -> anyhow::Result<AppState> {
         let db = open_database(&settings).await?;
         let signer = Signer::from_settings(&settings).context("certificate signing key")?;
+        let catalogue = indicators::stub::shipped().map_err(|errors| {
+            let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!(
+                "the shipped indicator catalogue is broken: {}",
+                listed.join("; ")
+            )
+        })?;
         let redis = match &settings.redis_url {
             Some(url) => {
                 let client = redis::Client::open(url.as_str())
@@ -136,6 +147,7 @@ impl AppState {
             callers: Callers::new(),
             signer: Arc::new(signer),
             renders: Arc::new(tokio::sync::Semaphore::new(4)),
+            catalogue: Arc::new(catalogue),
         })
     }
 }

@@ -11,6 +11,7 @@ mod m20261130_000001_accounts_hardening;
 mod m20261130_000002_banks_contests_hardening;
 mod m20261130_000003_attempts_hardening;
 mod m20261130_000004_certificates;
+mod m20261130_000005_rosters_indicators;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_banks_contests_hardening::Migration),
             Box::new(m20261130_000003_attempts_hardening::Migration),
             Box::new(m20261130_000004_certificates::Migration),
+            Box::new(m20261130_000005_rosters_indicators::Migration),
         ]
     }
 }

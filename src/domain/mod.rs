@@ -6,6 +6,7 @@ pub mod collation;
 pub mod course;
 pub mod indicators;
 pub mod login;
+pub mod members;
 pub mod paper;
 pub mod person;
 pub mod phone;

@@ -29,3 +29,33 @@ pub struct RosterRow {
     pub admitted_on: Option<NaiveDate>,
     pub unit: Option<UnitRef>,
 }
+
+// TEMPORARY STUB (replaced by the roster helper's parser)
+pub const MAX_ROSTER_BYTES: usize = 5 * 1024 * 1024;
+pub fn parse(
+    file: &str,
+    _bytes: &[u8],
+) -> Result<Vec<RosterRow>, Vec<crate::domain::banks::FileError>> {
+    Err(vec![crate::domain::banks::FileError {
+        file: file.to_owned(),
+        line: 0,
+        column: 0,
+        message: "stub".into(),
+        more: 0,
+    }])
+}
+pub enum RosterFormat {
+    Csv,
+    Xlsx,
+}
+impl RosterFormat {
+    pub fn of(name: &str) -> Option<RosterFormat> {
+        if name.ends_with(".csv") {
+            Some(RosterFormat::Csv)
+        } else if name.ends_with(".xlsx") {
+            Some(RosterFormat::Xlsx)
+        } else {
+            None
+        }
+    }
+}

@@ -8,6 +8,22 @@ pub fn clean(input: &str) -> String {
     nfc.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The form two texts are compared in when case and diacritics should not matter ("Đoàn
+/// xã Mỹ Hòa" = "doan xa my hoa"): lower case, tone and vowel marks removed, đ as d, runs of
+/// whitespace as one space.
+pub fn fold(input: &str) -> String {
+    let bare: String = input
+        .nfd()
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .map(|c| match c {
+            'đ' | 'Đ' => 'd',
+            c => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect();
+    bare.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Characters that hide or reorder what people read: control characters (NUL among them),
 /// zero-width marks and bidirectional overrides. None belongs in a one-line text shown to
 /// others (a unit's name, a reason).
@@ -86,6 +102,17 @@ pub fn mask_name(full_name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_ignores_case_marks_and_spacing() {
+        assert_eq!(fold("  Đoàn xã  Mỹ Hòa "), "doan xa my hoa");
+        assert_eq!(fold("NGÀY KẾT NẠP"), "ngay ket nap");
+        assert_eq!(
+            fold("Ngày kết nạp"),
+            fold("Nga\u{300}y kê\u{301}t na\u{323}p")
+        );
+    }
 
     #[test]
     fn hidden_characters_are_found_in_one_line_texts() {
@@ -103,8 +130,6 @@ mod tests {
         assert_eq!(mask_name("  "), "Ẩn danh");
         assert_eq!(mask_name("Đặng ánh"), "Đặng Á.");
     }
-
-    use super::*;
 
     #[test]
     fn decomposed_input_is_stored_composed() {

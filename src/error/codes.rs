@@ -166,6 +166,20 @@ codes! {
     CertificateExists = (CONFLICT, "certificate_exists", "Thành tích này đã có chứng nhận còn hiệu lực; hãy cấp lại thay vì cấp mới"),
     CertificateNotValid = (CONFLICT, "certificate_not_valid", "Chứng nhận đã bị thu hồi hoặc đã được thay thế"),
     NotEligible = (UNPROCESSABLE_ENTITY, "not_eligible", "Người này chưa có thành tích để cấp chứng nhận (chưa hoàn thành khóa học hoặc không có kết quả ở vòng thi)"),
+
+    // ── Rosters, indicators, statistics ─────────────────────────────────────────────────
+    RosterRejected = (UNPROCESSABLE_ENTITY, "roster_rejected", "Danh sách đoàn viên có lỗi, chưa có thay đổi nào được ghi"),
+    UnsupportedFile = (UNPROCESSABLE_ENTITY, "unsupported_file", "Chỉ nhận tệp Excel .xlsx hoặc .csv (UTF-8)"),
+    MemberNotFound = (NOT_FOUND, "member_not_found", "Không tìm thấy đoàn viên trong danh sách"),
+    IndicatorNotFound = (NOT_FOUND, "indicator_not_found", "Không tìm thấy chỉ tiêu"),
+    InvalidIndicator = (UNPROCESSABLE_ENTITY, "invalid_indicator", "Chỉ tiêu không hợp lệ"),
+    IndicatorExists = (CONFLICT, "indicator_exists", "Đã có chỉ tiêu với mã khóa này trong danh mục"),
+    InvalidYear = (UNPROCESSABLE_ENTITY, "invalid_year", "Năm không hợp lệ hoặc không thuộc giai đoạn nào của kế hoạch"),
+    InvalidPeriod = (UNPROCESSABLE_ENTITY, "invalid_period", "Khoảng thời gian không hợp lệ"),
+    InvalidFigures = (UNPROCESSABLE_ENTITY, "invalid_figures", "Số liệu báo cáo không hợp lệ"),
+    ReportLocked = (CONFLICT, "report_locked", "Đã quá hạn nộp báo cáo năm; báo cáo đã khóa, cần quản trị viên mở khóa để sửa"),
+    ReportNotFound = (NOT_FOUND, "report_not_found", "Không tìm thấy báo cáo"),
+    InvalidFormat = (UNPROCESSABLE_ENTITY, "invalid_format", "Định dạng xuất phải là csv, xlsx hoặc pdf"),
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 use actix_multipart::Multipart;
 use actix_web::{HttpResponse, get, post, web};
-use futures_util::StreamExt;
 
 use crate::{
     auth::Caller,
     domain::banks::limits,
-    error::{ApiError, ApiResult, Code, ErrorBody},
+    error::{ApiResult, Code, ErrorBody},
+    routes::upload,
     services::banks::{self, BankDetail, BankInfo, ImportSummary},
     state::AppState,
 };
@@ -40,66 +40,18 @@ async fn import(
     state: web::Data<AppState>,
     actor: Caller,
     target: web::Query<banks::ImportTarget>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> ApiResult<HttpResponse> {
     banks::require_staff(&actor)?;
-    // Read every part first, within the caps, so that an oversized request is refused before
-    // any file of it is parsed or imported.
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut total = 0usize;
-    let mut parts = 0usize;
-    while let Some(field) = form.next().await {
-        let mut field = field
-            .map_err(|e| Code::InvalidUpload.with(format!("Tệp tải lên không hợp lệ: {e}")))?;
-        parts += 1;
-        if parts > limits::MAX_PARTS_PER_REQUEST {
-            return Err(too_many_files());
-        }
-        let name = field
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned());
-        let Some(name) = name else {
-            // Not a file: read and dropped, but within the same byte limit as the files.
-            while let Some(chunk) = field.next().await {
-                let chunk = chunk.map_err(|e| {
-                    Code::InvalidUpload.with(format!("Tệp tải lên không hợp lệ: {e}"))
-                })?;
-                total += chunk.len();
-                if total > limits::MAX_REQUEST_BYTES {
-                    return Err(ApiError::from(Code::PayloadTooLarge));
-                }
-            }
-            continue;
-        };
-        if files.len() == limits::MAX_FILES_PER_REQUEST {
-            return Err(too_many_files());
-        }
-        if name.chars().count() > MAX_NAME_CHARS || limits::has_control_char(&name) {
-            return Err(Code::InvalidFileName.field_with(
-                "file",
-                format!(
-                    "Tên tệp phải dài tối đa {MAX_NAME_CHARS} ký tự và không chứa ký tự điều khiển"
-                ),
-            ));
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk
-                .map_err(|e| Code::InvalidUpload.with(format!("Tệp tải lên không hợp lệ: {e}")))?;
-            if bytes.len() + chunk.len() > limits::MAX_FILE_BYTES
-                || total + chunk.len() > limits::MAX_REQUEST_BYTES
-            {
-                return Err(ApiError::from(Code::PayloadTooLarge));
-            }
-            total += chunk.len();
-            bytes.extend_from_slice(&chunk);
-        }
-        files.push((name, bytes));
-    }
-    if files.is_empty() {
-        return Err(Code::NoFile.field("file"));
-    }
+    let files = upload::read_files(
+        form,
+        upload::Caps {
+            files: limits::MAX_FILES_PER_REQUEST,
+            file_bytes: limits::MAX_FILE_BYTES,
+            request_bytes: limits::MAX_REQUEST_BYTES,
+        },
+    )
+    .await?;
     let summaries = banks::import_upload(&state, &actor, *target, files).await?;
     if summaries.iter().any(|s| s.failed) {
         let message = summaries
@@ -114,19 +66,6 @@ async fn import(
         ));
     }
     Ok(HttpResponse::Ok().json(summaries))
-}
-
-/// Longest file name accepted (it names the bank and appears in every message).
-const MAX_NAME_CHARS: usize = 200;
-
-fn too_many_files() -> ApiError {
-    Code::TooManyFiles.field_with(
-        "file",
-        format!(
-            "Mỗi lần chỉ nhập tối đa {} tệp; hãy chia thành nhiều lần",
-            limits::MAX_FILES_PER_REQUEST
-        ),
-    )
 }
 
 /// The question banks (admins and organizers).

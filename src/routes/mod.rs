@@ -6,10 +6,14 @@ pub mod banks;
 pub mod certificates;
 pub mod contests;
 pub mod courses;
+pub mod exports;
 pub mod guard;
 pub mod me;
 pub mod ops;
+pub mod rosters;
+pub mod stats;
 pub mod units;
+pub mod upload;
 
 use std::sync::OnceLock;
 
@@ -33,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(attempts::configure)
             .configure(contests::configure)
             .configure(me::configure)
+            .configure(rosters::configure)
+            .configure(stats::configure)
             .configure(units::configure),
     )
     .configure(certificates::configure_public)

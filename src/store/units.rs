@@ -51,13 +51,16 @@ pub async fn roots(db: &impl Conn) -> ApiResult<Vec<units::Model>> {
 
 /// The ids of the units in the subtree rooted at `path` (itself included; paths end in `/`).
 pub async fn subtree_ids(db: &impl Conn, path: &str) -> ApiResult<Vec<i32>> {
+    Ok(subtree(db, path).await?.into_iter().map(|u| u.id).collect())
+}
+
+/// The units in the subtree rooted at `path`, merged ones included, by path.
+pub async fn subtree(db: &impl Conn, path: &str) -> ApiResult<Vec<units::Model>> {
     Ok(units::Entity::find()
         .filter(units::Column::Path.starts_with(path))
+        .order_by_asc(units::Column::Path)
         .all(db)
-        .await?
-        .into_iter()
-        .map(|u| u.id)
-        .collect())
+        .await?)
 }
 
 /// The ancestors of `unit`, root first.
@@ -195,6 +198,8 @@ pub async fn merge(
         .filter(users::Column::UnitId.eq(source.id))
         .exec(db)
         .await?;
+    // Its members are counted under the unit it merged into from now on.
+    super::members::move_unit(db, source.id, target.id, now).await?;
     for child in children(db, source.id).await? {
         move_subtree(db, &child, target, now).await?;
     }

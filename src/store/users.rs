@@ -159,7 +159,8 @@ pub async fn update_profile(
 
 /// Erases a user's personal data and keeps an anonymised stub (unit, categories, admission
 /// date) so that statistics stay true; ends their access tokens. Sessions and organizer
-/// grants go with the data. Three statements: pass a [`Tx`](super::Tx).
+/// grants go with the data; their roster records keep counting them without their name, phone
+/// or birth date. Four statements: pass a [`Tx`](super::Tx).
 pub async fn erase(db: &impl Conn, id: Uuid, now: DateTime<Utc>) -> ApiResult<()> {
     users::Entity::update_many()
         .col_expr(users::Column::FullName, Expr::value(ERASED_NAME))
@@ -184,6 +185,18 @@ pub async fn erase(db: &impl Conn, id: Uuid, now: DateTime<Utc>) -> ApiResult<()
         .await?;
     unit_organizers::Entity::delete_many()
         .filter(unit_organizers::Column::UserId.eq(id))
+        .exec(db)
+        .await?;
+    super::members::forget_person(db, id, ERASED_NAME, now).await?;
+    Ok(())
+}
+
+/// Moves an account to `unit` (a roster or an organizer decided it).
+pub async fn set_unit(db: &impl Conn, id: Uuid, unit: i32, now: DateTime<Utc>) -> ApiResult<()> {
+    users::Entity::update_many()
+        .col_expr(users::Column::UnitId, Expr::value(unit))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(id))
         .exec(db)
         .await?;
     Ok(())
@@ -536,6 +549,19 @@ pub async fn decide_membership_request(
             .filter(users::Column::Id.eq(request.user_id))
             .exec(db)
             .await?;
+        // An organizer's confirmation makes the person a counted member of the unit, as a
+        // roster row would.
+        if let Some(user) = find_live(db, request.user_id).await? {
+            super::members::confirm_by_organizer(
+                db,
+                &user,
+                request.unit_id,
+                crate::domain::members::category_mask(&cats),
+                decided_by,
+                now,
+            )
+            .await?;
+        }
     }
     let saved = membership_requests::Entity::find_by_id(request.id)
         .one(db)

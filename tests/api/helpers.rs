@@ -299,6 +299,12 @@ impl TestApp {
 
     /// Uploads files to the bank import endpoint.
     pub async fn upload(&self, token: &str, files: &[(&str, Vec<u8>)]) -> Response {
+        self.upload_to("/api/v1/question-banks/import", token, files)
+            .await
+    }
+
+    /// Uploads files as `file` parts of a multipart form to `path`.
+    pub async fn upload_to(&self, path: &str, token: &str, files: &[(&str, Vec<u8>)]) -> Response {
         let mut form = reqwest::multipart::Form::new();
         for (name, bytes) in files {
             form = form.part(
@@ -307,7 +313,7 @@ impl TestApp {
             );
         }
         self.client
-            .post(self.url("/api/v1/question-banks/import"))
+            .post(self.url(path))
             .bearer_auth(token)
             .multipart(form)
             .send()

@@ -16,6 +16,7 @@ mod exports;
 
 mod health;
 mod helpers;
+mod indicators;
 mod leaderboard;
 mod limiter;
 mod me;

@@ -286,7 +286,7 @@ pub fn lagging(children: Vec<(i32, String, Tally, f64)>) -> Vec<LaggingUnit> {
         .into_iter()
         .filter_map(|(unit_id, unit_name, t, target)| {
             let r = rate(t.numerator, t.denominator)?;
-            (met(t.numerator, t.denominator, target) == Some(false)).then(|| LaggingUnit {
+            (met(t.numerator, t.denominator, target) == Some(false)).then_some(LaggingUnit {
                 unit_id,
                 unit_name,
                 numerator: t.numerator,
@@ -304,6 +304,47 @@ pub fn lagging(children: Vec<(i32, String, Tally, f64)>) -> Vec<LaggingUnit> {
     });
     below.truncate(MAX_LAGGING);
     below
+}
+
+/// A counted group as the tally sees it: people whose categories meet `mask`.
+pub struct GroupSpec<'a> {
+    pub key: &'a str,
+    pub title: &'a str,
+    pub mask: i32,
+    pub target: f64,
+}
+
+/// People of one set of categories (`mask`), `n` of them, who did or did not meet the
+/// indicator.
+#[derive(Clone, Copy, Debug)]
+pub struct Counted {
+    pub mask: i32,
+    pub done: bool,
+    pub n: u64,
+}
+
+/// The overall row and one row per group of a measured indicator from counted people. A
+/// person with several categories counts once in each group they belong to and once overall.
+pub fn measured_rows(groups: &[GroupSpec<'_>], counted: &[Counted]) -> (GroupRow, Vec<GroupRow>) {
+    let union = groups.iter().fold(0, |m, g| m | g.mask);
+    let mut overall = Tally::default();
+    let mut tallies = vec![Tally::default(); groups.len()];
+    for c in counted {
+        if c.mask & union != 0 {
+            overall.add_many(c.done, c.n);
+        }
+        for (g, t) in groups.iter().zip(tallies.iter_mut()) {
+            if c.mask & g.mask != 0 {
+                t.add_many(c.done, c.n);
+            }
+        }
+    }
+    let rows: Vec<GroupRow> = groups
+        .iter()
+        .zip(tallies)
+        .map(|(g, t)| rate_row(g.key, g.title, t, g.target))
+        .collect();
+    (overall_row(overall, &rows), rows)
 }
 
 #[cfg(test)]
@@ -358,6 +399,49 @@ mod tests {
         let ids: Vec<i32> = rows.iter().map(|r| r.unit_id).collect();
         assert_eq!(ids, vec![2, 5, 1]);
         assert!((rows[0].gap - 0.7).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_person_in_two_groups_counts_in_each_and_once_overall() {
+        let groups = [
+            GroupSpec {
+                key: "can-bo",
+                title: "Cán bộ",
+                mask: 0b01,
+                target: 0.9,
+            },
+            GroupSpec {
+                key: "doan-vien",
+                title: "Đoàn viên",
+                mask: 0b10,
+                target: 0.8,
+            },
+        ];
+        let counted = [
+            // Cadre and member, completed.
+            Counted {
+                mask: 0b11,
+                done: true,
+                n: 1,
+            },
+            Counted {
+                mask: 0b10,
+                done: false,
+                n: 3,
+            },
+            // Counted by no group.
+            Counted {
+                mask: 0b100,
+                done: true,
+                n: 7,
+            },
+        ];
+        let (overall, rows) = measured_rows(&groups, &counted);
+        assert_eq!((overall.numerator, overall.denominator), (1, 4));
+        assert_eq!((rows[0].numerator, rows[0].denominator), (1, 1));
+        assert_eq!((rows[1].numerator, rows[1].denominator), (1, 4));
+        assert_eq!(rows[0].met, Some(true));
+        assert_eq!(overall.met, Some(false));
     }
 
     #[test]
