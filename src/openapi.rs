@@ -89,6 +89,8 @@ use crate::{error, routes, services};
         routes::stats::years,
         routes::stats::set_year,
         routes::stats::indicator_report,
+        routes::stats::course_stats,
+        routes::stats::contest_stats,
         routes::stats::submit_report,
         routes::stats::submissions,
         routes::stats::unit_report,

@@ -5,7 +5,10 @@ use actix_web::HttpResponse;
 use crate::{
     domain::indicators::Report,
     error::{ApiResult, Code},
-    services::indicators::Submissions,
+    services::{
+        indicators::Submissions,
+        stats::{ContestStats, CourseStats},
+    },
     state::AppState,
 };
 
@@ -28,6 +31,24 @@ pub async fn respond_report(
 pub async fn respond_submissions(
     _state: &AppState,
     s: Submissions,
+    format: Option<&str>,
+) -> ApiResult<HttpResponse> {
+    json_only(format)?;
+    Ok(HttpResponse::Ok().json(s))
+}
+
+pub async fn respond_course(
+    _state: &AppState,
+    s: CourseStats,
+    format: Option<&str>,
+) -> ApiResult<HttpResponse> {
+    json_only(format)?;
+    Ok(HttpResponse::Ok().json(s))
+}
+
+pub async fn respond_contest(
+    _state: &AppState,
+    s: ContestStats,
     format: Option<&str>,
 ) -> ApiResult<HttpResponse> {
     json_only(format)?;

@@ -13,6 +13,9 @@ use crate::{
         self as service, CatalogueView, CourseLinks, IndicatorView, ReportParams, SubmissionParams,
         Submissions, SubmitReport, UnitReport, Unlock, YearChange, YearSettings,
     },
+    services::stats::{
+        self as stats, ContestStats, ContestStatsParams, CourseStats, CourseStatsParams,
+    },
     state::AppState,
 };
 
@@ -23,6 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(years)
         .service(set_year)
         .service(indicator_report)
+        .service(course_stats)
+        .service(contest_stats)
         .service(submit_report)
         .service(submissions)
         .service(unit_report)
@@ -241,4 +246,55 @@ async fn unlock_report(
     Ok(web::Json(
         service::unlock(&state, &caller, *id, body.into_inner()).await?,
     ))
+}
+
+/// A course's figures for a unit and every unit below it, per child unit: enrolled (the
+/// course's audience), started, completed and passed in the period, median time to complete.
+#[utoipa::path(
+    context_path = "/api/v1",
+    tag = "statistics",
+    security(("bearer" = [])),
+    params(("id" = i32, Path, description = "Course id"), CourseStatsParams, FormatParam),
+    responses(
+        (status = 200, body = CourseStats),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
+#[get("/stats/courses/{id}")]
+async fn course_stats(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i32>,
+    params: web::Query<CourseStatsParams>,
+    format: web::Query<FormatParam>,
+) -> ApiResult<HttpResponse> {
+    let s = stats::course(&state, &caller, *id, params.into_inner()).await?;
+    super::exports::respond_course(&state, s, format.format.as_deref()).await
+}
+
+/// A contest's participants and attempts per round and per child unit, and the
+/// participation rate.
+#[utoipa::path(
+    context_path = "/api/v1",
+    tag = "statistics",
+    security(("bearer" = [])),
+    params(("id" = i32, Path, description = "Contest id"), ContestStatsParams, FormatParam),
+    responses(
+        (status = 200, body = ContestStats),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    )
+)]
+#[get("/stats/contests/{id}")]
+async fn contest_stats(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i32>,
+    params: web::Query<ContestStatsParams>,
+    format: web::Query<FormatParam>,
+) -> ApiResult<HttpResponse> {
+    let s = stats::contest(&state, &caller, *id, params.into_inner()).await?;
+    super::exports::respond_contest(&state, s, format.format.as_deref()).await
 }

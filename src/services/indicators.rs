@@ -367,17 +367,17 @@ pub struct ReportParams {
 }
 
 /// Where each unit of a subtree counts: the live child of the root it lies under.
-struct Tree {
-    root: units::Model,
+pub(crate) struct Tree {
+    pub root: units::Model,
     /// Live children of the root, in Vietnamese name order.
-    children: Vec<units::Model>,
+    pub children: Vec<units::Model>,
     /// Unit id → index in `children` (absent: the root itself).
-    child_of: HashMap<i32, usize>,
+    pub child_of: HashMap<i32, usize>,
     /// Live units of the subtree (the root included).
-    live: Vec<units::Model>,
+    pub live: Vec<units::Model>,
 }
 
-async fn tree(state: &AppState, root: units::Model) -> ApiResult<Tree> {
+pub(crate) async fn tree(state: &AppState, root: units::Model) -> ApiResult<Tree> {
     let all = store::units::subtree(&state.db, &root.path).await?;
     let mut children: Vec<units::Model> = all
         .iter()
@@ -404,7 +404,7 @@ async fn tree(state: &AppState, root: units::Model) -> ApiResult<Tree> {
 }
 
 /// The start of a day in Viet Nam, as an instant.
-fn vn_midnight(day: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn vn_midnight(day: NaiveDate) -> DateTime<Utc> {
     day.and_hms_opt(0, 0, 0)
         .and_then(|t| t.and_local_timezone(vn_offset()).single())
         .map_or_else(
@@ -415,7 +415,11 @@ fn vn_midnight(day: NaiveDate) -> DateTime<Utc> {
 
 /// A unit the caller may read the statistics of: organizers of it or above, and admins.
 /// Elsewhere the answer is 403, whatever exists.
-async fn readable_unit(state: &AppState, caller: &Caller, unit_id: i32) -> ApiResult<units::Model> {
+pub(crate) async fn readable_unit(
+    state: &AppState,
+    caller: &Caller,
+    unit_id: i32,
+) -> ApiResult<units::Model> {
     let unit = store::units::find(&state.db, unit_id).await?;
     match unit {
         Some(u) if caller.may_act_within(&u) => {

@@ -18,4 +18,5 @@ pub mod quizzes;
 pub mod rosters;
 pub mod rounds;
 pub mod seed;
+pub mod stats;
 pub mod units;
