@@ -510,3 +510,197 @@ mod certificate_pdfs {
         }
     }
 }
+
+// ── The indicator catalogue: the shipped YAML mutated, and indicators as the API takes them ──
+
+mod indicator_catalogue {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+    use soiduong::domain::{
+        banks::FileError,
+        indicators::{
+            Catalogue, Group, Indicator, Measure,
+            catalogue::{self, check_indicator},
+        },
+        person::Category,
+    };
+
+    const SHIPPED: &str = include_str!("../question-banks/indicators/chi-tieu-311.yaml");
+
+    const TOKENS: &[&[u8]] = &[
+        b"- ",
+        b"[",
+        b"]",
+        b"{",
+        b"}",
+        b": ",
+        b"\n",
+        b"\n    ",
+        b"&a ",
+        b"*a",
+        b"!!float ",
+        b">-\n",
+        b"\"",
+        b"#",
+        b"\0",
+        b"\xe2\x80\x8b",
+        b"phases:",
+        b"indicators:",
+        b"groups: []",
+        b"- key: x\n",
+        b"\"2025\": ",
+        b"\"2099\": 1",
+        b"NaN",
+        b"1e309",
+        b"-1",
+        b"categories: [child, child]",
+        b"measure: reported_count",
+        b"per: ",
+        b"courses: [a, a]",
+        b"first_year: 2031",
+    ];
+
+    fn assert_refusal_explained(errors: &[FileError]) {
+        super::assert_errors_bounded("c.yaml", errors);
+        for e in errors {
+            assert!(!e.message.trim().is_empty(), "{e:?}");
+        }
+    }
+
+    fn check(text: &str) {
+        match Catalogue::parse("c.yaml", text) {
+            Ok(c) => {
+                assert!(
+                    c.check().is_empty(),
+                    "an accepted catalogue passes its own check"
+                );
+                assert!(c.indicators.len() <= catalogue::MAX_INDICATORS);
+            }
+            Err(errors) => assert_refusal_explained(&errors),
+        }
+        super::assert_memory_bounded();
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            Just("Thanh niên".to_owned()),
+            "\\PC{0,40}",
+            "[a-z0-9.-]{0,8}",
+        ]
+    }
+
+    fn target() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            0.0..=1.0f64,
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            Just(-0.5),
+            any::<f64>()
+        ]
+    }
+
+    fn map<V: std::fmt::Debug>(
+        value: impl Strategy<Value = V>,
+    ) -> impl Strategy<Value = BTreeMap<String, V>> {
+        prop::collection::btree_map(
+            prop::sample::select(vec!["2025".to_owned(), "2030".to_owned(), "x".to_owned()]),
+            value,
+            0..4,
+        )
+    }
+
+    fn indicator() -> impl Strategy<Value = Indicator> {
+        let group = (
+            text(),
+            text(),
+            prop::collection::vec(prop::sample::select(Category::ALL.to_vec()), 0..4),
+            map(target()),
+        )
+            .prop_map(|(key, title, categories, targets)| Group {
+                key,
+                title,
+                categories,
+                targets,
+            });
+        let measure = prop::sample::select(vec![
+            Measure::CourseCompletion,
+            Measure::ReportedRate,
+            Measure::ReportedCount,
+        ]);
+        (
+            (text(), map(text()), text(), map(text()), measure),
+            (text(), text(), prop::option::of(text())),
+            prop::collection::vec(text(), 0..3),
+            prop::collection::vec(group, 0..23),
+        )
+            .prop_map(
+                |(
+                    (key, codes, title, wording, measure),
+                    (counted, method, per),
+                    courses,
+                    groups,
+                )| {
+                    Indicator {
+                        key,
+                        codes,
+                        title,
+                        wording,
+                        measure,
+                        counted,
+                        method,
+                        per,
+                        courses,
+                        groups,
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(super::config())]
+
+        #[test]
+        fn arbitrary_text_never_breaks_the_catalogue_parser(text in "\\PC{0,2000}") {
+            check(&text);
+        }
+
+        #[test]
+        fn mutated_shipped_catalogues_are_handled(e in super::edits()) {
+            let bytes = super::apply(SHIPPED.as_bytes().to_vec(), &e, TOKENS);
+            check(&String::from_utf8_lossy(&bytes));
+        }
+
+        /// Whatever an API body holds, the check answers with messages, and an indicator it
+        /// accepts keeps every rule the report relies on.
+        #[test]
+        fn indicators_from_the_api_are_checked_without_panic(ind in indicator()) {
+            let shipped = Catalogue::shipped().unwrap();
+            let mut ind = ind;
+            ind.normalise();
+            let problems = check_indicator(&ind, &shipped.phases);
+            for (path, message) in &problems {
+                prop_assert!(!path.is_empty() && !message.trim().is_empty());
+            }
+            if problems.is_empty() {
+                prop_assert!(!ind.groups.is_empty() && ind.groups.len() <= catalogue::MAX_GROUPS);
+                for g in &ind.groups {
+                    for p in &shipped.phases {
+                        let t = g.targets[&p.key];
+                        prop_assert!(t.is_finite() && t >= 0.0);
+                        prop_assert!(ind.measure == Measure::ReportedCount || t <= 1.0);
+                    }
+                    prop_assert_eq!(g.categories.is_empty(), !ind.measure.measured());
+                }
+                prop_assert_eq!(ind.per.is_some(), ind.measure == Measure::ReportedCount);
+            }
+        }
+    }
+
+    #[test]
+    fn seed_the_shipped_catalogue_parses() {
+        let c = Catalogue::parse("c.yaml", SHIPPED).unwrap();
+        assert_eq!(c, Catalogue::shipped().unwrap());
+    }
+}
