@@ -26,7 +26,9 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
                 .map(|e| e.path())
                 .collect();
             inner.sort();
-            let (dirs, plain): (Vec<_>, Vec<_>) = inner.into_iter().partition(|x| x.is_dir());
+            let (mut dirs, plain): (Vec<_>, Vec<_>) = inner.into_iter().partition(|x| x.is_dir());
+            // The indicator catalogue lives beside the banks but is not one.
+            dirs.retain(|d| !d.ends_with("indicators"));
             files.extend(plain.into_iter().filter(|f| {
                 f.file_name()
                     .and_then(|n| n.to_str())

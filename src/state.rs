@@ -13,7 +13,7 @@ use crate::{
     certificates::signing::Signer,
     clock::SharedClock,
     config::Settings,
-    domain::indicators::{self, Catalogue},
+    domain::indicators::Catalogue,
     leaderboard::{Leaderboard, MemoryBoards, RedisBoards},
     limiter::{Limiter, MemoryLimiter, RedisLimiter},
     services::{
@@ -76,7 +76,7 @@ impl AppState {
     pub async fn connect(settings: Settings, clock: SharedClock) -> anyhow::Result<AppState> {
         let db = open_database(&settings).await?;
         let signer = Signer::from_settings(&settings).context("certificate signing key")?;
-        let catalogue = indicators::stub::shipped().map_err(|errors| {
+        let catalogue = Catalogue::shipped().map_err(|errors| {
             let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
             anyhow::anyhow!(
                 "the shipped indicator catalogue is broken: {}",

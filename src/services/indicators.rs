@@ -15,12 +15,11 @@ use crate::{
         collation,
         indicators::{
             Catalogue, ChildFigure, GroupRow, Indicator, IndicatorRow, Kind, Measure, Period,
-            Report, ReportedFigure, SubmissionState,
+            Report, ReportedFigure, SubmissionState, catalogue as rules,
             report::{
                 self as arith, Counted, GroupSpec, ReportCoverage, Tally, count_row, measured_rows,
                 overall_row, rate_row,
             },
-            stub as catalogue,
         },
         members::category_mask,
         text,
@@ -121,10 +120,15 @@ async fn course_links(state: &AppState, cat: &Catalogue) -> ApiResult<HashMap<St
 ///
 /// Fails with 403 for anyone but an admin, 409 `indicator_exists` for a key in use, 422
 /// `invalid_indicator` with every broken rule in `details`.
-pub async fn add(state: &AppState, caller: &Caller, ind: Indicator) -> ApiResult<IndicatorView> {
+pub async fn add(
+    state: &AppState,
+    caller: &Caller,
+    mut ind: Indicator,
+) -> ApiResult<IndicatorView> {
     caller.require(caller.is_admin)?;
     let cat = catalogue(state).await?;
-    let problems = catalogue::check_indicator(&ind, &cat.phases);
+    ind.normalise();
+    let problems = rules::check_indicator(&ind, &cat.phases);
     if !problems.is_empty() {
         let first = problems
             .first()
@@ -139,16 +143,13 @@ pub async fn add(state: &AppState, caller: &Caller, ind: Indicator) -> ApiResult
             serde_json::json!(details),
         ));
     }
-    if cat.indicator(&ind.key).is_some() {
-        return Err(Code::IndicatorExists.field("key"));
-    }
-    for (phase, code) in &ind.codes {
-        if cat.by_code(phase, code).is_some() {
-            return Err(Code::IndicatorExists.field_with(
-                "codes",
-                format!("Mã {code} đã được dùng trong giai đoạn {phase}"),
-            ));
-        }
+    if let Some((field, message)) = cat.clashes(&ind).into_iter().next() {
+        let field = if field.starts_with("codes") {
+            "codes"
+        } else {
+            "key"
+        };
+        return Err(Code::IndicatorExists.field_with(field, message));
     }
     let json = store::json::encode(&ind)?;
     let tx = store::begin(&state.db).await?;

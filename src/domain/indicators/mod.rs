@@ -5,7 +5,6 @@
 
 pub mod catalogue;
 pub mod report;
-pub mod stub;
 
 pub use catalogue::{Catalogue, Group, Indicator, Measure, Phase};
 pub use report::{
