@@ -12,6 +12,7 @@ pub mod leaderboard;
 pub mod limiter;
 pub mod metrics;
 pub mod openapi;
+pub mod reports;
 pub mod routes;
 pub mod services;
 pub mod startup;

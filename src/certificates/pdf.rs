@@ -69,8 +69,8 @@ const REGULAR_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const BOLD_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 
 /// One parsed font face and the metrics needed to measure text with it.
-struct Face {
-    parsed: ParsedFont,
+pub(crate) struct Face {
+    pub(crate) parsed: ParsedFont,
     units_per_em: f32,
 }
 
@@ -88,7 +88,7 @@ impl Face {
 
     /// Width in points of `text` set at `size`, from the glyph advances (hmtx). printpdf
     /// writes one glyph per char with no kerning, so this is exactly the printed width.
-    fn width(&self, text: &str, size: f32) -> f32 {
+    pub(crate) fn width(&self, text: &str, size: f32) -> f32 {
         let units: u32 = text
             .chars()
             .map(|c| {
@@ -195,13 +195,13 @@ fn slim_names(name: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-struct Fonts {
-    regular: Face,
-    bold: Face,
+pub(crate) struct Fonts {
+    pub(crate) regular: Face,
+    pub(crate) bold: Face,
 }
 
 /// Parsing the two faces costs more than laying out a page, so it happens once per process.
-static FONTS: LazyLock<Option<Fonts>> = LazyLock::new(|| {
+pub(crate) static FONTS: LazyLock<Option<Fonts>> = LazyLock::new(|| {
     Some(Fonts {
         regular: Face::parse(REGULAR_TTF)?,
         bold: Face::parse(BOLD_TTF)?,
