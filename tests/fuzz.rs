@@ -704,3 +704,326 @@ mod indicator_catalogue {
         assert_eq!(c, Catalogue::shipped().unwrap());
     }
 }
+
+// ── Member rosters (CSV and XLSX), as an organizer uploads them ──────────────────────────────
+
+mod rosters {
+    use std::collections::HashSet;
+
+    use chrono::NaiveDate;
+    use proptest::prelude::*;
+    use soiduong::domain::{
+        person::Category,
+        phone::Phone,
+        roster::{self, MAX_ROSTER_ROWS, RosterRow, UnitRef},
+    };
+    use unicode_normalization::UnicodeNormalization;
+
+    /// Parses and checks the answer's shape: a refusal within the caps, each error with a
+    /// message; accepted rows within the row cap and as the row type promises.
+    fn check(name: &str, bytes: &[u8]) -> Result<Vec<RosterRow>, ()> {
+        let result = roster::parse(name, bytes);
+        match &result {
+            Ok(rows) => {
+                assert!(rows.len() <= MAX_ROSTER_ROWS);
+                for r in rows {
+                    assert!(r.line >= 1);
+                    assert!(!r.full_name.is_empty());
+                    assert!(!r.categories.is_empty());
+                    let mut sorted = r.categories.clone();
+                    sorted.sort();
+                    sorted.dedup();
+                    assert_eq!(sorted, r.categories);
+                }
+            }
+            Err(errors) => {
+                super::assert_errors_bounded(name, errors);
+                for e in errors {
+                    assert!(!e.message.trim().is_empty(), "{e:?}");
+                }
+            }
+        }
+        super::assert_memory_bounded();
+        result.map_err(|_| ())
+    }
+
+    const TOKENS: &[&str] = &[
+        "Họ và tên",
+        "Ho ten",
+        "Ngày sinh",
+        "SĐT",
+        "Số điện thoại",
+        "Đối tượng",
+        "Ngày kết nạp",
+        "Ngày vào Đoàn",
+        "Đơn vị",
+        "STT",
+        ",",
+        ";",
+        "\t",
+        "\"",
+        "\"\"",
+        "\n",
+        "\r\n",
+        "\u{feff}",
+        "20/01/2001",
+        "31/02/2001",
+        "1.1.1899",
+        "2001-01-20",
+        "0912345678",
+        "912345678",
+        "+84 912 345 678",
+        "đoàn viên",
+        "cán bộ Đoàn, Hội, Đội",
+        "thanh niên",
+        "hội viên",
+        "+",
+        "/",
+        "thiếu nhi",
+        "bí thư",
+        "12",
+        "Chi đoàn 1",
+        "Nguyễn Văn An",
+        "\u{200b}",
+        "\u{0}",
+    ];
+
+    fn csvish() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                4 => prop::sample::select(TOKENS.to_vec()).prop_map(str::to_owned),
+                1 => "\\PC{0,12}",
+            ],
+            0..400,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    #[derive(Clone, Debug)]
+    struct Person {
+        name: Vec<&'static str>,
+        birth: Option<(NaiveDate, usize)>,
+        phone: Option<(u32, usize)>,
+        categories: Vec<(Category, usize)>,
+        separator: &'static str,
+        admitted: Option<(NaiveDate, usize)>,
+        unit: Option<UnitRef>,
+        nfd: bool,
+    }
+
+    const WORDS: &[&str] = &[
+        "Nguyễn", "Trần", "Lê", "Phạm", "Thị", "Văn", "Ánh", "Dương", "Hoàng", "Đức", "Ngọc", "Mỹ",
+        "Phương", "Ưng", "Quỳnh", "O'Neil", "Jean-Luc", "H.",
+    ];
+    const UNITS: &[&str] = &[
+        "Chi đoàn 1",
+        "Liên đội Kim Đồng",
+        "Đoàn trường THPT Lê Lợi",
+        "Khu phố 3",
+    ];
+
+    fn spellings(c: Category) -> &'static [&'static str] {
+        match c {
+            Category::Cadre => &["cán bộ", "Cán bộ Đoàn, Hội, Đội", "CÁN BỘ ĐOÀN"],
+            Category::Member => &["đoàn viên", "Đoàn viên", "doan vien"],
+            Category::NewMember => &["đoàn viên mới", "Đoàn viên mới kết nạp"],
+            Category::AssociationMember => &["hội viên", "Hội viên"],
+            Category::Youth => &["thanh niên", "Thanh Niên"],
+            Category::Child => &["thiếu nhi", "thiếu niên", "nhi đồng", "đội viên"],
+        }
+    }
+
+    fn day() -> impl Strategy<Value = (NaiveDate, usize)> {
+        (1900..=2100i32, 1..=12u32, 1..=28u32, 0..5usize)
+            .prop_map(|(y, m, d, form)| (NaiveDate::from_ymd_opt(y, m, d).unwrap(), form))
+    }
+
+    fn person() -> impl Strategy<Value = Person> {
+        (
+            prop::collection::vec(prop::sample::select(WORDS.to_vec()), 2..5),
+            prop::option::of(day()),
+            prop::option::of((
+                prop::sample::select(vec![3u32, 5, 7, 8, 9]),
+                0..100_000_000u32,
+                0..4usize,
+            )),
+            prop::sample::subsequence(Category::ALL.to_vec(), 1..=6)
+                .prop_flat_map(|cs| {
+                    let n = cs.len();
+                    (Just(cs), prop::collection::vec(0..4usize, n))
+                })
+                .prop_map(|(cs, forms)| cs.into_iter().zip(forms).collect::<Vec<_>>())
+                .prop_shuffle(),
+            prop::sample::select(vec![", ", ";", " / ", " + ", ","]),
+            prop::option::of(day()),
+            prop::option::of(prop_oneof![
+                (0..1_000_000i32).prop_map(UnitRef::Id),
+                prop::sample::select(UNITS.to_vec()).prop_map(|u| UnitRef::Name(u.to_owned())),
+            ]),
+            any::<bool>(),
+        )
+            .prop_map(
+                |(name, birth, phone, categories, separator, admitted, unit, nfd)| Person {
+                    name,
+                    birth,
+                    phone: phone.map(|(lead, rest, form)| (lead * 100_000_000 + rest, form)),
+                    categories,
+                    separator,
+                    admitted,
+                    unit,
+                    nfd,
+                },
+            )
+    }
+
+    fn date_text((d, form): (NaiveDate, usize)) -> String {
+        let f = match form {
+            0 => "%d/%m/%Y",
+            1 => "%-d/%-m/%Y",
+            2 => "%d-%m-%Y",
+            3 => "%d.%m.%Y",
+            _ => "%Y-%m-%d",
+        };
+        d.format(f).to_string()
+    }
+
+    fn phone_text((national, form): (u32, usize)) -> String {
+        let n = format!("{national:09}");
+        match form {
+            0 => format!("0{n}"),
+            1 => format!("+84 {} {} {}", &n[..3], &n[3..6], &n[6..]),
+            2 => n,
+            _ => format!("0{}.{}.{}", &n[..3], &n[3..6], &n[6..]),
+        }
+    }
+
+    /// The columns: (header spellings, the cell of a person).
+    type Column = (&'static [&'static str], fn(&Person) -> String);
+
+    const COLUMNS: [Column; 7] = [
+        (&["STT"], |_| "1".to_owned()),
+        (
+            &["Họ và tên", "HỌ VÀ TÊN", "Họ tên", "ho va ten"],
+            |p| {
+                let name = format!("  {}  ", p.name.join("   "));
+                if p.nfd { name.nfd().collect() } else { name }
+            },
+        ),
+        (&["Ngày sinh", "NGÀY SINH"], |p| {
+            p.birth.map(date_text).unwrap_or_default()
+        }),
+        (&["Số điện thoại", "SĐT", "Điện thoại"], |p| {
+            p.phone.map(phone_text).unwrap_or_default()
+        }),
+        (&["Đối tượng", "DOI TUONG"], |p| {
+            p.categories
+                .iter()
+                .map(|(c, form)| {
+                    let s = spellings(*c);
+                    s[form % s.len()]
+                })
+                .collect::<Vec<_>>()
+                .join(p.separator)
+        }),
+        (&["Ngày kết nạp", "Ngày vào Đoàn"], |p| {
+            p.admitted.map(date_text).unwrap_or_default()
+        }),
+        (&["Đơn vị"], |p| match &p.unit {
+            None => String::new(),
+            Some(UnitRef::Id(id)) => id.to_string(),
+            Some(UnitRef::Name(n)) => n.clone(),
+        }),
+    ];
+
+    proptest! {
+        #![proptest_config(super::config())]
+
+        #[test]
+        fn arbitrary_bytes_never_break_the_roster_parser(
+            bytes in prop::collection::vec(any::<u8>(), 0..4096),
+        ) {
+            let _ = check("ds.csv", &bytes);
+            let _ = check("ds.xlsx", &bytes);
+        }
+
+        #[test]
+        fn csv_like_text_never_breaks_the_roster_parser(text in csvish()) {
+            let _ = check("ds.csv", text.as_bytes());
+        }
+
+        #[test]
+        fn mutated_roster_workbooks_are_handled(e in super::edits()) {
+            let cells: Vec<(u32, u16, String)> = [
+                "Họ và tên", "Ngày sinh", "Số điện thoại", "Đối tượng", "Nguyễn Văn An",
+                "20/01/2001", "0912345678", "đoàn viên",
+            ]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| ((i / 4) as u32, (i % 4) as u16, (*t).to_owned()))
+            .collect();
+            let bytes = super::apply(super::workbook(&cells), &e, super::BINARY_TOKENS);
+            let _ = check("ds.xlsx", &bytes);
+        }
+
+        /// Rows written from valid values, in any column order, spelling and delimiter, read
+        /// back as the same rows.
+        #[test]
+        fn valid_rosters_written_as_csv_read_back_the_same(
+            people in prop::collection::vec(person(), 0..30),
+            order in Just((0..COLUMNS.len()).collect::<Vec<_>>()).prop_shuffle(),
+            spelling in prop::collection::vec(0..4usize, COLUMNS.len()),
+            delimiter in prop::sample::select(vec![b',', b';', b'\t']),
+            titles in 0..=3usize,
+            bom in any::<bool>(),
+            crlf in any::<bool>(),
+        ) {
+            let mut out = csv::WriterBuilder::new()
+                .delimiter(delimiter)
+                .flexible(true)
+                .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+                .from_writer(Vec::new());
+            for t in 0..titles {
+                out.write_record([format!("DANH SÁCH {t}")]).unwrap();
+            }
+            out.write_record(order.iter().map(|&c| {
+                let names = COLUMNS[c].0;
+                names[spelling[c] % names.len()]
+            }))
+            .unwrap();
+            let mut seen = HashSet::new();
+            let mut expected = Vec::new();
+            for (i, p) in people.iter().enumerate() {
+                let mut p = p.clone();
+                if let Some((n, _)) = p.phone && !seen.insert(n) {
+                    p.phone = None;
+                }
+                out.write_record(order.iter().map(|&c| (COLUMNS[c].1)(&p))).unwrap();
+                let mut categories: Vec<Category> = p.categories.iter().map(|(c, _)| *c).collect();
+                categories.sort();
+                expected.push(RosterRow {
+                    line: titles + 2 + i,
+                    full_name: p.name.join(" "),
+                    birth_date: p.birth.map(|(d, _)| d),
+                    phone: p.phone.map(|(n, _)| Phone::parse(&format!("0{n:09}")).unwrap()),
+                    categories,
+                    admitted_on: p.admitted.map(|(d, _)| d),
+                    unit: p.unit.clone(),
+                });
+            }
+            let mut bytes = if bom { b"\xef\xbb\xbf".to_vec() } else { Vec::new() };
+            bytes.extend(out.into_inner().unwrap());
+            let rows = check("ds.csv", &bytes);
+            prop_assert_eq!(rows, Ok(expected), "{}", String::from_utf8_lossy(&bytes));
+        }
+    }
+
+    #[test]
+    fn seed_a_quote_that_never_closes() {
+        let _ = check(
+            "ds.csv",
+            "Họ và tên,Đối tượng\n\"Lê Thị Hoa,thanh niên\n".as_bytes(),
+        );
+        let _ = check("ds.csv", b"\xef\xbb\xbf");
+        let _ = check("ds.xlsx", b"");
+    }
+}

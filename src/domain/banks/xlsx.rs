@@ -78,7 +78,7 @@ fn header(row: &[Data]) -> Columns {
 /// (declared and actual) uncompressed size under the caps. Every member is inflated once into
 /// a sink, so an archive that lies about its sizes (a zip bomb) is caught at the cap, before
 /// anything holds its content. Fails with the Vietnamese reason.
-fn check_zip(bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn check_zip(bytes: &[u8]) -> Result<(), String> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| format!("Không phải tệp Excel (.xlsx) hợp lệ: {e}"))?;
     if zip.len() > limits::MAX_ZIP_ENTRIES {
@@ -123,11 +123,22 @@ fn check_zip(bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// The cells of the first sheet, read as a stream: the declared dimension and every cell's
-/// position are checked against the caps before anything is stored, so a sparse sheet
-/// (cells at A1 and XFD1048576) costs nothing. Returns the rows of the bounding box of the
-/// non-empty cells and its first row (0-based), or the Vietnamese reason.
+/// The first sheet within the bank caps ([`read_first_sheet_within`]).
 fn read_first_sheet(bytes: &[u8]) -> Result<(Vec<Vec<Data>>, u32), String> {
+    read_first_sheet_within(bytes, limits::MAX_SHEET_ROWS, limits::MAX_SHEET_COLUMNS)
+        .map(|(rows, first_row, _)| (rows, first_row))
+}
+
+/// The cells of the first sheet, read as a stream: the declared dimension and every cell's
+/// position are checked against the caps (absolute rows and columns, from A1) before anything
+/// is stored, so a sparse sheet (cells at A1 and XFD1048576) costs nothing. Returns the rows
+/// of the bounding box of the non-empty cells, its first row and its first column (0-based),
+/// or the Vietnamese reason.
+pub(crate) fn read_first_sheet_within(
+    bytes: &[u8],
+    max_rows: u32,
+    max_columns: u32,
+) -> Result<(Vec<Vec<Data>>, u32, u32), String> {
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
         .map_err(|e| format!("Không phải tệp Excel (.xlsx) hợp lệ: {e}"))?;
     let Some(name) = wb.sheet_names().first().cloned() else {
@@ -138,12 +149,12 @@ fn read_first_sheet(bytes: &[u8]) -> Result<(Vec<Vec<Data>>, u32), String> {
         .map_err(|e| format!("Không đọc được trang tính đầu tiên của tệp: {e}"))?;
     let limit = format!(
         "tối đa {} dòng × {} cột (A–{})",
-        limits::MAX_SHEET_ROWS,
-        limits::MAX_SHEET_COLUMNS,
-        column_name(limits::MAX_SHEET_COLUMNS - 1)
+        max_rows,
+        max_columns,
+        column_name(max_columns.saturating_sub(1))
     );
     let dims = cells.dimensions();
-    if dims.end.0 >= limits::MAX_SHEET_ROWS || dims.end.1 >= limits::MAX_SHEET_COLUMNS {
+    if dims.end.0 >= max_rows || dims.end.1 >= max_columns {
         return Err(format!(
             "Trang tính quá lớn: vùng dữ liệu khai báo tới ô {}{} ({limit})",
             column_name(dims.end.1),
@@ -159,7 +170,7 @@ fn read_first_sheet(bytes: &[u8]) -> Result<(Vec<Vec<Data>>, u32), String> {
             Err(e) => return Err(format!("Không đọc được trang tính đầu tiên của tệp: {e}")),
         };
         let (row, col) = cell.get_position();
-        if row >= limits::MAX_SHEET_ROWS || col >= limits::MAX_SHEET_COLUMNS {
+        if row >= max_rows || col >= max_columns {
             return Err(format!(
                 "Trang tính quá lớn: có dữ liệu ở ô {}{} ({limit})",
                 column_name(col),
@@ -182,14 +193,14 @@ fn read_first_sheet(bytes: &[u8]) -> Result<(Vec<Vec<Data>>, u32), String> {
         rows[r][c] = value;
     }
     if min_row == u32::MAX {
-        return Ok((Vec::new(), 0));
+        return Ok((Vec::new(), 0, 0));
     }
     let rows = rows
         .into_iter()
         .skip(min_row as usize)
         .map(|r| r.into_iter().skip(min_col as usize).collect())
         .collect();
-    Ok((rows, min_row))
+    Ok((rows, min_row, min_col))
 }
 
 /// "A", "B", …, "Z", "AA", … for a 0-based column.
