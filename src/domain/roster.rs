@@ -93,27 +93,7 @@ fn extension(file_name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Lower case, without diacritics (đ → d), punctuation turned to spaces, spaces collapsed:
-/// "Số điện thoại (*)" and "SO DIEN THOAI" fold alike. Headers, categories and unit names are
-/// matched on this form.
-pub fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.nfd() {
-        if ('\u{300}'..='\u{36f}').contains(&c) {
-            continue;
-        }
-        let c = match c {
-            'đ' | 'Đ' => 'd',
-            c => c,
-        };
-        if c.is_alphanumeric() {
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(' ');
-        }
-    }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+pub use super::text::fold;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Field {

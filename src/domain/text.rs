@@ -8,20 +8,26 @@ pub fn clean(input: &str) -> String {
     nfc.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The form two texts are compared in when case and diacritics should not matter ("Đoàn
-/// xã Mỹ Hòa" = "doan xa my hoa"): lower case, tone and vowel marks removed, đ as d, runs of
-/// whitespace as one space.
+/// The form two texts are compared in when case, diacritics and punctuation should not
+/// matter ("Đoàn xã Mỹ Hòa" = "doan xa my hoa", "Họ và tên:" = "ho va ten"): lower case, tone
+/// and vowel marks removed, đ as d, anything but letters and digits as one space.
 pub fn fold(input: &str) -> String {
-    let bare: String = input
-        .nfd()
-        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
-        .map(|c| match c {
+    let mut out = String::with_capacity(input.len());
+    for c in input.nfd() {
+        if ('\u{300}'..='\u{36f}').contains(&c) {
+            continue;
+        }
+        let c = match c {
             'đ' | 'Đ' => 'd',
             c => c,
-        })
-        .flat_map(char::to_lowercase)
-        .collect();
-    bare.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(' ');
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Characters that hide or reorder what people read: control characters (NUL among them),
