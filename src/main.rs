@@ -38,6 +38,23 @@ enum Command {
     },
     /// Load the demo units, the shipped question banks and courses (idempotent).
     SeedDemo,
+    /// Fill a PostgreSQL database with provincial-scale data for benchmarks: districts and
+    /// communes under the first root, members on rosters, courses linked to the measured
+    /// indicators, lesson progress and completions in the year.
+    SeedScale {
+        #[arg(long, default_value_t = 1_000)]
+        units: u32,
+        #[arg(long, default_value_t = 500_000)]
+        members: u32,
+        /// Of the members, how many have an account here (confirmed).
+        #[arg(long, default_value_t = 350_000)]
+        registered: u32,
+        #[arg(long, default_value_t = 5_000_000)]
+        progress: u32,
+        /// The year the progress falls in (default: this year).
+        #[arg(long)]
+        year: Option<i32>,
+    },
     /// Rebuild contest leaderboards from the attempts table (all rounds, or one).
     RebuildLeaderboards {
         /// Only this round.
@@ -142,6 +159,37 @@ async fn main() -> anyhow::Result<()> {
             if let Some(c) = seed::seed_contest(&state).await? {
                 println!("Cuộc thi mẫu: {c}.");
             }
+        }
+        Command::SeedScale {
+            units,
+            members,
+            registered,
+            progress,
+            year,
+        } => {
+            let state = AppState::connect(settings, Arc::new(SystemClock)).await?;
+            seed::seed_if_empty(&state).await?;
+            let measured: Vec<String> = state
+                .catalogue
+                .indicators
+                .iter()
+                .filter(|i| i.measure.measured())
+                .map(|i| i.key.clone())
+                .collect();
+            let year = year.unwrap_or_else(|| chrono::Datelike::year(&SystemClock.now()));
+            let size = store::scale::Scale {
+                units,
+                members,
+                registered: registered.min(members),
+                progress,
+                year,
+            };
+            let made = store::scale::generate(&state.db, size, &measured).await?;
+            println!(
+                "Đã tạo {} đơn vị, {} đoàn viên, {} lượt học bài, {} lượt hoàn thành khóa học (năm {year}); \
+                 đơn vị gốc {}, một huyện: {}",
+                made.units, made.members, made.progress, made.completions, made.root, made.district
+            );
         }
         Command::RebuildLeaderboards { round } => {
             let state = AppState::connect(settings, Arc::new(SystemClock)).await?;

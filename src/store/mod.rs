@@ -8,6 +8,7 @@ pub mod courses;
 pub mod indicators;
 pub mod json;
 pub mod members;
+pub mod scale;
 pub mod stats;
 pub mod tokens;
 pub mod units;
