@@ -21,4 +21,5 @@ mod leaderboard;
 mod limiter;
 mod me;
 mod metrics;
+mod stats;
 mod units;
