@@ -15,7 +15,7 @@ async fn json_of(app: &TestApp, path: &str, token: &str) -> Value {
     res.json().await.unwrap()
 }
 
-fn child<'a>(stats: &'a Value, unit: i64) -> &'a Value {
+fn child(stats: &Value, unit: i64) -> &Value {
     stats["children"]
         .as_array()
         .unwrap()
