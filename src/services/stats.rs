@@ -86,7 +86,10 @@ fn period(
     today: NaiveDate,
 ) -> ApiResult<(NaiveDate, NaiveDate)> {
     let to = to.unwrap_or(today);
-    let from = from.unwrap_or_else(|| to - chrono::Duration::days(365));
+    let from = from.unwrap_or_else(|| {
+        to.checked_sub_days(chrono::Days::new(365))
+            .unwrap_or(NaiveDate::MIN)
+    });
     if from > to || (to - from).num_days() > 3_660 {
         return Err(Code::InvalidPeriod.field("from"));
     }

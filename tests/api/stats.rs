@@ -258,7 +258,11 @@ async fn the_indicator_report_exports_hold_the_jsons_numbers() {
         .expect("a row for 2.3");
     // Mã, Chỉ tiêu, Nhóm, Đạt được, Tổng số, Tỷ lệ, …
     assert_eq!(row[2], Data::String("Chung".into()), "{row:?}");
-    assert_eq!((row[3].as_f64(), row[4].as_f64()), (Some(0.0), Some(2.0)), "{row:?}");
+    assert_eq!(
+        (row[3].as_f64(), row[4].as_f64()),
+        (Some(0.0), Some(2.0)),
+        "{row:?}"
+    );
 
     let res = app
         .get(&format!("{path}&format=pdf"), Some(&admin.token))
