@@ -467,6 +467,36 @@ pub async fn report(
         figures.push((r.unit_id, store::indicators::figures_of(r)?));
     }
 
+    // Every measured indicator of the phase, counted in one statement: bit k of `done` is
+    // the k-th of them.
+    let measured: Vec<&Indicator> = cat
+        .indicators
+        .iter()
+        .filter(|i| i.measure.measured() && i.codes.contains_key(&phase.key))
+        .collect();
+    let courses: Vec<Vec<i32>> = measured
+        .iter()
+        .map(|i| links.get(&i.key).cloned().unwrap_or_default())
+        .collect();
+    // A small subtree is read through the unit index; a large one by a scan.
+    let all_units = store::units::count(&state.db).await?;
+    let ids: Vec<i32> = tree.live.iter().map(|u| u.id).collect();
+    let narrow = (ids.len() as u64) * 4 < all_units && ids.len() <= 2_000;
+    let mut counts = Vec::new();
+    for chunk in courses.chunks(store::indicators::MAX_BITS) {
+        counts.push(
+            store::indicators::member_counts(
+                &state.db,
+                &tree.root.path,
+                narrow.then_some(ids.as_slice()),
+                chunk,
+                from,
+                until,
+                period.cutoff,
+            )
+            .await?,
+        );
+    }
     let mut rows = Vec::new();
     for ind in &cat.indicators {
         let Some(code) = ind.codes.get(&phase.key) else {
@@ -474,17 +504,10 @@ pub async fn report(
         };
         let row = match ind.measure {
             Measure::CourseCompletion => {
-                let courses = links.get(&ind.key).cloned().unwrap_or_default();
-                let counts = store::indicators::member_counts(
-                    &state.db,
-                    &tree.root.path,
-                    &courses,
-                    from,
-                    until,
-                    period.cutoff,
-                )
-                .await?;
-                measured_row(ind, code, &phase.key, &tree, &counts)
+                let k = measured.iter().position(|m| m.key == ind.key).unwrap_or(0);
+                let bits = store::indicators::MAX_BITS;
+                let chunk = counts.get(k / bits).map_or(&[][..], Vec::as_slice);
+                measured_row(ind, code, &phase.key, &tree, chunk, k % bits)
             }
             Measure::ReportedRate | Measure::ReportedCount => {
                 reported_row(ind, code, &phase.key, &tree, &figures)
@@ -524,11 +547,12 @@ fn measured_row(
     phase: &str,
     tree: &Tree,
     counts: &[store::indicators::MemberCount],
+    bit: usize,
 ) -> IndicatorRow {
     let groups = specs(ind, phase);
     let counted = |c: &store::indicators::MemberCount| Counted {
         mask: c.mask,
-        done: c.done != 0,
+        done: c.done & (1 << bit) != 0,
         n: u64::try_from(c.n).unwrap_or(0),
     };
     let all: Vec<Counted> = counts.iter().map(counted).collect();

@@ -218,50 +218,90 @@ pub async fn unlock_report(
 
 // --- counting ---
 
-/// People of one unit with one set of categories, and whether they completed.
+/// Indicators one [`member_counts`] statement counts (bits of an `int`).
+pub const MAX_BITS: usize = 30;
+
+/// People of one unit with one set of categories and one set of indicators met.
 #[derive(Debug, Clone, Copy, FromQueryResult)]
 pub struct MemberCount {
     pub unit_id: i32,
     pub mask: i32,
+    /// Bit k: the people completed one of the courses of indicator k (see [`member_counts`]).
     pub done: i32,
     pub n: i64,
 }
 
 /// The members counted on `cutoff` in the subtree at `path` (on the roster, not left by
-/// then, admitted by then when the day is known), grouped by unit and categories, split by
-/// whether their confirmed account completed one of `courses` in `[from, until)`. One
-/// statement: the database groups 500,000 members into a few thousand rows.
+/// then, admitted by then when the day is known), grouped by unit, categories and which
+/// indicators they met: bit k of `done` when their confirmed account completed one of
+/// `courses[k]` in `[from, until)`. One statement for every measured indicator: the database
+/// reads the members and the period's completions once and groups 500,000 people into a few
+/// thousand rows. `units` (the subtree's ids) narrows the scan through the unit index when
+/// the subtree is a small part of the tree; `None` reads every member under `path`.
 pub async fn member_counts(
     db: &impl Conn,
     path: &str,
-    courses: &[i32],
+    units: Option<&[i32]>,
+    courses: &[Vec<i32>],
     from: DateTime<Utc>,
     until: DateTime<Utc>,
     cutoff: NaiveDate,
 ) -> ApiResult<Vec<MemberCount>> {
     let backend = db.get_database_backend();
-    let mut values: Vec<Value> = vec![format!("{path}%").into(), cutoff.into()];
-    let done = if courses.is_empty() {
-        "0".to_owned()
-    } else {
-        "CASE WHEN d.user_id IS NULL THEN 0 ELSE 1 END".to_owned()
+    let mut values: Vec<Value> = vec![cutoff.into(), from.into(), until.into()];
+    let mark = |v: Value, values: &mut Vec<Value>| {
+        values.push(v);
+        format!("${}", values.len())
     };
-    let join = if courses.is_empty() {
-        String::new()
+    let linked: Vec<(usize, &Vec<i32>)> = courses
+        .iter()
+        .enumerate()
+        .filter(|(k, c)| !c.is_empty() && *k < MAX_BITS)
+        .collect();
+    let (join, done) = if linked.is_empty() {
+        (String::new(), "0".to_owned())
     } else {
-        values.push(from.into());
-        values.push(until.into());
-        let mut marks = Vec::new();
-        for c in courses {
-            values.push((*c).into());
-            marks.push(format!("${}", values.len()));
-        }
-        format!(
-            "LEFT JOIN (SELECT DISTINCT user_id FROM course_completions \
-               WHERE completed_at >= $3 AND completed_at < $4 AND course_id IN ({})) d \
-             ON d.user_id = m.user_id AND m.confirmed_at IS NOT NULL",
-            marks.join(", ")
+        let mut all: Vec<i32> = linked.iter().flat_map(|(_, c)| c.iter().copied()).collect();
+        all.sort_unstable();
+        all.dedup();
+        let flags: Vec<String> = linked
+            .iter()
+            .map(|(k, c)| {
+                let ids: Vec<String> = c.iter().map(|id| mark((*id).into(), &mut values)).collect();
+                format!(
+                    "MAX(CASE WHEN course_id IN ({}) THEN {} ELSE 0 END)",
+                    ids.join(", "),
+                    1i64 << k
+                )
+            })
+            .collect();
+        let any: Vec<String> = all
+            .iter()
+            .map(|id| mark((*id).into(), &mut values))
+            .collect();
+        (
+            format!(
+                "LEFT JOIN (SELECT user_id, {} AS done FROM course_completions \
+                   WHERE completed_at >= $2 AND completed_at < $3 AND course_id IN ({}) \
+                   GROUP BY user_id) d ON d.user_id = m.user_id AND m.confirmed_at IS NOT NULL",
+                flags.join(" + "),
+                any.join(", ")
+            ),
+            "COALESCE(d.done, 0)".to_owned(),
         )
+    };
+    let scope = match units {
+        Some(ids) => {
+            let ids: Vec<String> = ids
+                .iter()
+                .map(|id| mark((*id).into(), &mut values))
+                .collect();
+            format!("m.unit_id IN ({})", ids.join(", "))
+        }
+        None => {
+            let p = mark(format!("{path}%").into(), &mut values);
+            format!("m.unit_id IN (SELECT id FROM units WHERE path LIKE {p})")
+        }
     };
     let cast = match backend {
         DbBackend::Postgres => "::int",
@@ -270,10 +310,10 @@ pub async fn member_counts(
     let sql = format!(
         "SELECT m.unit_id AS unit_id, m.category_mask AS mask, ({done}){cast} AS done, \
            COUNT(*) AS n \
-         FROM members m JOIN units u ON u.id = m.unit_id {join} \
-         WHERE u.path LIKE $1 \
-           AND (m.left_on IS NULL OR m.left_on > $2) \
-           AND (m.admitted_on IS NULL OR m.admitted_on <= $2) \
+         FROM members m {join} \
+         WHERE {scope} \
+           AND (m.left_on IS NULL OR m.left_on > $1) \
+           AND (m.admitted_on IS NULL OR m.admitted_on <= $1) \
          GROUP BY 1, 2, 3"
     );
     Ok(

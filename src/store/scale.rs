@@ -74,7 +74,16 @@ async fn scalar(db: &impl Conn, sql: &str) -> ApiResult<i64> {
 ///
 /// Fails on another database, or when members already exist (it adds to an empty roster
 /// only, so that the counts it reports are the table's).
-pub async fn generate(db: &impl Conn, scale: Scale, measured: &[String]) -> ApiResult<Generated> {
+pub async fn generate(db: &super::Db, scale: Scale, measured: &[String]) -> ApiResult<Generated> {
+    // One transaction: one connection for the temporary tables, and all or nothing.
+    let tx = super::begin(db).await?;
+    let made = fill(&tx, scale, measured).await?;
+    tx.commit().await?;
+    exec(db, "ANALYZE", vec![]).await?;
+    Ok(made)
+}
+
+async fn fill(db: &impl Conn, scale: Scale, measured: &[String]) -> ApiResult<Generated> {
     if db.get_database_backend() != DbBackend::Postgres {
         return Err(ApiError::Internal(anyhow::anyhow!(
             "seed-scale needs PostgreSQL (DATABASE_URL=postgres://…)"
@@ -131,7 +140,7 @@ pub async fn generate(db: &impl Conn, scale: Scale, measured: &[String]) -> ApiR
     exec(db, "DROP TABLE IF EXISTS scale_communes", vec![]).await?;
     exec(
         db,
-        "CREATE TEMP TABLE scale_communes AS SELECT (row_number() OVER (ORDER BY id)) - 1 AS k, id \
+        "CREATE TEMP TABLE scale_communes ON COMMIT DROP AS SELECT (row_number() OVER (ORDER BY id)) - 1 AS k, id \
          FROM units WHERE name LIKE 'Đoàn xã Quy Mô %'",
         vec![],
     )
@@ -205,7 +214,7 @@ pub async fn generate(db: &impl Conn, scale: Scale, measured: &[String]) -> ApiR
     exec(db, "DROP TABLE IF EXISTS scale_lessons", vec![]).await?;
     exec(
         db,
-        "CREATE TEMP TABLE scale_lessons AS SELECT (row_number() OVER (ORDER BY l.id)) - 1 AS k, l.id \
+        "CREATE TEMP TABLE scale_lessons ON COMMIT DROP AS SELECT (row_number() OVER (ORDER BY l.id)) - 1 AS k, l.id \
          FROM lessons l JOIN courses c ON c.id = l.course_id WHERE c.origin = 'seed-scale'",
         vec![],
     )
@@ -264,7 +273,6 @@ pub async fn generate(db: &impl Conn, scale: Scale, measured: &[String]) -> ApiR
         ],
     )
     .await?;
-    exec(db, "ANALYZE", vec![]).await?;
     Ok(Generated {
         root,
         district: i32::try_from(district).map_err(|e| ApiError::Internal(e.into()))?,
