@@ -212,7 +212,7 @@ async fn the_indicator_report_counts_rosters_completions_merges_and_reports_as_b
         res.text().await.unwrap()
     );
 
-    // The district's roster: seven people, three of whom never register.
+    // The district's roster: eight people, four of whom never register.
     let csv = roster_csv(&[
         // A: cadre and member (two categories), registers and completes.
         "Nguyễn Văn An;01/02/1995;0912000001;cán bộ, đoàn viên;;Đoàn phường Núi Sam",
@@ -228,6 +228,8 @@ async fn the_indicator_report_counts_rosters_completions_merges_and_reports_as_b
         "Vũ Thị Phương;06/07/2006;0912000006;đoàn viên mới;15/03/2026;Đoàn phường Châu Phú A",
         // G: member who leaves before the cut-off: not counted.
         "Đặng Văn Giang;07/08/2000;0912000007;đoàn viên;;Đoàn xã Vĩnh Tế",
+        // H: association member (hội viên), never registers.
+        "Bùi Thị Hoa;08/09/2001;;hội viên;;Đoàn xã Vĩnh Tế",
     ]);
     let res = upload_roster(&app, &organizer.token, district, csv.clone(), true).await;
     assert_eq!(
@@ -238,7 +240,7 @@ async fn the_indicator_report_counts_rosters_completions_merges_and_reports_as_b
     );
     let preview: Value = res.json().await.unwrap();
     assert_eq!(preview["dry_run"], true);
-    assert_eq!(preview["added"].as_array().unwrap().len(), 7);
+    assert_eq!(preview["added"].as_array().unwrap().len(), 8);
     assert_eq!(
         app.count_rows("members", None).await,
         0,
@@ -247,7 +249,7 @@ async fn the_indicator_report_counts_rosters_completions_merges_and_reports_as_b
 
     let res = upload_roster(&app, &organizer.token, district, csv, false).await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(app.count_rows("members", None).await, 7);
+    assert_eq!(app.count_rows("members", None).await, 8);
 
     let a = registered(&app, "Nguyễn Văn An", "0912000001", nui_sam, "1995-02-01").await;
     let c = registered(&app, "Lê Văn Cường", "0912000003", vinh_te, "2003-04-03").await;
@@ -342,7 +344,7 @@ async fn the_indicator_report_counts_rosters_completions_merges_and_reports_as_b
     // Hà, and the organizer (registered in the district, on no roster).
     assert_eq!(report["self_declared"], 2);
 
-    // 2.6 by hand: people A, B, C, D, E, F (G left); done A, C, F.
+    // 2.6 by hand: people A, B, C, D, E, F, H (G left); done A, C, F.
     let cat: Value = app
         .get("/api/v1/indicators", Some(&admin.token))
         .await
@@ -358,21 +360,21 @@ async fn the_indicator_report_counts_rosters_completions_merges_and_reports_as_b
         .clone();
     let r26 = row(&report, "2.6");
     assert_eq!(r26["measured"], true);
-    assert_eq!(figures(group(r26, "overall")), (3, 6));
+    assert_eq!(figures(group(r26, "overall")), (3, 7));
     // A counts as a cadre and as a member (two categories), once overall.
     let cadres = group_with_category(r26, &cat_26, "cadre");
     assert_eq!(figures(cadres), (1, 1));
     assert_eq!(cadres["target"], 1.0);
     assert_eq!(cadres["met"], true);
     let members = group_with_category(r26, &cat_26, "member");
-    assert_eq!(figures(members), (2, 3), "A, B and F; A and F done");
+    assert_eq!(figures(members), (2, 4), "A, B, F and H; A and F done");
     assert_eq!(members["met"], false);
     let youth = group_with_category(r26, &cat_26, "youth");
     assert_eq!(figures(youth), (1, 2));
     let children = group_with_category(r26, &cat_26, "child");
     assert_eq!(figures(children), (0, 1));
     assert_eq!(group(r26, "overall")["met"], false);
-    assert_eq!(group(r26, "overall")["rate"], 0.5);
+    assert_eq!(group(r26, "overall")["rate"], 3.0 / 7.0);
 
     // Per child unit: the merged unit's people count under Núi Sam.
     let child = |id: i64| {
@@ -392,7 +394,11 @@ async fn the_indicator_report_counts_rosters_completions_merges_and_reports_as_b
         (2, 4),
         "A, B, E, F; A and F done"
     );
-    assert_eq!(figures(&child(vinh_te).unwrap()), (1, 2), "C and D; C done");
+    assert_eq!(
+        figures(&child(vinh_te).unwrap()),
+        (1, 3),
+        "C, D and H; C done"
+    );
     assert_eq!(figures(&child(school).unwrap()), (0, 0));
     let lagging: Vec<i64> = r26["lagging"]
         .as_array()
@@ -669,4 +675,67 @@ async fn a_report_is_locked_after_its_deadline_until_an_admin_unlocks_it() {
             "invalid_figures"
         );
     }
+}
+
+#[tokio::test]
+async fn an_organizers_approval_makes_a_counted_member_and_erasure_keeps_the_count_without_the_name()
+ {
+    let app = spawn_app().await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let home = app.unit_id("Đoàn phường Núi Sam").await;
+    let organizer = app.organizer(unit, unit).await;
+    let person = app.member(home).await;
+    let res = app
+        .patch(
+            "/api/v1/me",
+            Some(&person.token),
+            &json!({ "unit_id": unit }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let me: Value = res.json().await.unwrap();
+    let request = me["pending_change"]["id"].as_i64().unwrap();
+    let res = app
+        .post(
+            &format!("/api/v1/membership-requests/{request}/approve"),
+            Some(&organizer.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let members: Value = app
+        .get(
+            &format!("/api/v1/units/{unit}/members"),
+            Some(&organizer.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let members = members.as_array().unwrap();
+    assert_eq!(members.len(), 1, "{members:?}");
+    assert_eq!(members[0]["source"], "organizer");
+    assert_eq!(members[0]["registered"], true);
+
+    let res = app
+        .send(
+            reqwest::Method::DELETE,
+            "/api/v1/me",
+            Some(&person.token),
+            &json!({}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let members: Value = app
+        .get(
+            &format!("/api/v1/units/{unit}/members"),
+            Some(&organizer.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(members.as_array().unwrap().len(), 1, "still counted");
+    assert_ne!(members[0]["full_name"], "Trần Thị Bích Ngọc");
+    assert!(members[0]["phone"].is_null() && members[0]["birth_date"].is_null());
 }
