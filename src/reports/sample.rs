@@ -6,7 +6,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use crate::domain::collation;
 use crate::domain::indicators::report::{
     ChildFigure, GroupRow, IndicatorRow, Kind, Period, Report, ReportCoverage, Tally, count_row,
-    lagging, met, overall_row, rate, rate_row,
+    lagging_children, met, overall_row, rate, rate_row,
 };
 
 const TITLES: [(&str, &str, Kind); 13] = [
@@ -218,22 +218,7 @@ fn rate_indicator(
     ];
     let mut all = vec![overall_row(overall, &rows)];
     all.extend(rows);
-    let lagging = lagging(
-        children
-            .iter()
-            .map(|c| {
-                (
-                    c.unit_id,
-                    c.unit_name.clone(),
-                    Tally {
-                        numerator: c.numerator,
-                        denominator: c.denominator,
-                    },
-                    c.target,
-                )
-            })
-            .collect(),
-    );
+    let lagging = lagging_children(&children);
     IndicatorRow {
         code: code.to_owned(),
         key: format!("chi-tieu-{code}"),

@@ -40,6 +40,19 @@ pub fn audience(categories_json: &str, units_json: &str) -> Audience {
     })
 }
 
+/// The paths of the units an audience names (none when it names none: no query then, as
+/// this runs on every round start).
+pub async fn audience_paths(state: &AppState, audience: &Audience) -> ApiResult<Vec<String>> {
+    if audience.units.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(store::units::find_by_ids(&state.db, &audience.units)
+        .await?
+        .into_iter()
+        .map(|u| u.path)
+        .collect())
+}
+
 /// The one audience rule, for courses and contests alike: whether `caller` (their categories
 /// and unit) is in `audience`, whose units count with their subtrees. Roles do not enter into
 /// it: what admins and organizers may see besides is each use case's decision.
@@ -47,16 +60,7 @@ pub async fn admits(state: &AppState, caller: &Caller, audience: &Audience) -> A
     if audience.units.contains(&NOBODY_UNIT) {
         return Ok(false);
     }
-    // Most audiences name no unit: no query then (this runs on every round start).
-    let paths: Vec<String> = if audience.units.is_empty() {
-        Vec::new()
-    } else {
-        store::units::find_by_ids(&state.db, &audience.units)
-            .await?
-            .into_iter()
-            .map(|u| u.path)
-            .collect()
-    };
+    let paths = audience_paths(state, audience).await?;
     Ok(course::in_audience(
         &caller.categories,
         caller.unit_path.as_deref(),

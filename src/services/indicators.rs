@@ -608,22 +608,7 @@ fn finish_row(
     reports: Option<ReportCoverage>,
 ) -> IndicatorRow {
     let lagging = match kind {
-        Kind::Rate => arith::lagging(
-            children
-                .iter()
-                .map(|c| {
-                    (
-                        c.unit_id,
-                        c.unit_name.clone(),
-                        Tally {
-                            numerator: c.numerator,
-                            denominator: c.denominator,
-                        },
-                        c.target,
-                    )
-                })
-                .collect(),
-        ),
+        Kind::Rate => arith::lagging_children(&children),
         Kind::Count => Vec::new(),
     };
     let mut groups = vec![overall];

@@ -120,15 +120,7 @@ pub async fn course(
     let (start, until) = (vn_midnight(from), vn_midnight(to.succ_opt().unwrap_or(to)));
     let path = tree.root.path.clone();
     let audience = access::audience(&course.audience_categories, &course.audience_units);
-    let unit_paths: Vec<String> = if audience.units.is_empty() {
-        Vec::new()
-    } else {
-        store::units::find_by_ids(&state.db, &audience.units)
-            .await?
-            .into_iter()
-            .map(|u| u.path)
-            .collect()
-    };
+    let unit_paths = access::audience_paths(state, &audience).await?;
     if !audience.units.is_empty() && unit_paths.is_empty() {
         // An audience of units that are gone admits nobody.
         return Ok(empty_course(&tree, &course, from, to));

@@ -35,14 +35,21 @@ fn live() -> Condition {
     Condition::all().add(members::Column::LeftOn.is_null())
 }
 
-/// The live members of the units `ids`.
-pub async fn live_of_units(db: &impl Conn, ids: &[i32]) -> ApiResult<Vec<members::Model>> {
+/// The live members whose `column` holds one of `values`, a statement per [`CHUNK`].
+async fn live_where_in<V>(
+    db: &impl Conn,
+    column: members::Column,
+    values: &[V],
+) -> ApiResult<Vec<members::Model>>
+where
+    V: Into<sea_orm::Value> + Clone,
+{
     let mut out = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
+    for chunk in values.chunks(CHUNK) {
         out.extend(
             members::Entity::find()
                 .filter(live())
-                .filter(members::Column::UnitId.is_in(chunk.iter().copied()))
+                .filter(column.is_in(chunk.iter().cloned()))
                 .all(db)
                 .await?,
         );
@@ -50,19 +57,14 @@ pub async fn live_of_units(db: &impl Conn, ids: &[i32]) -> ApiResult<Vec<members
     Ok(out)
 }
 
+/// The live members of the units `ids`.
+pub async fn live_of_units(db: &impl Conn, ids: &[i32]) -> ApiResult<Vec<members::Model>> {
+    live_where_in(db, members::Column::UnitId, ids).await
+}
+
 /// The live members holding one of `phones` (E.164), wherever they are.
 pub async fn live_by_phones(db: &impl Conn, phones: &[String]) -> ApiResult<Vec<members::Model>> {
-    let mut out = Vec::new();
-    for chunk in phones.chunks(CHUNK) {
-        out.extend(
-            members::Entity::find()
-                .filter(live())
-                .filter(members::Column::Phone.is_in(chunk.iter().cloned()))
-                .all(db)
-                .await?,
-        );
-    }
-    Ok(out)
+    live_where_in(db, members::Column::Phone, phones).await
 }
 
 pub async fn find(db: &impl Conn, id: i32) -> ApiResult<Option<members::Model>> {

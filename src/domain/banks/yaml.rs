@@ -153,7 +153,7 @@ pub fn parse(file: &str, text: &str) -> Result<BankDef, Vec<FileError>> {
     let doc: File = match marked_yaml::from_yaml(0, text) {
         Ok(doc) => doc,
         Err(marked_yaml::FromYamlError::ParseYaml(e)) => {
-            let (line, column, message) = load_error(&e);
+            let (line, column, message) = load_error(&e, "bank, questions");
             p.at(line, column, message);
             return p.into_result(unreachable_bank());
         }
@@ -322,7 +322,7 @@ fn question(sq: &Spanned<Question>, p: &mut Problems) -> Option<QuestionDef> {
 }
 
 /// The first line holding `key:` as a mapping key, with its column (1-based).
-fn find_key(text: &str, key: &str) -> (usize, usize) {
+pub(crate) fn find_key(text: &str, key: &str) -> (usize, usize) {
     let needle = format!("{key}:");
     text.lines()
         .enumerate()
@@ -344,12 +344,12 @@ fn unreachable_bank() -> BankDef {
     }
 }
 
-fn load_error(e: &LoadError) -> (usize, usize, String) {
+pub(crate) fn load_error(e: &LoadError, top_keys: &str) -> (usize, usize, String) {
     let at = |m: &marked_yaml::Marker| (m.line(), m.column());
     let ((line, column), message) = match e {
         LoadError::TopLevelMustBeMapping(m) => (
             at(m),
-            "Tệp phải là một bảng khóa–giá trị (bank, questions)".to_owned(),
+            format!("Tệp phải là một bảng khóa–giá trị ({top_keys})"),
         ),
         LoadError::TopLevelMustBeSequence(m) => (at(m), "Tệp phải là một danh sách".to_owned()),
         LoadError::UnexpectedAnchor(m) => (
@@ -370,7 +370,7 @@ fn load_error(e: &LoadError) -> (usize, usize, String) {
 }
 
 /// The deserializer speaks English; people reading our errors speak Vietnamese.
-fn translate(msg: &str) -> String {
+pub(crate) fn translate(msg: &str) -> String {
     if let Some(rest) = msg.strip_prefix("Unknown field `") {
         let field = rest.split('`').next().unwrap_or(rest);
         return format!("Trường \"{field}\" không được hỗ trợ ({msg})");
@@ -384,6 +384,7 @@ fn translate(msg: &str) -> String {
     }
     if msg.contains("invalid digit")
         || msg.contains("number too large")
+        || msg.contains("invalid float")
         || msg.contains("empty string")
     {
         return format!("Giá trị phải là một số ({msg})");

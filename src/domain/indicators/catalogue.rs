@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use marked_yaml::{LoadError, Spanned};
+use marked_yaml::Spanned;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::is_nfc;
 use utoipa::ToSchema;
@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::domain::{
     banks::{
         FileError, Problems, nfc, valid_slug,
-        yaml::{Bounds, guard},
+        yaml::{Bounds, find_key, guard, load_error, translate},
     },
     person::Category,
     text::has_hidden,
@@ -625,7 +625,7 @@ impl Catalogue {
         let node = match marked_yaml::parse_yaml(0, text) {
             Ok(node) => node,
             Err(e) => {
-                let (line, column, message) = load_error(&e);
+                let (line, column, message) = load_error(&e, "phases, indicators");
                 p.at(line, column, message);
                 return p.into_result(empty());
             }
@@ -941,61 +941,6 @@ fn items(n: Option<&marked_yaml::Node>) -> &[marked_yaml::Node] {
 
 // The bank parser's error wording is private to it and speaks of banks; these speak of the
 // catalogue.
-
-/// The first line holding `key:` as a mapping key, with its column (1-based).
-fn find_key(text: &str, key: &str) -> (usize, usize) {
-    let needle = format!("{key}:");
-    text.lines()
-        .enumerate()
-        .find_map(|(i, line)| {
-            let body = line.trim_start().trim_start_matches("- ").trim_start();
-            body.starts_with(&needle)
-                .then(|| (i + 1, line.len() - body.len() + 1))
-        })
-        .unwrap_or((0, 0))
-}
-
-fn load_error(e: &LoadError) -> (usize, usize, String) {
-    let at = |m: &marked_yaml::Marker| (m.line(), m.column());
-    let ((line, column), message) = match e {
-        LoadError::TopLevelMustBeMapping(m) => (
-            at(m),
-            "Tệp phải là một bảng khóa–giá trị (phases, indicators)".to_owned(),
-        ),
-        LoadError::UnexpectedAnchor(m) => (
-            at(m),
-            "Không hỗ trợ anchor (&) và alias (*) của YAML".to_owned(),
-        ),
-        LoadError::MappingKeyMustBeScalar(m) => (at(m), "Khóa phải là một giá trị đơn".to_owned()),
-        LoadError::UnexpectedTag(m) => (at(m), "Không hỗ trợ tag (!) của YAML".to_owned()),
-        LoadError::ScanError(m, err) => (at(m), format!("Lỗi cú pháp YAML: {err}")),
-        LoadError::DuplicateKey(inner) => (
-            inner.key.span().start().map_or((0, 0), at),
-            format!("Khóa \"{}\" xuất hiện hai lần", inner.key.as_str()),
-        ),
-        _ => ((0, 0), format!("Lỗi cú pháp YAML: {e}")),
-    };
-    (line, column, message)
-}
-
-fn translate(msg: &str) -> String {
-    if let Some(rest) = msg.strip_prefix("Unknown field `") {
-        let field = rest.split('`').next().unwrap_or(rest);
-        return format!("Trường \"{field}\" không được hỗ trợ ({msg})");
-    }
-    if let Some(rest) = msg.strip_prefix("missing field `") {
-        let field = rest.split('`').next().unwrap_or(rest);
-        return format!("Thiếu trường bắt buộc \"{field}\"");
-    }
-    if msg.contains("invalid digit")
-        || msg.contains("number too large")
-        || msg.contains("invalid float")
-        || msg.contains("empty string")
-    {
-        return format!("Giá trị phải là một số ({msg})");
-    }
-    format!("Dữ liệu không đúng cấu trúc: {msg}")
-}
 
 #[cfg(test)]
 mod tests {

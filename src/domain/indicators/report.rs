@@ -347,6 +347,26 @@ pub fn measured_rows(groups: &[GroupSpec<'_>], counted: &[Counted]) -> (GroupRow
     (overall_row(overall, &rows), rows)
 }
 
+/// The lagging units among a row's children (see [`lagging`]).
+pub fn lagging_children(children: &[ChildFigure]) -> Vec<LaggingUnit> {
+    lagging(
+        children
+            .iter()
+            .map(|c| {
+                (
+                    c.unit_id,
+                    c.unit_name.clone(),
+                    Tally {
+                        numerator: c.numerator,
+                        denominator: c.denominator,
+                    },
+                    c.target,
+                )
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
