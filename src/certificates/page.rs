@@ -2,16 +2,20 @@
 //! QR code on a certificate.
 //!
 //! A verdict alone would let an edited paper pass, so the page states every signed fact for
-//! the reader to compare with the paper. It is one small self-contained document: inline CSS,
-//! no script, no font or image from anywhere (the page must work on a poor connection and must
-//! not tell third parties who checks whose certificate). Every value from the database goes
-//! through [`escape`]. The HTTP status (200, or 404 for `None`) is the route's business.
+//! the reader to compare with the paper. It is one small self-contained document: the shared
+//! stylesheet inlined, no script, no font or image from anywhere (the page must work on a poor
+//! connection and must not tell third parties who checks whose certificate). Every value from
+//! the database goes through [`escape`]. The HTTP status (200, or 404 for `None`) is the route's business.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use crate::domain::certificate::{Status, Verification};
+// The shared stylesheet (`src/web/style.css`), inlined so the page stays one request. Its
+// `overflow-wrap:anywhere` lets long codes, signatures and unbroken names wrap, so nothing
+// scrolls sideways at 360 px.
+use crate::web::STYLE;
 
 /// Where the published public keys are (see `certificates::signing`).
 pub const PUBLIC_KEY_PATH: &str = "/.well-known/soiduong-certificates.pub";
@@ -19,24 +23,6 @@ pub const PUBLIC_KEY_PATH: &str = "/.well-known/soiduong-certificates.pub";
 /// At most this many characters of a typed code are echoed back on the not-found page, so a
 /// pasted essay cannot make the page large.
 const ECHO_LIMIT: usize = 40;
-
-/// Wide enough for a phone, narrow enough to read on a desktop. `overflow-wrap:anywhere` lets
-/// long codes, signatures and unbroken names wrap, so nothing scrolls sideways at 360 px.
-const STYLE: &str = "*{box-sizing:border-box}\
-html{-webkit-text-size-adjust:100%}\
-body{margin:0;background:#f3f4f6;color:#1f2328;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',Arial,sans-serif;overflow-wrap:anywhere}\
-main{max-width:40rem;margin:0 auto;padding:1rem}\
-.site{margin:0 0 .75rem;font-size:.9rem;color:#57606a}\
-.v{border-radius:.6rem;padding:1rem;margin:0 0 1rem;color:#fff}\
-.v h1{margin:0 0 .25rem;font-size:1.35rem;line-height:1.3}\
-.v p{margin:.25rem 0 0}\
-.ok{background:#1a7f37}.rev{background:#b42318}.sup{background:#f5b400;color:#1f2328}.nf{background:#5f6368}\
-.v a{color:inherit;font-weight:700}\
-.card{background:#fff;border-radius:.6rem;padding:1rem;margin:0 0 1rem;border:1px solid #d0d7de}\
-dl{margin:0}dt{font-size:.85rem;color:#57606a}dd{margin:0 0 .75rem;font-weight:600}dd:last-child{margin-bottom:0}\
-.note{font-size:.9rem;color:#57606a;margin:0 0 1rem}\
-code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em}\
-h2{font-size:1rem;margin:0 0 .5rem}.card p{margin:.25rem 0}";
 
 /// The verification page for `v`, or the not-found page (`None`) echoing the code as typed.
 pub fn page(v: Option<&Verification>, code_typed: &str) -> String {

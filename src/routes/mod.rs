@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(units::configure),
     )
     .configure(certificates::configure_public)
+    .configure(crate::web::configure)
     .configure(ops::configure);
 }
 

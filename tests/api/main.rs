@@ -12,6 +12,7 @@ mod certificates;
 mod conformance;
 mod contests;
 mod courses;
+mod dashboard;
 mod exports;
 
 mod health;
