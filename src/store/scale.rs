@@ -163,7 +163,7 @@ async fn fill(db: &impl Conn, scale: Scale, measured: &[String]) -> ApiResult<Ge
         "INSERT INTO users (id, full_name, phone, email, password_hash, birth_date, unit_id, \
            admitted_on, guardian_consent, is_admin, deleted_at, created_at, updated_at, token_generation) \
          SELECT md5('scale-user-' || g)::uuid, 'Đoàn viên ' || g, '+849' || lpad(g::text, 8, '0'), \
-           NULL, NULL, date '1995-01-01' + (g % 5000), c.id, NULL, true, false, NULL, now(), now(), 0 \
+           NULL, NULL, date '1995-01-01' + (g % 5000)::int, c.id, NULL, true, false, NULL, now(), now(), 0 \
          FROM generate_series(1, $1) g JOIN scale_communes c ON c.k = g % $2",
         vec![i64::from(scale.registered).into(), n_communes.into()],
     )
@@ -175,7 +175,7 @@ async fn fill(db: &impl Conn, scale: Scale, measured: &[String]) -> ApiResult<Ge
         &format!(
             "INSERT INTO members (unit_id, full_name, birth_date, phone, category_mask, admitted_on, \
                user_id, confirmed_at, source, left_on, left_reason, created_at, updated_at, updated_by) \
-             SELECT c.id, 'Đoàn viên ' || g, date '1995-01-01' + (g % 5000), '+849' || lpad(g::text, 8, '0'), \
+             SELECT c.id, 'Đoàn viên ' || g, date '1995-01-01' + (g % 5000)::int, '+849' || lpad(g::text, 8, '0'), \
                {mask}, NULL, \
                CASE WHEN g <= $1 THEN md5('scale-user-' || g)::uuid END, \
                CASE WHEN g <= $1 THEN now() END, 'roster', \
