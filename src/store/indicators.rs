@@ -253,6 +253,20 @@ pub async fn member_counts(
         values.push(v);
         format!("${}", values.len())
     };
+    // Which members: a small subtree by its unit ids (the unit index), a large one by path.
+    let units_in = match units {
+        Some(ids) => {
+            let ids: Vec<String> = ids
+                .iter()
+                .map(|id| mark((*id).into(), &mut values))
+                .collect();
+            ids.join(", ")
+        }
+        None => {
+            let p = mark(format!("{path}%").into(), &mut values);
+            format!("SELECT id FROM units WHERE path LIKE {p}")
+        }
+    };
     let linked: Vec<(usize, &Vec<i32>)> = courses
         .iter()
         .enumerate()
@@ -279,10 +293,19 @@ pub async fn member_counts(
             .iter()
             .map(|id| mark((*id).into(), &mut values))
             .collect();
+        // A small subtree reads only its own people's completions, not the province's.
+        let people = if units.is_some() {
+            format!(
+                " AND user_id IN (SELECT user_id FROM members WHERE user_id IS NOT NULL \
+                   AND unit_id IN ({units_in}))"
+            )
+        } else {
+            String::new()
+        };
         (
             format!(
                 "LEFT JOIN (SELECT user_id, {} AS done FROM course_completions \
-                   WHERE completed_at >= $2 AND completed_at < $3 AND course_id IN ({}) \
+                   WHERE completed_at >= $2 AND completed_at < $3 AND course_id IN ({}){people} \
                    GROUP BY user_id) d ON d.user_id = m.user_id AND m.confirmed_at IS NOT NULL",
                 flags.join(" + "),
                 any.join(", ")
@@ -290,19 +313,7 @@ pub async fn member_counts(
             "COALESCE(d.done, 0)".to_owned(),
         )
     };
-    let scope = match units {
-        Some(ids) => {
-            let ids: Vec<String> = ids
-                .iter()
-                .map(|id| mark((*id).into(), &mut values))
-                .collect();
-            format!("m.unit_id IN ({})", ids.join(", "))
-        }
-        None => {
-            let p = mark(format!("{path}%").into(), &mut values);
-            format!("m.unit_id IN (SELECT id FROM units WHERE path LIKE {p})")
-        }
-    };
+    let scope = format!("m.unit_id IN ({units_in})");
     let cast = match backend {
         DbBackend::Postgres => "::int",
         _ => "",
