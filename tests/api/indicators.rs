@@ -423,6 +423,27 @@ async fn the_indicator_report_counts_rosters_completions_merges_and_reports_as_b
     assert_eq!(figures(group(r27, "overall")), (4, 6));
     assert_eq!(r27["reports"]["submitted"], 2);
 
+    // The province's report (read by a scan, not through the unit index) counts the same.
+    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
+    let whole: Value = app
+        .get(
+            &format!("/api/v1/stats/indicators?unit_id={province}&year={YEAR}"),
+            Some(&admin.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(figures(group(row(&whole, "2.6"), "overall")), (3, 7));
+    let district_row = row(&whole, "2.6")["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["unit_id"] == district)
+        .cloned()
+        .unwrap();
+    assert_eq!(figures(&district_row), (3, 7));
+
     // Núi Sam's own report sees only its subtree.
     let own: Value = app
         .get(
