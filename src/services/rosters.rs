@@ -255,6 +255,9 @@ pub async fn upload(
         })
         .collect();
     store::members::insert_many(&tx, &new, caller.id, now).await?;
+    // People who confirmed their record follow it: the roster decides their unit and
+    // categories.
+    let mut moved_accounts = Vec::new();
     for (id, l) in &plan.updated {
         if let Some(before) = by_id.get(id) {
             store::members::update_from_row(
@@ -267,6 +270,11 @@ pub async fn upload(
                 now,
             )
             .await?;
+            if let (Some(user), Some(_)) = (before.user_id, before.confirmed_at) {
+                store::users::set_unit(&tx, user, l.unit_id, now).await?;
+                store::users::set_categories(&tx, user, &l.row.categories).await?;
+                moved_accounts.push(user);
+            }
         }
     }
     let today = vn_today(now);
@@ -277,6 +285,9 @@ pub async fn upload(
     );
     store::members::mark_left(&tx, &plan.left, today, &reason, caller.id, now).await?;
     tx.commit().await?;
+    for user in moved_accounts {
+        state.callers.forget(user);
+    }
     tracing::info!(
         unit_id = unit.id,
         actor = %caller.id,

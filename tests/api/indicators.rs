@@ -760,3 +760,27 @@ async fn an_organizers_approval_makes_a_counted_member_and_erasure_keeps_the_cou
     assert_ne!(members[0]["full_name"], "Trần Thị Bích Ngọc");
     assert!(members[0]["phone"].is_null() && members[0]["birth_date"].is_null());
 }
+
+#[tokio::test]
+async fn a_confirmed_member_follows_the_roster_to_another_unit() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let district = app.unit_id("Thành Đoàn Châu Đốc").await;
+    let vinh_te = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let nui_sam = app.unit_id("Đoàn phường Núi Sam").await;
+    let first = roster_csv(&["Nguyễn Văn An;01/02/1995;0912000001;đoàn viên;;Đoàn xã Vĩnh Tế"]);
+    let res = upload_roster(&app, &admin.token, district, first, false).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let person = registered(&app, "Nguyễn Văn An", "0912000001", nui_sam, "1995-02-01").await;
+    let claim = confirm_roster_record(&app, &person).await;
+    assert_eq!(claim["unit_id"], vinh_te);
+    assert_eq!(app.profile(&person.token).await["unit"]["id"], vinh_te);
+
+    let second =
+        roster_csv(&["Nguyễn Văn An;01/02/1995;0912000001;cán bộ, đoàn viên;;Đoàn phường Núi Sam"]);
+    let res = upload_roster(&app, &admin.token, district, second, false).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let me = app.profile(&person.token).await;
+    assert_eq!(me["unit"]["id"], nui_sam);
+    assert_eq!(me["categories"], json!(["cadre", "member"]));
+}
