@@ -129,6 +129,50 @@ impl MigrationTrait for Migration {
             &[IndicatorReports::UnitId, IndicatorReports::Year],
         )
         .await?;
+        // The measured indicators' numerators, kept in the transactions that change them: one
+        // row per completion and confirmed member record of its account, with the member's
+        // unit, categories and dates copied, so that a report counts without a join.
+        create_table(
+            m,
+            Table::create()
+                .table(CompletionFacts::Table)
+                .col(integer(CompletionFacts::CompletionId))
+                .col(integer(CompletionFacts::MemberId))
+                .col(uuid(CompletionFacts::UserId))
+                .col(integer(CompletionFacts::CourseId))
+                .col(timestamp_with_time_zone(CompletionFacts::CompletedAt))
+                .col(integer(CompletionFacts::UnitId))
+                .col(integer(CompletionFacts::CategoryMask))
+                .col(date_null(CompletionFacts::AdmittedOn))
+                .col(date_null(CompletionFacts::LeftOn))
+                .primary_key(
+                    Index::create()
+                        .col(CompletionFacts::CompletionId)
+                        .col(CompletionFacts::MemberId),
+                ),
+        )
+        .await?;
+        index(
+            m,
+            "idx_completion_facts_unit",
+            CompletionFacts::Table,
+            &[CompletionFacts::UnitId],
+        )
+        .await?;
+        index(
+            m,
+            "idx_completion_facts_member",
+            CompletionFacts::Table,
+            &[CompletionFacts::MemberId],
+        )
+        .await?;
+        index(
+            m,
+            "idx_completion_facts_user",
+            CompletionFacts::Table,
+            &[CompletionFacts::UserId],
+        )
+        .await?;
         // Completions in a period, by course: the measured indicators' numerators.
         index(
             m,
@@ -151,6 +195,7 @@ impl MigrationTrait for Migration {
         drop_tables(
             m,
             vec![
+                CompletionFacts::Table.into_iden(),
                 IndicatorReports::Table.into_iden(),
                 IndicatorCourses::Table.into_iden(),
                 IndicatorDefinitions::Table.into_iden(),
@@ -244,4 +289,18 @@ enum CourseCompletions {
     Table,
     CourseId,
     CompletedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum CompletionFacts {
+    Table,
+    CompletionId,
+    MemberId,
+    UserId,
+    CourseId,
+    CompletedAt,
+    UnitId,
+    CategoryMask,
+    AdmittedOn,
+    LeftOn,
 }

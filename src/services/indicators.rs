@@ -467,8 +467,7 @@ pub async fn report(
         figures.push((r.unit_id, store::indicators::figures_of(r)?));
     }
 
-    // Every measured indicator of the phase, counted in one statement: bit k of `done` is
-    // the k-th of them.
+    // Every measured indicator of the phase, counted together: `k` is its place here.
     let measured: Vec<&Indicator> = cat
         .indicators
         .iter()
@@ -482,21 +481,25 @@ pub async fn report(
     let all_units = store::units::count(&state.db).await?;
     let ids: Vec<i32> = tree.live.iter().map(|u| u.id).collect();
     let narrow = (ids.len() as u64) * 4 < all_units && ids.len() <= 2_000;
-    let mut counts = Vec::new();
-    for chunk in courses.chunks(store::indicators::MAX_BITS) {
-        counts.push(
-            store::indicators::member_counts(
-                &state.db,
-                &tree.root.path,
-                narrow.then_some(ids.as_slice()),
-                chunk,
-                from,
-                until,
-                period.cutoff,
-            )
-            .await?,
-        );
-    }
+    let scope = narrow.then_some(ids.as_slice());
+    let (counted, self_declared) = futures_util::future::try_join(
+        store::indicators::measured(
+            &state.db,
+            &tree.root.path,
+            scope,
+            &courses,
+            from,
+            until,
+            period.cutoff,
+        ),
+        store::indicators::self_declared(&state.db, &tree.root.path, scope),
+    )
+    .await?;
+    let done: HashMap<(i32, i32, i32), u64> = counted
+        .done
+        .iter()
+        .map(|d| ((d.unit_id, d.mask, d.k), u64::try_from(d.n).unwrap_or(0)))
+        .collect();
     let mut rows = Vec::new();
     for ind in &cat.indicators {
         let Some(code) = ind.codes.get(&phase.key) else {
@@ -505,9 +508,15 @@ pub async fn report(
         let row = match ind.measure {
             Measure::CourseCompletion => {
                 let k = measured.iter().position(|m| m.key == ind.key).unwrap_or(0);
-                let bits = store::indicators::MAX_BITS;
-                let chunk = counts.get(k / bits).map_or(&[][..], Vec::as_slice);
-                measured_row(ind, code, &phase.key, &tree, chunk, k % bits)
+                let k = i32::try_from(k).unwrap_or(i32::MAX);
+                measured_row(
+                    ind,
+                    code,
+                    &phase.key,
+                    &tree,
+                    &counted.members,
+                    |unit, mask| done.get(&(unit, mask, k)).copied().unwrap_or(0),
+                )
             }
             Measure::ReportedRate | Measure::ReportedCount => {
                 reported_row(ind, code, &phase.key, &tree, &figures)
@@ -515,7 +524,6 @@ pub async fn report(
         };
         rows.push(row);
     }
-    let self_declared = store::indicators::self_declared(&state.db, &tree.root.path).await?;
     Ok(Report {
         unit_id: tree.root.id,
         unit_name: tree.root.name.clone(),
@@ -546,21 +554,33 @@ fn measured_row(
     code: &str,
     phase: &str,
     tree: &Tree,
-    counts: &[store::indicators::MemberCount],
-    bit: usize,
+    members: &[store::indicators::MemberCount],
+    done: impl Fn(i32, i32) -> u64,
 ) -> IndicatorRow {
     let groups = specs(ind, phase);
-    let counted = |c: &store::indicators::MemberCount| Counted {
-        mask: c.mask,
-        done: c.done & (1 << bit) != 0,
-        n: u64::try_from(c.n).unwrap_or(0),
+    // Each (unit, categories) count splits into those who met the indicator and the rest.
+    let split = |c: &store::indicators::MemberCount| {
+        let all = u64::try_from(c.n).unwrap_or(0);
+        let met = done(c.unit_id, c.mask).min(all);
+        [
+            Counted {
+                mask: c.mask,
+                done: true,
+                n: met,
+            },
+            Counted {
+                mask: c.mask,
+                done: false,
+                n: all - met,
+            },
+        ]
     };
-    let all: Vec<Counted> = counts.iter().map(counted).collect();
+    let all: Vec<Counted> = members.iter().flat_map(split).collect();
     let (overall, group_rows) = measured_rows(&groups, &all);
     let mut per_child: Vec<Vec<Counted>> = vec![Vec::new(); tree.children.len()];
-    for c in counts {
+    for c in members {
         if let Some(i) = tree.child_of.get(&c.unit_id) {
-            per_child[*i].push(counted(c));
+            per_child[*i].extend(split(c));
         }
     }
     let children: Vec<ChildFigure> = tree

@@ -285,8 +285,8 @@ pub async fn completion(
 /// Records a completion with the unit at that moment and leaves a `course_completed` event
 /// for the certificates to pick up. Returns false when it was recorded before.
 ///
-/// Two statements: the caller passes its [`super::Tx`], so no completion lands without its
-/// event.
+/// Several statements (the completion, the indicators' summary, the event): the caller passes
+/// its [`super::Tx`], so no completion lands without the rest.
 pub async fn record_completion(
     db: &impl Conn,
     user: Uuid,
@@ -320,6 +320,7 @@ pub async fn record_completion(
     let Some(row) = completion(db, user, course_id).await? else {
         return Err(DbErr::RecordNotFound("the completion just recorded".into()).into());
     };
+    super::facts::completion_added(db, row.id).await?;
     events::ActiveModel {
         kind: Set(events::EventKind::CourseCompleted),
         payload: Set(serde_json::json!({

@@ -4,8 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{indicator_courses, indicator_definitions, indicator_reports, indicator_years};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, Statement, Value, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    Statement, Value, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -218,27 +218,31 @@ pub async fn unlock_report(
 
 // --- counting ---
 
-/// Indicators one [`member_counts`] statement counts (bits of an `int`).
-pub const MAX_BITS: usize = 30;
-
-/// People of one unit with one set of categories and one set of indicators met.
+/// People of one unit with one set of categories, counted on the cut-off.
 #[derive(Debug, Clone, Copy, FromQueryResult)]
 pub struct MemberCount {
     pub unit_id: i32,
     pub mask: i32,
-    /// Bit k: the people completed one of the courses of indicator k (see [`member_counts`]).
-    pub done: i32,
     pub n: i64,
 }
 
-/// The members counted on `cutoff` in the subtree at `path` (on the roster, not left by
-/// then, admitted by then when the day is known), grouped by unit, categories and which
-/// indicators they met: bit k of `done` when their confirmed account completed one of
-/// `courses[k]` in `[from, until)`. One statement for every measured indicator: the database
-/// reads the members and the period's completions once and groups 500,000 people into a few
-/// thousand rows. `units` (the subtree's ids) narrows the scan through the unit index when
-/// the subtree is a small part of the tree; `None` reads every member under `path`.
-pub async fn member_counts(
+/// What the measured indicators are computed from, for a subtree on a cut-off day.
+#[derive(Debug, Clone, Default)]
+pub struct Measured {
+    /// Everyone counted: on a roster, not left by the cut-off, admitted by then when the day
+    /// is known.
+    pub members: Vec<MemberCount>,
+    /// Of them, who completed a course of indicator k in the period (from the summary).
+    pub done: Vec<super::facts::Done>,
+}
+
+/// The members counted on `cutoff` in the subtree at `path`, by unit and categories, and of
+/// them those whose confirmed account completed one of `courses[k]` in `[from, until)`. Two
+/// statements run side by side, neither joining members to completions: the completion
+/// summary (`store::facts`) already holds each completion with its member's unit and
+/// categories. `units` (the subtree's ids) narrows both through the unit indexes when the
+/// subtree is a small part of the tree; `None` reads everything under `path`.
+pub async fn measured(
     db: &impl Conn,
     path: &str,
     units: Option<&[i32]>,
@@ -246,92 +250,47 @@ pub async fn member_counts(
     from: DateTime<Utc>,
     until: DateTime<Utc>,
     cutoff: NaiveDate,
-) -> ApiResult<Vec<MemberCount>> {
+) -> ApiResult<Measured> {
     let backend = db.get_database_backend();
-    let mut values: Vec<Value> = vec![cutoff.into(), from.into(), until.into()];
-    let mark = |v: Value, values: &mut Vec<Value>| {
-        values.push(v);
-        format!("${}", values.len())
-    };
-    // Which members: a small subtree by its unit ids (the unit index), a large one by path.
+    let mut values: Vec<Value> = vec![cutoff.into()];
     let units_in = match units {
         Some(ids) => {
-            let ids: Vec<String> = ids
+            let marks: Vec<String> = ids
                 .iter()
-                .map(|id| mark((*id).into(), &mut values))
+                .map(|id| {
+                    values.push((*id).into());
+                    format!("${}", values.len())
+                })
                 .collect();
-            ids.join(", ")
+            marks.join(", ")
         }
         None => {
-            let p = mark(format!("{path}%").into(), &mut values);
-            format!("SELECT id FROM units WHERE path LIKE {p}")
+            values.push(format!("{path}%").into());
+            format!("SELECT id FROM units WHERE path LIKE ${}", values.len())
         }
     };
-    let linked: Vec<(usize, &Vec<i32>)> = courses
-        .iter()
-        .enumerate()
-        .filter(|(k, c)| !c.is_empty() && *k < MAX_BITS)
-        .collect();
-    let (join, done) = if linked.is_empty() {
-        (String::new(), "0".to_owned())
-    } else {
-        let mut all: Vec<i32> = linked.iter().flat_map(|(_, c)| c.iter().copied()).collect();
-        all.sort_unstable();
-        all.dedup();
-        let flags: Vec<String> = linked
-            .iter()
-            .map(|(k, c)| {
-                let ids: Vec<String> = c.iter().map(|id| mark((*id).into(), &mut values)).collect();
-                format!(
-                    "MAX(CASE WHEN course_id IN ({}) THEN {} ELSE 0 END)",
-                    ids.join(", "),
-                    1i64 << k
-                )
-            })
-            .collect();
-        let any: Vec<String> = all
-            .iter()
-            .map(|id| mark((*id).into(), &mut values))
-            .collect();
-        // A small subtree reads only its own people's completions, not the province's.
-        let people = if units.is_some() {
-            format!(
-                " AND user_id IN (SELECT user_id FROM members WHERE user_id IS NOT NULL \
-                   AND unit_id IN ({units_in}))"
-            )
-        } else {
-            String::new()
-        };
-        (
-            format!(
-                "LEFT JOIN (SELECT user_id, {} AS done FROM course_completions \
-                   WHERE completed_at >= $2 AND completed_at < $3 AND course_id IN ({}){people} \
-                   GROUP BY user_id) d ON d.user_id = m.user_id AND m.confirmed_at IS NOT NULL",
-                flags.join(" + "),
-                any.join(", ")
-            ),
-            "COALESCE(d.done, 0)".to_owned(),
-        )
-    };
-    let scope = format!("m.unit_id IN ({units_in})");
-    let cast = match backend {
-        DbBackend::Postgres => "::int",
-        _ => "",
-    };
     let sql = format!(
-        "SELECT m.unit_id AS unit_id, m.category_mask AS mask, ({done}){cast} AS done, \
-           COUNT(*) AS n \
-         FROM members m {join} \
-         WHERE {scope} \
+        "SELECT m.unit_id AS unit_id, m.category_mask AS mask, COUNT(*) AS n FROM members m \
+         WHERE m.unit_id IN ({units_in}) \
            AND (m.left_on IS NULL OR m.left_on > $1) \
            AND (m.admitted_on IS NULL OR m.admitted_on <= $1) \
-         GROUP BY 1, 2, 3"
+         GROUP BY 1, 2"
     );
-    Ok(
-        MemberCount::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+    let member_values = values.clone();
+    let members = async {
+        Ok(
+            MemberCount::find_by_statement(Statement::from_sql_and_values(
+                backend,
+                sql,
+                member_values,
+            ))
             .all(db)
             .await?,
-    )
+        )
+    };
+    let done = super::facts::numerators(db, &units_in, values, courses, from, until);
+    let (members, done) = futures_util::future::try_join(members, done).await?;
+    Ok(Measured { members, done })
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -341,13 +300,30 @@ struct Counted {
 
 /// Registered people of the subtree at `path` with no confirmed live member record: they
 /// declared a unit themselves, so they are shown apart and counted nowhere.
-pub async fn self_declared(db: &impl Conn, path: &str) -> ApiResult<u64> {
-    let sql = "SELECT COUNT(*) AS n FROM users us JOIN units u ON u.id = us.unit_id \
-        WHERE u.path LIKE $1 AND us.deleted_at IS NULL AND NOT EXISTS \
+/// `units` narrows it to the subtree's unit ids (see [`measured`]).
+pub async fn self_declared(db: &impl Conn, path: &str, units: Option<&[i32]>) -> ApiResult<u64> {
+    let mut values: Vec<Value> = Vec::new();
+    let units_in = match units {
+        Some(ids) => ids
+            .iter()
+            .map(|id| {
+                values.push((*id).into());
+                format!("${}", values.len())
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => {
+            values.push(format!("{path}%").into());
+            "SELECT id FROM units WHERE path LIKE $1".to_owned()
+        }
+    };
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM users us \
+        WHERE us.unit_id IN ({units_in}) AND us.deleted_at IS NULL AND NOT EXISTS \
         (SELECT 1 FROM members m WHERE m.user_id = us.id AND m.confirmed_at IS NOT NULL \
-         AND m.left_on IS NULL)";
-    let stmt =
-        Statement::from_sql_and_values(db.get_database_backend(), sql, [format!("{path}%").into()]);
+         AND m.left_on IS NULL)"
+    );
+    let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
     let n = Counted::find_by_statement(stmt)
         .one(db)
         .await?

@@ -133,7 +133,7 @@ pub async fn update_from_row(
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
     members::Entity::update(active).exec(db).await?;
-    Ok(())
+    super::facts::members_changed(db, &[before.id]).await
 }
 
 /// Marks members as having left on `on`, for `reason`; their history stays.
@@ -156,7 +156,7 @@ pub async fn mark_left(
             .exec(db)
             .await?;
     }
-    Ok(())
+    super::facts::members_changed(db, ids).await
 }
 
 /// Changes a member's leaving (day and reason, or back to live with `None`).
@@ -172,7 +172,9 @@ pub async fn set_left(
     active.left_reason = Set(left.map(|(_, r)| r));
     active.updated_at = Set(now);
     active.updated_by = Set(Some(by));
-    Ok(members::Entity::update(active).exec(db).await?)
+    let after = members::Entity::update(active).exec(db).await?;
+    super::facts::members_changed(db, &[after.id]).await?;
+    Ok(after)
 }
 
 /// One page of a subtree's members (live, or all with `include_left`), by name.
@@ -250,7 +252,7 @@ pub async fn confirm(db: &impl Conn, id: i32, user: Uuid, now: DateTime<Utc>) ->
         .filter(members::Column::Id.eq(id))
         .exec(db)
         .await?;
-    Ok(())
+    super::facts::user_changed(db, user).await
 }
 
 /// A person confirmed by an organizer (an approved membership request): their live record
@@ -301,7 +303,7 @@ pub async fn confirm_by_organizer(
             .await?;
         }
     }
-    Ok(())
+    super::facts::user_changed(db, user.id).await
 }
 
 /// A merge moves the merged unit's members (live and past) to the unit it merged into, so
@@ -313,7 +315,7 @@ pub async fn move_unit(db: &impl Conn, from: i32, to: i32, now: DateTime<Utc>) -
         .filter(members::Column::UnitId.eq(from))
         .exec(db)
         .await?;
-    Ok(())
+    super::facts::unit_merged(db, from, to).await
 }
 
 /// An erased account's records keep counting the person (the unit's numbers stay true) but

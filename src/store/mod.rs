@@ -5,6 +5,7 @@ pub mod banks;
 pub mod certificates;
 pub mod contests;
 pub mod courses;
+pub mod facts;
 pub mod indicators;
 pub mod json;
 pub mod members;

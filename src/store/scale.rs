@@ -250,6 +250,17 @@ async fn fill(db: &impl Conn, scale: Scale, measured: &[String]) -> ApiResult<Ge
         vec![start.into(), i64::from(scale.registered).into()],
     )
     .await?;
+    exec(
+        db,
+        "INSERT INTO completion_facts (completion_id, member_id, user_id, course_id, completed_at, \
+           unit_id, category_mask, admitted_on, left_on) \
+         SELECT c.id, m.id, c.user_id, c.course_id, c.completed_at, m.unit_id, m.category_mask, \
+           m.admitted_on, m.left_on \
+         FROM members m JOIN course_completions c ON c.user_id = m.user_id \
+         WHERE m.confirmed_at IS NOT NULL",
+        vec![],
+    )
+    .await?;
     for (i, key) in measured.iter().enumerate() {
         exec(
             db,

@@ -91,6 +91,19 @@ async fn upload_roster(
     .await
 }
 
+/// The completion summary the reports count holds `rows` rows, each as a recount from the
+/// members and completions gives it.
+async fn summary_is_exact(app: &TestApp, rows: i64) {
+    assert_eq!(app.count_rows("completion_facts", None).await, rows);
+    assert_eq!(
+        soiduong::store::facts::mismatches(&app.state.db)
+            .await
+            .unwrap(),
+        0,
+        "the summary differs from a recount"
+    );
+}
+
 /// The catalogue's key of the indicator with `code` in the 2030 phase.
 async fn indicator_key(app: &TestApp, token: &str, code: &str) -> String {
     let cat: Value = app
@@ -270,6 +283,7 @@ async fn the_indicator_report_counts_rosters_completions_merges_and_reports_as_b
             res.text().await.unwrap()
         );
     }
+    summary_is_exact(&app, 3).await;
 
     // G leaves on 1 June.
     let members: Value = app
@@ -297,6 +311,7 @@ async fn the_indicator_report_counts_rosters_completions_merges_and_reports_as_b
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+    summary_is_exact(&app, 3).await;
 
     // Châu Phú A merges into Núi Sam mid-year.
     let res = app
@@ -307,6 +322,7 @@ async fn the_indicator_report_counts_rosters_completions_merges_and_reports_as_b
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+    summary_is_exact(&app, 3).await;
 
     // Figures for 2.7 (connected pages): the district 3 of 4, Núi Sam 1 of 2.
     let key_27 = indicator_key(&app, &admin.token, "2.7").await;
@@ -775,11 +791,29 @@ async fn a_confirmed_member_follows_the_roster_to_another_unit() {
     let claim = confirm_roster_record(&app, &person).await;
     assert_eq!(claim["unit_id"], vinh_te);
     assert_eq!(app.profile(&person.token).await["unit"]["id"], vinh_te);
+    // They complete a course: the summary holds it under Vĩnh Tế.
+    let res = app
+        .post(
+            "/api/v1/courses",
+            Some(&admin.token),
+            &crate::courses::reading_course(),
+        )
+        .await;
+    let course: Value = res.json().await.unwrap();
+    let complete = format!(
+        "/api/v1/lessons/{}/complete",
+        course["lessons"][0]["id"].as_i64().unwrap()
+    );
+    let res = app.post(&complete, Some(&person.token), &json!({})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    summary_is_exact(&app, 1).await;
 
     let second =
         roster_csv(&["Nguyễn Văn An;01/02/1995;0912000001;cán bộ, đoàn viên;;Đoàn phường Núi Sam"]);
     let res = upload_roster(&app, &admin.token, district, second, false).await;
     assert_eq!(res.status(), StatusCode::OK);
+    // The roster moved them (and made them a cadre): the summary follows.
+    summary_is_exact(&app, 1).await;
     let me = app.profile(&person.token).await;
     assert_eq!(me["unit"]["id"], nui_sam);
     assert_eq!(me["categories"], json!(["cadre", "member"]));
