@@ -152,11 +152,20 @@ impl MigrationTrait for Migration {
                 ),
         )
         .await?;
+        // A unit's facts of a course in a period, with what the count needs: a small subtree's
+        // report reads this index alone.
         index(
             m,
             "idx_completion_facts_unit",
             CompletionFacts::Table,
-            &[CompletionFacts::UnitId],
+            &[
+                CompletionFacts::UnitId,
+                CompletionFacts::CourseId,
+                CompletionFacts::CompletedAt,
+                CompletionFacts::CategoryMask,
+                CompletionFacts::LeftOn,
+                CompletionFacts::AdmittedOn,
+            ],
         )
         .await?;
         index(

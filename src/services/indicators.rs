@@ -477,22 +477,21 @@ pub async fn report(
         .iter()
         .map(|i| links.get(&i.key).cloned().unwrap_or_default())
         .collect();
-    // A small subtree is read through the unit index; a large one by a scan.
+    // The whole tree needs no filter; a small subtree is read through the unit indexes; a
+    // large one by the path.
     let all_units = store::units::count(&state.db).await?;
     let ids: Vec<i32> = tree.live.iter().map(|u| u.id).collect();
-    let narrow = (ids.len() as u64) * 4 < all_units && ids.len() <= 2_000;
-    let scope = narrow.then_some(ids.as_slice());
+    let scope = if tree.root.parent_id.is_none() && store::units::roots(&state.db).await?.len() == 1
+    {
+        store::indicators::Scope::All
+    } else if (ids.len() as u64) * 4 < all_units && ids.len() <= 2_000 {
+        store::indicators::Scope::Units(&ids)
+    } else {
+        store::indicators::Scope::Path(&tree.root.path)
+    };
     let (counted, self_declared) = futures_util::future::try_join(
-        store::indicators::measured(
-            &state.db,
-            &tree.root.path,
-            scope,
-            &courses,
-            from,
-            until,
-            period.cutoff,
-        ),
-        store::indicators::self_declared(&state.db, &tree.root.path, scope),
+        store::indicators::measured(&state.db, scope, &courses, from, until, period.cutoff),
+        store::indicators::self_declared(&state.db, scope),
     )
     .await?;
     let done: HashMap<(i32, i32, i32), u64> = counted

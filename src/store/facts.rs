@@ -130,48 +130,89 @@ pub struct Done {
 
 pub async fn numerators(
     db: &impl Conn,
-    units_in: &str,
-    mut values: Vec<Value>,
+    scope: super::indicators::Scope<'_>,
     courses: &[Vec<i32>],
     from: DateTime<Utc>,
     until: DateTime<Utc>,
+    cutoff: chrono::NaiveDate,
 ) -> ApiResult<Vec<Done>> {
+    let mut values: Vec<Value> = vec![cutoff.into(), from.into(), until.into()];
+    let filter = scope.filter("f.unit_id", &mut values);
+    let when = "f.completed_at >= $2 AND f.completed_at < $3 \
+        AND (f.left_on IS NULL OR f.left_on > $1) \
+        AND (f.admitted_on IS NULL OR f.admitted_on <= $1)";
+    let backend = db.get_database_backend();
+    if courses.iter().all(|c| c.len() <= 1) {
+        // One course per indicator: a fact is one person's completion of it (a completion is
+        // unique per account and course), so counting facts by course counts people, and a
+        // course shared by two indicators counts for both.
+        let mut ids: Vec<i32> = courses.iter().flatten().copied().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                values.push((*id).into());
+                format!("${}", values.len())
+            })
+            .collect();
+        let sql = format!(
+            "SELECT f.unit_id AS unit_id, f.category_mask AS mask, f.course_id AS course_id, \
+               COUNT(*) AS n FROM completion_facts f \
+             WHERE f.course_id IN ({}) AND {when}{filter} GROUP BY 1, 2, 3",
+            marks.join(", ")
+        );
+        let rows =
+            ByCourse::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+                .all(db)
+                .await?;
+        let mut out = Vec::new();
+        for (k, c) in courses.iter().enumerate() {
+            let Some(course) = c.first() else { continue };
+            let k = i32::try_from(k).unwrap_or(i32::MAX);
+            out.extend(
+                rows.iter()
+                    .filter(|r| r.course_id == *course)
+                    .map(|r| Done {
+                        unit_id: r.unit_id,
+                        mask: r.mask,
+                        k,
+                        n: r.n,
+                    }),
+            );
+        }
+        return Ok(out);
+    }
+    // An indicator of several courses counts each person once: a (course, indicator) map and
+    // DISTINCT members.
     let mut map = Vec::new();
     for (k, ids) in courses.iter().enumerate() {
         for id in ids {
             values.push((*id).into());
-            let c = values.len();
-            map.push(format!("SELECT ${c} AS course_id, {k} AS k"));
+            map.push(format!("SELECT ${} AS course_id, {k} AS k", values.len()));
         }
     }
-    if map.is_empty() {
-        return Ok(Vec::new());
-    }
-    values.push(from.into());
-    let f = values.len();
-    values.push(until.into());
-    let u = values.len();
-    // Each (completion, member) is one fact: with one course per indicator a member counts
-    // once per indicator without DISTINCT (a completion is unique per account and course).
-    let count = if courses.iter().all(|c| c.len() <= 1) {
-        "COUNT(*)"
-    } else {
-        "COUNT(DISTINCT f.member_id)"
-    };
     let sql = format!(
-        "SELECT f.unit_id AS unit_id, f.category_mask AS mask, map.k AS k, {count} AS n \
+        "SELECT f.unit_id AS unit_id, f.category_mask AS mask, map.k AS k, \
+           COUNT(DISTINCT f.member_id) AS n \
          FROM completion_facts f JOIN ({}) map ON map.course_id = f.course_id \
-         WHERE f.unit_id IN ({units_in}) AND f.completed_at >= ${f} AND f.completed_at < ${u} \
-           AND (f.left_on IS NULL OR f.left_on > $1) \
-           AND (f.admitted_on IS NULL OR f.admitted_on <= $1) \
-         GROUP BY 1, 2, 3",
+         WHERE {when}{filter} GROUP BY 1, 2, 3",
         map.join(" UNION ALL ")
     );
-    Ok(Done::find_by_statement(Statement::from_sql_and_values(
-        db.get_database_backend(),
-        sql,
-        values,
-    ))
-    .all(db)
-    .await?)
+    Ok(
+        Done::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+            .all(db)
+            .await?,
+    )
+}
+
+#[derive(Debug, Clone, Copy, FromQueryResult)]
+struct ByCourse {
+    unit_id: i32,
+    mask: i32,
+    course_id: i32,
+    n: i64,
 }

@@ -226,6 +226,43 @@ pub struct MemberCount {
     pub n: i64,
 }
 
+/// Which units a count reads.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Every unit: no filter at all (the province when it is the only root).
+    All,
+    /// The subtree at this path, by the path index: a large part of the tree.
+    Path(&'a str),
+    /// These units, by the unit indexes: a small subtree.
+    Units(&'a [i32]),
+}
+
+impl Scope<'_> {
+    /// `AND <column> IN (…)` (or nothing), its values appended to `values`.
+    pub(super) fn filter(self, column: &str, values: &mut Vec<Value>) -> String {
+        match self {
+            Scope::All => String::new(),
+            Scope::Path(path) => {
+                values.push(format!("{path}%").into());
+                format!(
+                    " AND {column} IN (SELECT id FROM units WHERE path LIKE ${})",
+                    values.len()
+                )
+            }
+            Scope::Units(ids) => {
+                let marks: Vec<String> = ids
+                    .iter()
+                    .map(|id| {
+                        values.push((*id).into());
+                        format!("${}", values.len())
+                    })
+                    .collect();
+                format!(" AND {column} IN ({})", marks.join(", "))
+            }
+        }
+    }
+}
+
 /// What the measured indicators are computed from, for a subtree on a cut-off day.
 #[derive(Debug, Clone, Default)]
 pub struct Measured {
@@ -236,16 +273,13 @@ pub struct Measured {
     pub done: Vec<super::facts::Done>,
 }
 
-/// The members counted on `cutoff` in the subtree at `path`, by unit and categories, and of
-/// them those whose confirmed account completed one of `courses[k]` in `[from, until)`. Two
-/// statements run side by side, neither joining members to completions: the completion
-/// summary (`store::facts`) already holds each completion with its member's unit and
-/// categories. `units` (the subtree's ids) narrows both through the unit indexes when the
-/// subtree is a small part of the tree; `None` reads everything under `path`.
+/// The members counted on `cutoff` in `scope`, by unit and categories, and of them those
+/// whose confirmed account completed one of `courses[k]` in `[from, until)`. Two statements
+/// run side by side, neither joining members to completions: the completion summary
+/// (`store::facts`) already holds each completion with its member's unit and categories.
 pub async fn measured(
     db: &impl Conn,
-    path: &str,
-    units: Option<&[i32]>,
+    scope: Scope<'_>,
     courses: &[Vec<i32>],
     from: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -253,42 +287,21 @@ pub async fn measured(
 ) -> ApiResult<Measured> {
     let backend = db.get_database_backend();
     let mut values: Vec<Value> = vec![cutoff.into()];
-    let units_in = match units {
-        Some(ids) => {
-            let marks: Vec<String> = ids
-                .iter()
-                .map(|id| {
-                    values.push((*id).into());
-                    format!("${}", values.len())
-                })
-                .collect();
-            marks.join(", ")
-        }
-        None => {
-            values.push(format!("{path}%").into());
-            format!("SELECT id FROM units WHERE path LIKE ${}", values.len())
-        }
-    };
+    let filter = scope.filter("m.unit_id", &mut values);
     let sql = format!(
         "SELECT m.unit_id AS unit_id, m.category_mask AS mask, COUNT(*) AS n FROM members m \
-         WHERE m.unit_id IN ({units_in}) \
-           AND (m.left_on IS NULL OR m.left_on > $1) \
-           AND (m.admitted_on IS NULL OR m.admitted_on <= $1) \
+         WHERE (m.left_on IS NULL OR m.left_on > $1) \
+           AND (m.admitted_on IS NULL OR m.admitted_on <= $1){filter} \
          GROUP BY 1, 2"
     );
-    let member_values = values.clone();
     let members = async {
         Ok(
-            MemberCount::find_by_statement(Statement::from_sql_and_values(
-                backend,
-                sql,
-                member_values,
-            ))
-            .all(db)
-            .await?,
+            MemberCount::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+                .all(db)
+                .await?,
         )
     };
-    let done = super::facts::numerators(db, &units_in, values, courses, from, until);
+    let done = super::facts::numerators(db, scope, courses, from, until, cutoff);
     let (members, done) = futures_util::future::try_join(members, done).await?;
     Ok(Measured { members, done })
 }
@@ -300,28 +313,20 @@ struct Counted {
 
 /// Registered people of the subtree at `path` with no confirmed live member record: they
 /// declared a unit themselves, so they are shown apart and counted nowhere.
-/// `units` narrows it to the subtree's unit ids (see [`measured`]).
-pub async fn self_declared(db: &impl Conn, path: &str, units: Option<&[i32]>) -> ApiResult<u64> {
+/// A small `scope` looks only at its own members (a confirmed record lies in its account's
+/// unit: confirming, a roster move and a merge move both).
+pub async fn self_declared(db: &impl Conn, scope: Scope<'_>) -> ApiResult<u64> {
     let mut values: Vec<Value> = Vec::new();
-    let units_in = match units {
-        Some(ids) => ids
-            .iter()
-            .map(|id| {
-                values.push((*id).into());
-                format!("${}", values.len())
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
-        None => {
-            values.push(format!("{path}%").into());
-            "SELECT id FROM units WHERE path LIKE $1".to_owned()
-        }
+    let users = scope.filter("us.unit_id", &mut values);
+    let members = match scope {
+        Scope::Units(_) => scope.filter("m.unit_id", &mut values),
+        _ => String::new(),
     };
     let sql = format!(
         "SELECT COUNT(*) AS n FROM users us \
-        WHERE us.unit_id IN ({units_in}) AND us.deleted_at IS NULL AND NOT EXISTS \
+        WHERE us.deleted_at IS NULL AND us.unit_id IS NOT NULL{users} AND NOT EXISTS \
         (SELECT 1 FROM members m WHERE m.user_id = us.id AND m.confirmed_at IS NOT NULL \
-         AND m.left_on IS NULL)"
+         AND m.left_on IS NULL{members})"
     );
     let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
     let n = Counted::find_by_statement(stmt)

@@ -79,7 +79,8 @@ pub async fn generate(db: &super::Db, scale: Scale, measured: &[String]) -> ApiR
     let tx = super::begin(db).await?;
     let made = fill(&tx, scale, measured).await?;
     tx.commit().await?;
-    exec(db, "ANALYZE", vec![]).await?;
+    // As autovacuum would in time: statistics, and the visibility map index-only scans need.
+    exec(db, "VACUUM ANALYZE", vec![]).await?;
     Ok(made)
 }
 
