@@ -818,3 +818,113 @@ async fn a_confirmed_member_follows_the_roster_to_another_unit() {
     assert_eq!(me["unit"]["id"], nui_sam);
     assert_eq!(me["categories"], json!(["cadre", "member"]));
 }
+
+#[tokio::test]
+async fn a_large_subtree_and_an_indicator_of_two_courses_count_each_person_once() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let district = app.unit_id("Thành Đoàn Châu Đốc").await;
+    let vinh_te = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    // Ten more communes make the district a large part of the tree: it is read by its path,
+    // not through the unit indexes.
+    let mut communes = Vec::new();
+    for i in 1..=10 {
+        let res = app
+            .post(
+                "/api/v1/units",
+                Some(&admin.token),
+                &json!({ "name": format!("Đoàn xã Mới {i}"), "kind": "commune", "parent_id": district }),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        communes.push(res.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    let res = app
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/indicator-years/{YEAR}"),
+            Some(&admin.token),
+            &json!({ "phase": "2030", "from": "2026-01-01", "to": "2026-12-31",
+                     "cutoff": "2026-12-31", "deadline": "2026-12-15" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // Two courses count for 2.6.
+    let mut lessons = Vec::new();
+    let mut ids = Vec::new();
+    for slug in ["doc-hieu", "doc-hieu-them"] {
+        let mut body = crate::courses::reading_course();
+        body["course"]["id"] = json!(slug);
+        let res = app.post("/api/v1/courses", Some(&admin.token), &body).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        let course: Value = res.json().await.unwrap();
+        ids.push(course["id"].clone());
+        lessons.push(format!(
+            "/api/v1/lessons/{}/complete",
+            course["lessons"][0]["id"].as_i64().unwrap()
+        ));
+    }
+    let key = indicator_key(&app, &admin.token, "2.6").await;
+    let res = app
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/indicators/{key}/courses"),
+            Some(&admin.token),
+            &json!({ "course_ids": ids }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let csv = roster_csv(&[
+        &format!(
+            "Nguyễn Văn An;01/02/1995;0912000001;đoàn viên;;{}",
+            communes[0]
+        ),
+        "Trần Thị Bình;02/03/2001;;đoàn viên;;Đoàn xã Vĩnh Tế",
+    ]);
+    let res = upload_roster(&app, &admin.token, district, csv, false).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let an = registered(&app, "Nguyễn Văn An", "0912000001", vinh_te, "1995-02-01").await;
+    confirm_roster_record(&app, &an).await;
+    for lesson in &lessons {
+        let res = app.post(lesson, Some(&an.token), &json!({})).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    summary_is_exact(&app, 2).await;
+    let report: Value = app
+        .get(
+            &format!("/api/v1/stats/indicators?unit_id={district}&year={YEAR}"),
+            Some(&admin.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r26 = row(&report, "2.6");
+    assert_eq!(
+        figures(group(r26, "overall")),
+        (1, 2),
+        "two completions, one person"
+    );
+    let first = r26["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["unit_id"] == communes[0])
+        .unwrap();
+    assert_eq!(figures(first), (1, 1));
+}
