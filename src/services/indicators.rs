@@ -2,7 +2,7 @@
 //! the years' phases and dates, each unit's report computed from the database, and the
 //! figures units report once a year.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::{indicator_reports, indicator_years, units};
@@ -57,7 +57,6 @@ pub async fn catalogue(state: &AppState) -> ApiResult<Catalogue> {
 /// An indicator with the courses that count for it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IndicatorView {
-    #[serde(flatten)]
     pub indicator: Indicator,
     /// Ids of the courses whose completions count: the catalogue's, then those linked.
     pub course_ids: Vec<i32>,
@@ -65,10 +64,17 @@ pub struct IndicatorView {
     pub added: bool,
 }
 
+/// The catalogue in force.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CatalogueView {
     pub phases: Vec<crate::domain::indicators::Phase>,
-    pub indicators: Vec<IndicatorView>,
+    /// Each indicator as the catalogue file writes it.
+    pub indicators: Vec<Indicator>,
+    /// Per indicator key, the ids of the courses whose completions count: the catalogue's
+    /// slugs found here, then those an admin linked.
+    pub course_ids: BTreeMap<String, Vec<i32>>,
+    /// Keys of the indicators admins added (the others are shipped).
+    pub added: Vec<String>,
 }
 
 /// The catalogue with each indicator's courses (any signed-in person may read it).
@@ -82,16 +88,24 @@ pub async fn catalogue_view(state: &AppState) -> ApiResult<CatalogueView> {
         .map(|i| i.key.as_str())
         .collect();
     Ok(CatalogueView {
-        phases: cat.phases.clone(),
-        indicators: cat
+        course_ids: cat
             .indicators
             .iter()
-            .map(|i| IndicatorView {
-                course_ids: links.get(&i.key).cloned().unwrap_or_default(),
-                added: !shipped.contains(i.key.as_str()),
-                indicator: i.clone(),
+            .map(|i| {
+                (
+                    i.key.clone(),
+                    links.get(&i.key).cloned().unwrap_or_default(),
+                )
             })
             .collect(),
+        added: cat
+            .indicators
+            .iter()
+            .filter(|i| !shipped.contains(i.key.as_str()))
+            .map(|i| i.key.clone())
+            .collect(),
+        phases: cat.phases.clone(),
+        indicators: cat.indicators.clone(),
     })
 }
 
