@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{indicator_reports, indicator_years, units};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -1066,9 +1066,4 @@ pub async fn unlock(
     let after = store::indicators::unlock_report(&tx, before, body.until).await?;
     tx.commit().await?;
     unit_report(after, settings.period.deadline, vn_today(state.clock.now()))
-}
-
-/// The current reporting year: the year whose deadline is next (or this year's).
-pub fn current_year(now: DateTime<Utc>) -> i32 {
-    vn_today(now).year()
 }

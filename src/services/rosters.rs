@@ -177,7 +177,7 @@ pub async fn upload(
     if !outside.is_empty() {
         return Err(rejected(&file, outside));
     }
-    let accounts: HashMap<String, Uuid> = store::members::accounts_by_phones(&tx, &phones)
+    let accounts: HashMap<String, Uuid> = store::users::accounts_by_phones(&tx, &phones)
         .await?
         .into_iter()
         .collect();

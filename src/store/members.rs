@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::members::{self, MemberSource};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -335,26 +335,4 @@ pub async fn forget_person(
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// Accounts by phone (E.164), live ones only: the roster's matches.
-pub async fn accounts_by_phones(
-    db: &impl Conn,
-    phones: &[String],
-) -> ApiResult<Vec<(String, Uuid)>> {
-    use entity::users;
-    let mut out = Vec::new();
-    for chunk in phones.chunks(CHUNK) {
-        let rows: Vec<(Option<String>, Uuid)> = users::Entity::find()
-            .select_only()
-            .column(users::Column::Phone)
-            .column(users::Column::Id)
-            .filter(users::Column::DeletedAt.is_null())
-            .filter(users::Column::Phone.is_in(chunk.iter().cloned()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        out.extend(rows.into_iter().filter_map(|(p, id)| Some((p?, id))));
-    }
-    Ok(out)
 }

@@ -568,3 +568,24 @@ pub async fn decide_membership_request(
         .await?;
     Ok(saved)
 }
+
+/// Accounts by phone (E.164), live ones only: the roster's matches.
+pub async fn accounts_by_phones(
+    db: &impl Conn,
+    phones: &[String],
+) -> ApiResult<Vec<(String, Uuid)>> {
+    let mut out = Vec::new();
+    for chunk in phones.chunks(500) {
+        let rows: Vec<(Option<String>, Uuid)> = users::Entity::find()
+            .select_only()
+            .column(users::Column::Phone)
+            .column(users::Column::Id)
+            .filter(users::Column::DeletedAt.is_null())
+            .filter(users::Column::Phone.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(rows.into_iter().filter_map(|(p, id)| Some((p?, id))));
+    }
+    Ok(out)
+}
