@@ -183,7 +183,9 @@ async fn main() -> anyhow::Result<()> {
     let mut draws = Vec::new();
     for _ in 0..2000 {
         let t = Instant::now();
-        let drawn = paper::draw(&rules, &pools, &mut rng).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let today = soiduong::domain::time::vn_today(chrono::Utc::now());
+        let drawn =
+            paper::draw(&rules, &pools, today, &mut rng).map_err(|e| anyhow::anyhow!("{e}"))?;
         draws.push(t.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(drawn.len(), 30);
     }

@@ -27,8 +27,9 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
                 .collect();
             inner.sort();
             let (mut dirs, plain): (Vec<_>, Vec<_>) = inner.into_iter().partition(|x| x.is_dir());
-            // The indicator catalogue lives beside the banks but is not one.
-            dirs.retain(|d| !d.ends_with("indicators"));
+            // The indicator catalogue and the list of replaced documents live beside the banks
+            // but are not banks.
+            dirs.retain(|d| !d.ends_with("indicators") && !d.ends_with("legal"));
             files.extend(plain.into_iter().filter(|f| {
                 f.file_name()
                     .and_then(|n| n.to_str())
@@ -135,6 +136,9 @@ pub fn print_summaries(summaries: &[ImportSummary]) {
         );
         for e in &s.errors {
             println!("    {e}");
+        }
+        for w in &s.warnings {
+            println!("    cảnh báo: {w}");
         }
         for (t, v) in total
             .iter_mut()

@@ -21,6 +21,12 @@ pub struct Model {
     pub difficulty: i16,
     pub content_hash: String,
     pub created_at: DateTimeUtc,
+    pub family: Option<String>,
+    pub valid_from: Option<Date>,
+    pub valid_until: Option<Date>,
+    /// JSON list of document numbers.
+    #[sea_orm(column_type = "Text")]
+    pub documents: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261130_000002_banks_contests_hardening;
 mod m20261130_000003_attempts_hardening;
 mod m20261130_000004_certificates;
 mod m20261130_000005_rosters_indicators;
+mod m20261130_000006_content_validity;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_attempts_hardening::Migration),
             Box::new(m20261130_000004_certificates::Migration),
             Box::new(m20261130_000005_rosters_indicators::Migration),
+            Box::new(m20261130_000006_content_validity::Migration),
         ]
     }
 }

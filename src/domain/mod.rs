@@ -3,6 +3,7 @@
 pub mod banks;
 pub mod certificate;
 pub mod collation;
+pub mod content;
 pub mod course;
 pub mod indicators;
 pub mod login;

@@ -9,7 +9,7 @@ use std::{
     sync::Arc,
 };
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::{
     Rng,
     seq::{IndexedRandom, SliceRandom},
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::banks::QuestionKind;
+use super::content::Validity;
 
 /// What a bank is for. A contest bank is sealed: only rounds draw from it and its keys are shown
 /// to nobody but its owners before a round is finalised. A practice bank serves lessons and
@@ -70,6 +71,8 @@ pub struct PoolEntry {
     pub question_id: i32,
     pub tags: Vec<String>,
     pub difficulty: u8,
+    pub family: Option<String>,
+    pub validity: Validity,
 }
 
 impl DrawRule {
@@ -104,48 +107,102 @@ pub struct PaperItem {
     pub order: Vec<u8>,
 }
 
-/// Checks that the pools can satisfy `rules` (used when a quiz is defined).
+/// The groups a rule may draw from on `day`: questions it admits that are valid that day, not
+/// taken, and of no family already on the paper; the questions of one family form one group
+/// (a paper holds at most one of them).
+fn groups<'p>(
+    rule: &DrawRule,
+    pool: &'p [PoolEntry],
+    day: NaiveDate,
+    taken: &HashSet<i32>,
+    families: &HashSet<&str>,
+) -> Vec<Vec<&'p PoolEntry>> {
+    let mut groups: Vec<Vec<&PoolEntry>> = Vec::new();
+    let mut by_family: HashMap<&str, usize> = HashMap::new();
+    for e in pool {
+        if !rule.admits(e) || !e.validity.contains(day) || taken.contains(&e.question_id) {
+            continue;
+        }
+        match e.family.as_deref() {
+            Some(f) if families.contains(f) => {}
+            Some(f) => match by_family.get(f) {
+                Some(&i) => groups[i].push(e),
+                None => {
+                    by_family.insert(f, groups.len());
+                    groups.push(vec![e]);
+                }
+            },
+            None => groups.push(vec![e]),
+        }
+    }
+    groups
+}
+
+/// Checks that the pools can satisfy `rules` on each of `days` (see [`critical_days`]; used
+/// when a quiz is defined).
 ///
 /// Fails like [`draw`] would on the first rule that cannot be met.
-pub fn check_rules(rules: &[DrawRule], pools: &Pools) -> Result<(), DrawError> {
+pub fn check_rules(rules: &[DrawRule], pools: &Pools, days: &[NaiveDate]) -> Result<(), DrawError> {
     // Greedy: reserve the first admissible questions rule by rule. Rules with overlapping tags
     // make this a bound, not an exact answer; the draw itself is the authority.
-    let mut used = HashSet::new();
-    for (i, rule) in rules.iter().enumerate() {
-        let pool = pools.get(&rule.bank).ok_or_else(|| DrawError::NoBank {
-            bank: rule.bank.clone(),
-        })?;
-        let free: Vec<_> = pool
-            .iter()
-            .filter(|e| rule.admits(e) && !used.contains(&e.question_id))
-            .collect();
-        if free.len() < rule.count as usize {
-            return Err(DrawError::NotEnough {
-                rule: i + 1,
+    for &day in days {
+        let mut used = HashSet::new();
+        let mut families = HashSet::new();
+        for (i, rule) in rules.iter().enumerate() {
+            let pool = pools.get(&rule.bank).ok_or_else(|| DrawError::NoBank {
                 bank: rule.bank.clone(),
-                wanted: rule.count,
-                available: free.len(),
-            });
+            })?;
+            let free = groups(rule, pool, day, &used, &families);
+            if free.len() < rule.count as usize {
+                return Err(DrawError::NotEnough {
+                    rule: i + 1,
+                    bank: rule.bank.clone(),
+                    wanted: rule.count,
+                    available: free.len(),
+                });
+            }
+            for g in free.iter().take(rule.count as usize) {
+                used.insert(g[0].question_id);
+                families.extend(g[0].family.as_deref());
+            }
         }
-        used.extend(free.iter().take(rule.count as usize).map(|e| e.question_id));
     }
     Ok(())
 }
 
-/// Draws a paper: applies the rules in order, never the same question twice, then shuffles
-/// the question order. Fails when a rule's bank is missing or has too few admissible
-/// questions left.
-pub fn draw(rules: &[DrawRule], pools: &Pools, rng: &mut impl Rng) -> Result<Vec<i32>, DrawError> {
+/// The days between `first` and `last` on which the questions of `pools` that can be drawn
+/// change for the worse: the two ends and each day after a question's last valid day. A draw
+/// that works on all of them works on every day between.
+pub fn critical_days(pools: &Pools, first: NaiveDate, last: NaiveDate) -> Vec<NaiveDate> {
+    let mut days: Vec<NaiveDate> = pools
+        .values()
+        .flat_map(|p| p.iter())
+        .filter_map(|e| e.validity.until?.succ_opt())
+        .filter(|d| *d > first && *d < last)
+        .chain([first, last])
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    days
+}
+
+/// Draws a paper for `day`: applies the rules in order, never the same question twice nor two
+/// of one family, only questions valid that day, then shuffles the question order. Fails when
+/// a rule's bank is missing or has too few admissible questions left.
+pub fn draw(
+    rules: &[DrawRule],
+    pools: &Pools,
+    day: NaiveDate,
+    rng: &mut impl Rng,
+) -> Result<Vec<i32>, DrawError> {
     let mut taken: HashSet<i32> = HashSet::new();
+    let mut families: HashSet<&str> = HashSet::new();
     let mut paper = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
         let pool = pools.get(&rule.bank).ok_or_else(|| DrawError::NoBank {
             bank: rule.bank.clone(),
         })?;
-        let candidates: Vec<&PoolEntry> = pool
-            .iter()
-            .filter(|e| rule.admits(e) && !taken.contains(&e.question_id))
-            .collect();
+        let candidates = groups(rule, pool, day, &taken, &families);
         let wanted = rule.count as usize;
         if candidates.len() < wanted {
             return Err(DrawError::NotEnough {
@@ -155,8 +212,10 @@ pub fn draw(rules: &[DrawRule], pools: &Pools, rng: &mut impl Rng) -> Result<Vec
                 available: candidates.len(),
             });
         }
-        for e in candidates.choose_multiple(rng, wanted) {
+        for g in candidates.choose_multiple(rng, wanted) {
+            let Some(e) = g.choose(rng) else { continue };
             taken.insert(e.question_id);
+            families.extend(e.family.as_deref());
             paper.push(e.version_id);
         }
     }
@@ -273,9 +332,15 @@ mod tests {
                     "le".into()
                 }],
                 difficulty: (i % 3 + 1) as u8,
+                family: None,
+                validity: Validity::ALWAYS,
             })
             .collect();
         HashMap::from([("b".to_owned(), Arc::new(entries))])
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
     }
 
     fn rule(tags: &[&str], count: u32) -> DrawRule {
@@ -290,15 +355,62 @@ mod tests {
     #[test]
     fn rules_are_honoured() {
         let mut rng = StdRng::seed_from_u64(7);
-        let paper = draw(&[rule(&["chan"], 3), rule(&["le"], 2)], &pool(20), &mut rng).unwrap();
+        let paper = draw(
+            &[rule(&["chan"], 3), rule(&["le"], 2)],
+            &pool(20),
+            today(),
+            &mut rng,
+        )
+        .unwrap();
         assert_eq!(paper.len(), 5);
         assert_eq!(paper.iter().filter(|v| (*v - 1000) % 2 == 0).count(), 3);
     }
 
     #[test]
+    fn families_and_validity_shape_the_draw_and_its_check() {
+        let mut p = pool(4);
+        let entries = Arc::make_mut(p.get_mut("b").unwrap());
+        entries[0].family = Some("ho".into());
+        entries[1].family = Some("ho".into());
+        entries[2].validity = Validity {
+            from: None,
+            until: Some(today()),
+        };
+        let mut rng = StdRng::seed_from_u64(1);
+        // Four questions, one family of two: three can be drawn today, two tomorrow.
+        assert_eq!(
+            draw(&[rule(&[], 3)], &p, today(), &mut rng).unwrap().len(),
+            3
+        );
+        assert!(draw(&[rule(&[], 4)], &p, today(), &mut rng).is_err());
+        let tomorrow = today().succ_opt().unwrap();
+        let err = draw(&[rule(&[], 3)], &p, tomorrow, &mut rng).unwrap_err();
+        assert!(matches!(err, DrawError::NotEnough { available: 2, .. }));
+        assert_eq!(
+            critical_days(&p, today(), today() + Duration::days(9)),
+            [today(), tomorrow, today() + Duration::days(9)]
+        );
+        assert!(check_rules(&[rule(&[], 3)], &p, &[today()]).is_ok());
+        assert!(
+            check_rules(
+                &[rule(&[], 3)],
+                &p,
+                &critical_days(&p, today(), today() + Duration::days(9))
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
     fn too_few_questions_is_an_error_naming_the_rule() {
         let mut rng = StdRng::seed_from_u64(7);
-        let err = draw(&[rule(&[], 5), rule(&["le"], 8)], &pool(12), &mut rng).unwrap_err();
+        let err = draw(
+            &[rule(&[], 5), rule(&["le"], 8)],
+            &pool(12),
+            today(),
+            &mut rng,
+        )
+        .unwrap_err();
         assert!(
             matches!(err, DrawError::NotEnough { rule: 2, .. })
                 || matches!(err, DrawError::NotEnough { rule: 1, .. })
@@ -309,12 +421,13 @@ mod tests {
                 ..rule(&[], 1)
             }],
             &pool(3),
+            today(),
             &mut rng,
         )
         .unwrap_err();
         assert_eq!(err, DrawError::NoBank { bank: "x".into() });
-        assert!(check_rules(&[rule(&["le"], 6)], &pool(12)).is_ok());
-        assert!(check_rules(&[rule(&["le"], 7)], &pool(12)).is_err());
+        assert!(check_rules(&[rule(&["le"], 6)], &pool(12), &[today()]).is_ok());
+        assert!(check_rules(&[rule(&["le"], 7)], &pool(12), &[today()]).is_err());
     }
 
     fn item(v: i32, order: Vec<u8>) -> PaperItem {
@@ -371,10 +484,58 @@ mod tests {
         #[test]
         fn a_draw_never_repeats_a_question(seed in any::<u64>(), a in 0u32..10, b in 0u32..10) {
             let mut rng = StdRng::seed_from_u64(seed);
-            let paper = draw(&[rule(&["chan"], a), rule(&[], b)], &pool(30), &mut rng).unwrap();
+            let paper = draw(&[rule(&["chan"], a), rule(&[], b)], &pool(30), today(), &mut rng).unwrap();
             let distinct: HashSet<_> = paper.iter().collect();
             prop_assert_eq!(distinct.len(), paper.len());
             prop_assert_eq!(paper.len() as u32, a + b);
+        }
+
+        /// Families and validity: whatever the pool, a paper holds at most one question of a
+        /// family and only questions valid on its day; it fails only when the pool cannot fill
+        /// a rule with distinct families, and then `check_rules` fails too.
+        #[test]
+        fn a_draw_never_puts_two_of_one_family_in_a_paper(
+            seed in any::<u64>(),
+            entries in prop::collection::vec((0u8..6, 0u8..3, any::<bool>(), -3i64..3, -3i64..3), 1..60),
+            counts in prop::collection::vec((0u8..3, 0u32..12), 1..4),
+            offset in -4i64..4,
+        ) {
+            let base = today();
+            let pool: Vec<PoolEntry> = entries.iter().enumerate().map(|(i, (fam, tag, dated, from, until))| PoolEntry {
+                version_id: 1000 + i as i32,
+                question_id: i as i32,
+                tags: vec![format!("t{tag}")],
+                difficulty: 1,
+                // Family 0 stands for "none"; the others are shared by several questions.
+                family: (*fam > 0).then(|| format!("ho-{fam}")),
+                validity: if *dated {
+                    Validity { from: Some(base + Duration::days(*from)), until: Some(base + Duration::days(from.max(until) + 1)) }
+                } else {
+                    Validity::ALWAYS
+                },
+            }).collect();
+            let family_of: HashMap<i32, Option<String>> = pool.iter().map(|e| (e.version_id, e.family.clone())).collect();
+            let valid: HashMap<i32, Validity> = pool.iter().map(|e| (e.version_id, e.validity)).collect();
+            let pools: Pools = HashMap::from([("b".to_owned(), Arc::new(pool))]);
+            let rules: Vec<DrawRule> = counts.iter().map(|(tag, n)| rule(&[&format!("t{tag}")], *n)).collect();
+            let day = base + Duration::days(offset);
+            let mut rng = StdRng::seed_from_u64(seed);
+            match draw(&rules, &pools, day, &mut rng) {
+                Ok(paper) => {
+                    prop_assert_eq!(paper.len() as u32, rules.iter().map(|r| r.count).sum::<u32>());
+                    let fams: Vec<&String> = paper.iter().filter_map(|v| family_of[v].as_ref()).collect();
+                    let distinct: HashSet<_> = fams.iter().collect();
+                    prop_assert_eq!(distinct.len(), fams.len(), "two of one family: {:?}", fams);
+                    prop_assert!(paper.iter().all(|v| valid[v].contains(day)));
+                }
+                Err(DrawError::NotEnough { .. }) => {
+                    // Greedy reservation is a bound: when even it fails, so does the check.
+                    if rules.len() == 1 {
+                        prop_assert!(check_rules(&rules, &pools, &[day]).is_err());
+                    }
+                }
+                Err(e) => prop_assert!(false, "unexpected {e}"),
+            }
         }
 
         #[test]

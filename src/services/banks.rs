@@ -60,6 +60,10 @@ pub struct ImportSummary {
     /// True when the file was refused whole (nothing of it imported).
     pub failed: bool,
     pub errors: Vec<FileError>,
+    /// Imported, but to be reviewed: questions resting on a replaced legal document (see
+    /// `question-banks/legal/van-ban-thay-the.yaml`).
+    #[serde(default)]
+    pub warnings: Vec<FileError>,
 }
 
 impl ImportSummary {
@@ -75,6 +79,7 @@ impl ImportSummary {
             rejected: u32::try_from(banks::problem_count(&errors)).unwrap_or(u32::MAX),
             failed: true,
             errors,
+            warnings: Vec::new(),
         }
     }
 }
@@ -306,6 +311,7 @@ async fn apply(tx: &store::Tx, now: DateTime<Utc>, prepared: Prepared) -> ApiRes
         } => (file, def, rejected, owner),
     };
     let (bank, counts) = store::banks::apply(tx, &def, &file, now, owner).await?;
+    let warnings = replaced_warnings(&file, &def);
     Ok(ImportSummary {
         file,
         bank: Some(bank.slug),
@@ -316,7 +322,25 @@ async fn apply(tx: &store::Tx, now: DateTime<Utc>, prepared: Prepared) -> ApiRes
         rejected: u32::try_from(banks::problem_count(&rejected)).unwrap_or(u32::MAX),
         failed: false,
         errors: rejected,
+        warnings,
     })
+}
+
+/// A warning for every question resting on a replaced legal document, at its line.
+pub fn replaced_warnings(file: &str, def: &BankDef) -> Vec<FileError> {
+    let list = crate::domain::content::replaced::Replacements::shipped();
+    def.questions
+        .iter()
+        .flat_map(|q| {
+            list.findings(q).into_iter().map(|f| FileError {
+                file: file.to_owned(),
+                line: q.line,
+                column: 0,
+                message: f.message(&q.key),
+                more: 0,
+            })
+        })
+        .collect()
 }
 
 /// Imports the shipped banks (then the shipped courses). Fails when a shipped file is broken,
@@ -587,14 +611,17 @@ async fn guard_rounds(state: &AppState, bank: &Bank, def: &BankDef) -> ApiResult
                 question_id: -(i as i32) - 1,
                 tags: q.tags.clone(),
                 difficulty: q.difficulty,
+                family: q.family.clone(),
+                validity: q.validity,
             })
             .collect(),
     );
+    let today = [crate::domain::time::vn_today(state.clock.now())];
     for rules in rules_in_use {
         let slugs: Vec<String> = rules.iter().map(|r| r.bank.clone()).collect();
         let mut pools = state.questions.pools(&state.db, &slugs).await?;
         pools.insert(bank.slug.clone(), next.clone());
-        if let Err(e) = paper::check_rules(&rules, &pools) {
+        if let Err(e) = paper::check_rules(&rules, &pools, &today) {
             return Err(bank_in_use(format!(
                 "Ngân hàng \"{}\" đang được một vòng thi chưa kết thúc sử dụng; tệp này làm vòng thi không đủ câu hỏi: {e}",
                 bank.slug

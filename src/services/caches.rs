@@ -127,6 +127,8 @@ impl QuestionCache {
                 question_id: decoded.question_id,
                 tags: decoded.tags.clone(),
                 difficulty: decoded.difficulty,
+                family: decoded.family.clone(),
+                validity: decoded.validity,
             });
             self.versions.insert(decoded.id, decoded);
         }

@@ -398,7 +398,8 @@ async fn validate(state: &AppState, def: &CourseFile) -> ApiResult<Vec<course::C
     for (at, anchor, q) in quizzes {
         let slugs: Vec<String> = q.draw.iter().map(|r| r.bank.clone()).collect();
         let pools = state.questions.pools(&state.db, &slugs).await?;
-        if let Err(e) = paper::check_rules(&q.draw, &pools) {
+        let today = [crate::domain::time::vn_today(state.clock.now())];
+        if let Err(e) = paper::check_rules(&q.draw, &pools, &today) {
             problems.push(course::CourseError {
                 at: at.clone(),
                 anchor: anchor.clone(),

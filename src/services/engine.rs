@@ -198,7 +198,8 @@ async fn draw(state: &AppState, quiz: &quizzes::Model) -> ApiResult<Vec<PaperIte
     let slugs: Vec<String> = rules.iter().map(|r| r.bank.clone()).collect();
     let pools = state.questions.pools(&state.db, &slugs).await?;
     let mut rng = rand::rngs::StdRng::from_os_rng();
-    let drawn = paper::draw(&rules, &pools, &mut rng).map_err(|e| {
+    let day = crate::domain::time::vn_today(state.clock.now());
+    let drawn = paper::draw(&rules, &pools, day, &mut rng).map_err(|e| {
         tracing::error!(quiz_id = quiz.id, error = %e, "paper cannot be drawn");
         Code::PaperUnavailable.with(format!("Chưa thể tạo đề: {e}"))
     })?;

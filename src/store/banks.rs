@@ -17,6 +17,7 @@ use super::{Conn, json};
 use crate::{
     domain::{
         banks::{BankDef, OptionDef, QuestionDef, QuestionKind},
+        content::Validity,
         paper::Purpose,
     },
     error::ApiResult,
@@ -87,6 +88,9 @@ pub struct Version {
     pub tags: Vec<String>,
     pub difficulty: u8,
     pub content_hash: String,
+    pub family: Option<String>,
+    pub validity: Validity,
+    pub documents: Vec<String>,
 }
 
 impl TryFrom<question_versions::Model> for Version {
@@ -110,7 +114,34 @@ impl TryFrom<question_versions::Model> for Version {
             explanation: v.explanation,
             source: v.source,
             content_hash: v.content_hash,
+            family: v.family,
+            validity: Validity {
+                from: v.valid_from,
+                until: v.valid_until,
+            },
+            documents: json::decode("question_versions", "documents", &v.documents)?,
         })
+    }
+}
+
+impl Version {
+    /// The question as a file would define it (for checks that read files and the database
+    /// alike, such as the content report).
+    pub fn to_def(&self, key: &str) -> QuestionDef {
+        QuestionDef {
+            key: key.to_owned(),
+            kind: self.kind,
+            stem: self.stem.clone(),
+            options: self.options.clone(),
+            explanation: self.explanation.clone(),
+            source: self.source.clone(),
+            tags: self.tags.clone(),
+            difficulty: self.difficulty,
+            family: self.family.clone(),
+            validity: self.validity,
+            documents: self.documents.clone(),
+            line: 0,
+        }
     }
 }
 
@@ -146,6 +177,10 @@ async fn insert_version(
         difficulty: Set(i16::from(q.difficulty)),
         content_hash: Set(hash),
         created_at: Set(now),
+        family: Set(q.family.clone()),
+        valid_from: Set(q.validity.from),
+        valid_until: Set(q.validity.until),
+        documents: Set(json::encode(&q.documents)?),
         ..Default::default()
     }
     .insert(db)

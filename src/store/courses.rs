@@ -58,7 +58,7 @@ async fn upsert_quiz(
     row.attempts_allowed = Set(i32::try_from(def.attempts_allowed).unwrap_or(0));
     row.review = Set(def.review);
     row.updated_at = Set(now);
-    let saved = if row.id.is_set() {
+    let saved = if !row.id.is_not_set() {
         row.update(txn).await?
     } else {
         row.insert(txn).await?
@@ -82,6 +82,7 @@ pub async fn upsert(
         .filter(courses::Column::Slug.eq(&def.course.id))
         .one(txn)
         .await?;
+    let stored = existing.is_some();
     let mut row: courses::ActiveModel = match existing {
         Some(c) => c.into(),
         None => courses::ActiveModel {
@@ -98,7 +99,8 @@ pub async fn upsert(
     row.audience_units = Set(json::encode(&def.course.audience.units)?);
     row.origin = Set(origin.to_owned());
     row.updated_at = Set(now);
-    let course = if row.id.is_set() {
+    // A stored row's id is `Unchanged`, not `Set`: ask the lookup, not the id.
+    let course = if stored {
         row.update(txn).await?
     } else {
         row.insert(txn).await?
@@ -158,7 +160,7 @@ pub async fn upsert(
         row.required = Set(l.required);
         row.editable_by = Set(l.editable_by.clone());
         row.quiz_id = Set(quiz_id);
-        if row.id.is_set() {
+        if !row.id.is_not_set() {
             row.update(txn).await?;
         } else {
             row.insert(txn).await?;

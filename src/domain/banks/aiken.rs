@@ -69,6 +69,9 @@ pub fn parse(file: &str, text: &str) -> Result<BankDef, Vec<FileError>> {
                     source: String::new(),
                     tags: Vec::new(),
                     difficulty: 1,
+                    family: None,
+                    validity: Default::default(),
+                    documents: Vec::new(),
                     line: start,
                 };
                 check_question(&q, 0, &mut seen, &mut p);

@@ -189,6 +189,9 @@ fn question(line: usize, item: &str) -> Result<QuestionDef, Item> {
         source: String::new(),
         tags: Vec::new(),
         difficulty: 1,
+        family: None,
+        validity: Default::default(),
+        documents: Vec::new(),
         line,
     };
 

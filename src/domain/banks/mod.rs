@@ -17,6 +17,8 @@ use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 use utoipa::ToSchema;
 
+use crate::domain::content::Validity;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionKind {
@@ -66,6 +68,12 @@ pub struct QuestionDef {
     pub source: String,
     pub tags: Vec<String>,
     pub difficulty: u8,
+    /// Questions of one family (in any bank) give each other away: a paper holds at most one.
+    pub family: Option<String>,
+    /// The days it may be drawn on.
+    pub validity: Validity,
+    /// The legal documents it rests on, by number ("116/2025/QH15").
+    pub documents: Vec<String>,
     /// Where it starts in its file (1-based), for messages.
     pub line: usize,
 }
@@ -74,7 +82,7 @@ impl QuestionDef {
     /// A digest of everything that makes this version of the question: two imports of the
     /// same text give the same hash, any edit a different one.
     pub fn content_hash(&self) -> String {
-        let canonical = serde_json::json!({
+        let mut canonical = serde_json::json!({
             "kind": self.kind.as_str(),
             "stem": self.stem,
             "options": self.options,
@@ -83,6 +91,16 @@ impl QuestionDef {
             "tags": self.tags,
             "difficulty": self.difficulty,
         });
+        // Only when set, so that questions written before these fields keep their versions.
+        if let Some(family) = &self.family {
+            canonical["family"] = family.as_str().into();
+        }
+        if !self.validity.is_always() {
+            canonical["validity"] = serde_json::json!(self.validity);
+        }
+        if !self.documents.is_empty() {
+            canonical["documents"] = serde_json::json!(self.documents);
+        }
         let digest = Sha256::digest(canonical.to_string().as_bytes());
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
@@ -461,6 +479,9 @@ mod tests {
             source: String::new(),
             tags: vec![],
             difficulty: 1,
+            family: None,
+            validity: Default::default(),
+            documents: Vec::new(),
             line: 1,
         };
         let mut edited = q.clone();

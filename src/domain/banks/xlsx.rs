@@ -347,6 +347,9 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<BankDef, Vec<FileError>> {
                 .filter(|t| !t.is_empty())
                 .collect(),
             difficulty,
+            family: None,
+            validity: Default::default(),
+            documents: Vec::new(),
             line,
         };
         check_question(&q, 0, &mut seen, &mut p);

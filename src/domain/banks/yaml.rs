@@ -7,10 +7,13 @@ use std::collections::HashSet;
 use marked_yaml::{LoadError, Spanned};
 use serde::Deserialize;
 
+use chrono::NaiveDate;
+
 use super::{
     BankDef, FileError, OptionDef, Problems, QuestionDef, QuestionKind, check_question, letter_id,
     limits, nfc, true_false_options, valid_slug,
 };
+use crate::domain::content::{MAX_DOCUMENT_CHARS, MAX_DOCUMENTS, Validity, document_key};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +31,12 @@ struct Meta {
     description: Option<String>,
     #[serde(default)]
     purpose: Option<crate::domain::paper::Purpose>,
+    #[serde(default)]
+    valid_from: Option<Spanned<String>>,
+    #[serde(default)]
+    valid_until: Option<Spanned<String>>,
+    #[serde(default)]
+    documents: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +56,14 @@ struct Question {
     tags: Vec<String>,
     #[serde(default)]
     difficulty: Option<Spanned<u8>>,
+    #[serde(default)]
+    family: Option<Spanned<String>>,
+    #[serde(default)]
+    valid_from: Option<Spanned<String>>,
+    #[serde(default)]
+    valid_until: Option<Spanned<String>>,
+    #[serde(default)]
+    documents: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -150,21 +167,10 @@ pub fn parse(file: &str, text: &str) -> Result<BankDef, Vec<FileError>> {
         p.at(line, column, message);
         return p.into_result(unreachable_bank());
     }
-    let doc: File = match marked_yaml::from_yaml(0, text) {
+    let doc: File = match from_yaml(text, "bank, questions") {
         Ok(doc) => doc,
-        Err(marked_yaml::FromYamlError::ParseYaml(e)) => {
-            let (line, column, message) = load_error(&e, "bank, questions");
+        Err((line, column, message)) => {
             p.at(line, column, message);
-            return p.into_result(unreachable_bank());
-        }
-        Err(marked_yaml::FromYamlError::FromNode(e)) => {
-            let (line, column) = match (e.start_mark(), &*e) {
-                (Some(m), _) if m.line() > 0 => (m.line(), m.column()),
-                // The loader does not mark unknown keys; find the key in the text instead.
-                (_, marked_yaml::Error::UnknownFieldError(field, _, _)) => find_key(text, field),
-                _ => (0, 0),
-            };
-            p.at(line, column, translate(&e.to_string()));
             return p.into_result(unreachable_bank());
         }
     };
@@ -202,10 +208,19 @@ pub fn parse(file: &str, text: &str) -> Result<BankDef, Vec<FileError>> {
         return p.into_result(unreachable_bank());
     }
 
+    let bank = Dated {
+        validity: validity(
+            "Ngân hàng",
+            meta.valid_from.as_ref(),
+            meta.valid_until.as_ref(),
+            &mut p,
+        ),
+        documents: documents("Ngân hàng", &meta.documents, &mut p),
+    };
     let mut seen = HashSet::new();
     let mut questions = Vec::with_capacity(doc.questions.len());
     for sq in &doc.questions {
-        if let Some(q) = question(sq, &mut p) {
+        if let Some(q) = question(sq, &bank, &mut p) {
             let (_, column) = pos(&sq.id);
             check_question(&q, column, &mut seen, &mut p);
             questions.push(q);
@@ -220,10 +235,103 @@ pub fn parse(file: &str, text: &str) -> Result<BankDef, Vec<FileError>> {
     })
 }
 
-fn question(sq: &Spanned<Question>, p: &mut Problems) -> Option<QuestionDef> {
+/// What the `bank:` meta gives every question: dates and documents.
+struct Dated {
+    validity: Validity,
+    documents: Vec<String>,
+}
+
+fn date(what: &str, field: &str, value: &Spanned<String>, p: &mut Problems) -> Option<NaiveDate> {
+    match NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            let (l, c) = pos(value);
+            p.at(
+                l,
+                c,
+                format!(
+                    "{what}: {field} \"{}\" không phải một ngày (viết YYYY-MM-DD, ví dụ 2026-07-01)",
+                    value.as_str()
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn validity(
+    what: &str,
+    from: Option<&Spanned<String>>,
+    until: Option<&Spanned<String>>,
+    p: &mut Problems,
+) -> Validity {
+    let v = Validity {
+        from: from.and_then(|d| date(what, "valid_from", d, p)),
+        until: until.and_then(|d| date(what, "valid_until", d, p)),
+    };
+    if let (Some(f), Some(u), Some(at)) = (v.from, v.until, until)
+        && u < f
+    {
+        let (l, c) = pos(at);
+        p.at(
+            l,
+            c,
+            format!("{what}: valid_until ({u}) đứng trước valid_from ({f})"),
+        );
+    }
+    v
+}
+
+fn documents(what: &str, given: &[Spanned<String>], p: &mut Problems) -> Vec<String> {
+    if given.len() > MAX_DOCUMENTS {
+        let (l, c) = pos(&given[MAX_DOCUMENTS]);
+        p.at(
+            l,
+            c,
+            format!("{what}: tối đa {MAX_DOCUMENTS} văn bản trong documents"),
+        );
+    }
+    let mut out: Vec<String> = Vec::with_capacity(given.len());
+    for d in given.iter().take(MAX_DOCUMENTS) {
+        let number = nfc(d);
+        if number.is_empty() || number.chars().count() > MAX_DOCUMENT_CHARS {
+            let (l, c) = pos(d);
+            p.at(
+                l,
+                c,
+                format!(
+                    "{what}: số hiệu văn bản phải có từ 1 đến {MAX_DOCUMENT_CHARS} ký tự (ví dụ 116/2025/QH15)"
+                ),
+            );
+        } else if !out.iter().any(|o| document_key(o) == document_key(&number)) {
+            out.push(number);
+        }
+    }
+    out
+}
+
+fn question(sq: &Spanned<Question>, bank: &Dated, p: &mut Problems) -> Option<QuestionDef> {
     let q = &**sq;
     let key = nfc(&q.id);
     let (line, column) = pos(&q.id);
+    let what = format!("Câu hỏi \"{key}\"");
+    let dates = validity(&what, q.valid_from.as_ref(), q.valid_until.as_ref(), p);
+    let mut docs = bank.documents.clone();
+    for d in documents(&what, &q.documents, p) {
+        if !docs.iter().any(|o| document_key(o) == document_key(&d)) {
+            docs.push(d);
+        }
+    }
+    let family = q.family.as_ref().map(|f| (nfc(f), pos(f)));
+    if let Some((name, (l, c))) = &family
+        && !valid_slug(name)
+    {
+        p.at(
+            *l,
+            *c,
+            format!("{what}: family \"{name}\" không hợp lệ (chữ thường không dấu, số, '-')"),
+        );
+    }
     let Some(kind) = QuestionKind::parse(q.kind.trim()) else {
         let (l, c) = pos(&q.kind);
         p.at(
@@ -317,6 +425,9 @@ fn question(sq: &Spanned<Question>, p: &mut Problems) -> Option<QuestionDef> {
         source: nfc(&q.source),
         tags: q.tags.iter().map(|t| nfc(t)).collect(),
         difficulty,
+        family: family.map(|(name, _)| name),
+        validity: dates.or(bank.validity),
+        documents: docs,
         line,
     })
 }
@@ -329,6 +440,42 @@ pub(crate) fn find_key(text: &str, key: &str) -> (usize, usize) {
         .find_map(|(i, line)| {
             let body = line.trim_start().trim_start_matches("- ").trim_start();
             body.starts_with(&needle)
+                .then(|| (i + 1, line.len() - body.len() + 1))
+        })
+        .unwrap_or((0, 0))
+}
+
+/// Loads a YAML text into `T`, or the line, column and Vietnamese message of the first problem
+/// (`top_keys` names the keys the file's top level should hold).
+pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    top_keys: &str,
+) -> Result<T, (usize, usize, String)> {
+    match marked_yaml::from_yaml(0, text) {
+        Ok(doc) => Ok(doc),
+        Err(marked_yaml::FromYamlError::ParseYaml(e)) => Err(load_error(&e, top_keys)),
+        Err(marked_yaml::FromYamlError::FromNode(e)) => {
+            let (line, column) = match (e.start_mark(), &*e) {
+                (Some(m), _) if m.line() > 0 => (m.line(), m.column()),
+                // The loader does not mark unknown keys; find the key in the text instead.
+                (_, marked_yaml::Error::UnknownFieldError(field, _, _)) => find_key(text, field),
+                _ => (0, 0),
+            };
+            Err((line, column, translate(&e.to_string())))
+        }
+    }
+}
+
+/// The line and column of the first `key: value` line whose value holds `value` (the loader
+/// keeps no place for values deserialized as plain strings).
+pub(crate) fn find_value(text: &str, key: &str, value: &str) -> (usize, usize) {
+    let needle = format!("{key}:");
+    let value = value.trim();
+    text.lines()
+        .enumerate()
+        .find_map(|(i, line)| {
+            let body = line.trim_start().trim_start_matches("- ").trim_start();
+            (body.starts_with(&needle) && body.contains(value))
                 .then(|| (i + 1, line.len() - body.len() + 1))
         })
         .unwrap_or((0, 0))

@@ -14,6 +14,7 @@ use crate::{
         paper::{self, DrawRule, Purpose},
         ranking::PrizeRule,
         text,
+        time::vn_today,
     },
     error::{ApiError, ApiResult, Code},
     services::banks,
@@ -110,15 +111,23 @@ pub async fn change(
     view(state, actor.id, c).await
 }
 
-/// Checks that the rules draw from banks with enough questions; the claim of the banks for
-/// contests is made within the use case's transaction ([`banks::claim_in`]).
-async fn check_draw(state: &AppState, draw: &[DrawRule]) -> ApiResult<()> {
+/// Checks that the rules draw from banks with enough questions valid on every day the round
+/// is open (from `opens` to `closes`, Vietnam time); the claim of the banks for contests is
+/// made within the use case's transaction ([`banks::claim_in`]).
+async fn check_draw(
+    state: &AppState,
+    draw: &[DrawRule],
+    opens: DateTime<Utc>,
+    closes: DateTime<Utc>,
+) -> ApiResult<()> {
     if draw.is_empty() || draw.iter().any(|r| r.count == 0) {
         return Err(Code::InvalidDraw.field("draw"));
     }
     let slugs: Vec<String> = draw.iter().map(|r| r.bank.clone()).collect();
     let pools = state.questions.pools(&state.db, &slugs).await?;
-    paper::check_rules(draw, &pools)
+    let first = vn_today(opens.max(state.clock.now()));
+    let days = paper::critical_days(&pools, first, vn_today(closes).max(first));
+    paper::check_rules(draw, &pools, &days)
         .map_err(|e| Code::InvalidDraw.field_with("draw", format!("Không đủ câu hỏi: {e}")))?;
     Ok(())
 }
@@ -155,7 +164,7 @@ pub async fn add_round(
     let c = managed(state, actor, contest_id).await?;
     check_window(new.opens_at, new.closes_at, new.time_limit_minutes)?;
     let allowed = attempts_allowed(new.attempts_allowed)?;
-    check_draw(state, &new.draw).await?;
+    check_draw(state, &new.draw, new.opens_at, new.closes_at).await?;
     let now = state.clock.now();
     let title = text::clean(&new.title);
     let round = store::contests::NewRound {
@@ -220,7 +229,7 @@ pub async fn change_round(
         .unwrap_or(u32::try_from(quiz.time_limit_secs / 60).unwrap_or(1));
     check_window(opens, closes, minutes)?;
     if let Some(draw) = &ch.draw {
-        check_draw(state, draw).await?;
+        check_draw(state, draw, opens, closes).await?;
     }
     let patch = RoundPatch {
         title: ch.title.map(|t| text::clean(&t)),
