@@ -4,10 +4,17 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use soiduong::{
-    domain::banks::{FileError, limits},
+    domain::{
+        banks::{BankDef, FileError, limits},
+        content::{
+            replaced::Replacements,
+            report::{self, BankContent, ContentReport},
+        },
+        time::vn_today,
+    },
     services::{
         banks::{self, Format, ImportSummary},
-        courses,
+        courses, imports,
     },
     state::AppState,
 };
@@ -151,4 +158,45 @@ pub fn print_summaries(summaries: &[ImportSummary]) {
         "Tổng: thêm {}, sửa {}, giữ nguyên {}, ngừng dùng {}, từ chối {}.",
         total[0], total[1], total[2], total[3], total[4]
     );
+}
+
+/// The content report over bank files and folders (courses and other files are skipped; a
+/// file that does not parse is an error naming it).
+pub async fn content_report(
+    paths: &[PathBuf],
+    on: Option<chrono::NaiveDate>,
+) -> anyhow::Result<ContentReport> {
+    let mut banks: Vec<BankDef> = Vec::new();
+    for path in collect(paths)? {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if std::fs::metadata(&path)?.len() > limits::MAX_FILE_BYTES as u64 {
+            anyhow::bail!("{name}: tệp quá lớn");
+        }
+        let bytes = std::fs::read(&path)?;
+        if Format::of(&name) == Some(Format::Yaml)
+            && is_course(&path, &String::from_utf8_lossy(&bytes))
+        {
+            continue;
+        }
+        match imports::parse(&name, &bytes).await? {
+            Ok((def, _)) => banks.push(def),
+            Err(errors) => {
+                let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                anyhow::bail!("{name} không đọc được:\n{}", list.join("\n"));
+            }
+        }
+    }
+    let content: Vec<BankContent> = banks
+        .iter()
+        .map(|b| BankContent {
+            slug: &b.slug,
+            title: &b.title,
+            questions: &b.questions,
+        })
+        .collect();
+    let on = on.unwrap_or_else(|| vn_today(chrono::Utc::now()));
+    Ok(report::build(&content, Replacements::shipped(), on))
 }

@@ -68,6 +68,23 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<std::path::PathBuf>,
     },
+    /// What a content editor reviews each quarter: per bank, questions whose validity ends
+    /// within 90 days, questions resting on replaced legal documents, and near-duplicate
+    /// questions not in one family. Reads the database's live banks, or the bank files and
+    /// folders given.
+    ContentReport {
+        /// Bank files or folders to read instead of the database.
+        paths: Vec<std::path::PathBuf>,
+        /// The day to report for, YYYY-MM-DD (default: today, Vietnam time).
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Exit with status 1 when there is anything to review.
+        #[arg(long)]
+        check: bool,
+    },
     /// Write every certificate of a round or a course into one ZIP (a PDF each and a list),
     /// with a progress bar.
     ExportCertificates {
@@ -221,6 +238,28 @@ async fn main() -> anyhow::Result<()> {
         Command::ImportBanks { paths } => {
             let state = AppState::connect(settings, Arc::new(SystemClock)).await?;
             if !import::run(&state, &paths).await? {
+                std::process::exit(1);
+            }
+        }
+        Command::ContentReport {
+            paths,
+            on,
+            json,
+            check,
+        } => {
+            let report = if paths.is_empty() {
+                let state = AppState::connect(settings, Arc::new(SystemClock)).await?;
+                soiduong::services::content::report(&state, &soiduong::auth::Caller::system(), on)
+                    .await?
+            } else {
+                import::content_report(&paths, on).await?
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_text());
+            }
+            if check && !report.is_clean() {
                 std::process::exit(1);
             }
         }

@@ -45,6 +45,7 @@ use crate::{error, routes, services};
         routes::banks::import,
         routes::banks::list,
         routes::banks::detail,
+        routes::banks::content_report,
         routes::courses::list,
         routes::courses::create,
         routes::courses::detail,

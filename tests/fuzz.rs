@@ -1027,3 +1027,91 @@ mod rosters {
         let _ = check("ds.xlsx", b"");
     }
 }
+
+// ── Content that stays true: the new bank fields, the replaced-documents list, the detector ──
+
+mod content {
+    use proptest::prelude::*;
+    use soiduong::domain::{
+        banks::yaml,
+        content::{cites, document_key, replaced::Replacements, similar},
+    };
+
+    /// A bank of one question carrying the given values for the new fields, as YAML text.
+    fn bank(family: &str, from: &str, until: &str, documents: &[String]) -> String {
+        let docs: Vec<String> = documents.iter().map(|d| format!("{d:?}")).collect();
+        format!(
+            "bank:\n  id: b\n  title: B\n  documents: [{}]\nquestions:\n  - id: q\n    type: true_false\n    stem: S\n    answer: true\n    explanation: E\n    source: Luật số 1/2020/QH14, Điều 1\n    family: {family:?}\n    valid_from: {from:?}\n    valid_until: {until:?}\n",
+            docs.join(", ")
+        )
+    }
+
+    proptest! {
+        #![proptest_config(super::config())]
+
+        /// Whatever the values, the parse returns: accepted values are what was written
+        /// (dates in order, the family a slug, at most 16 distinct documents), refused ones are
+        /// explained at a line.
+        #[test]
+        fn new_question_fields_are_checked_or_refused_at_their_line(
+            family in "\\PC{0,20}",
+            from in prop_oneof!["20[0-9]{2}-[01][0-9]-[0-3][0-9]", "\\PC{0,12}"],
+            until in prop_oneof!["20[0-9]{2}-[01][0-9]-[0-3][0-9]", "\\PC{0,12}"],
+            documents in prop::collection::vec("[0-9]{1,4}/[0-9]{4}/[A-ZĐ-]{2,8}|\\PC{0,70}", 0..20),
+        ) {
+            match yaml::parse("b.yaml", &bank(&family, &from, &until, &documents)) {
+                Ok(b) => {
+                    let q = &b.questions[0];
+                    if let (Some(f), Some(u)) = (q.validity.from, q.validity.until) {
+                        prop_assert!(f <= u);
+                    }
+                    prop_assert!(q.family.as_deref().is_some_and(soiduong::domain::banks::valid_slug));
+                    prop_assert!(q.documents.len() <= 16);
+                    let keys: std::collections::HashSet<_> = q.documents.iter().map(|d| document_key(d)).collect();
+                    prop_assert_eq!(keys.len(), q.documents.len());
+                }
+                Err(errors) => {
+                    prop_assert!(!errors.is_empty());
+                    prop_assert!(errors.iter().all(|e| e.file == "b.yaml" && !e.message.is_empty()));
+                }
+            }
+        }
+
+        /// A number is cited by any text that holds it between separators, and by no text
+        /// that holds it only inside a longer number.
+        #[test]
+        fn document_citations_are_whole_numbers(n in 1u32..2000, y in 1990u32..2040, body in "[A-Z]{2,4}[0-9]{0,2}", before in "\\PC{0,20}", after in "\\PC{0,20}") {
+            let number = format!("{n}/{y}/{body}");
+            let sep = |s: &str| !s.chars().last().is_some_and(|c| c.is_alphanumeric() || c == '/' || c == '-');
+            let text = format!("{before} {number} {after}");
+            prop_assert!(cites(&text, &number));
+            let longer = format!("{before} 9{number}");
+            prop_assert!(!cites(&longer, &number) || sep(&before) && longer.matches(&number).count() > 1);
+        }
+
+        /// The replaced-documents list parser returns on any text.
+        #[test]
+        fn replaced_lists_never_break_the_parser(text in "\\PC{0,600}") {
+            let _ = Replacements::parse("x.yaml", &format!("replaced:\n{text}"));
+            let _ = Replacements::parse("x.yaml", &text);
+        }
+
+        /// Scores are symmetric and between 0 and 1, and a question is a near-duplicate of a
+        /// copy of itself.
+        #[test]
+        fn near_duplicate_scores_are_symmetric_and_bounded(a in "\\PC{1,120}", b in "\\PC{1,120}") {
+            let parse = |stem: &str| {
+                let text = format!("bank: {{ id: b, title: B }}\nquestions:\n  - id: q\n    type: true_false\n    stem: {stem:?}\n    answer: true\n    explanation: E\n    source: S\n");
+                yaml::parse("b.yaml", &text).ok().map(|b| b.questions[0].clone())
+            };
+            if let (Some(x), Some(y)) = (parse(&a), parse(&b)) {
+                let (o1, j1) = similar::scores(&x, &y);
+                let (o2, j2) = similar::scores(&y, &x);
+                prop_assert!((o1 - o2).abs() < 1e-9 && (j1 - j2).abs() < 1e-9);
+                prop_assert!((0.0..=1.0).contains(&o1) && (0.0..=1.0).contains(&j1) && j1 <= o1);
+                let (o, j) = similar::scores(&x, &x);
+                prop_assert!(o == 1.0 && j == 1.0);
+            }
+        }
+    }
+}

@@ -3,15 +3,21 @@ use actix_web::{HttpResponse, get, post, web};
 
 use crate::{
     auth::Caller,
-    domain::banks::limits,
+    domain::{banks::limits, content::report::ContentReport},
     error::{ApiResult, Code, ErrorBody},
     routes::upload,
-    services::banks::{self, BankDetail, BankInfo, ImportSummary},
+    services::{
+        banks::{self, BankDetail, BankInfo, ImportSummary},
+        content,
+    },
     state::AppState,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(import).service(list).service(detail);
+    cfg.service(import)
+        .service(list)
+        .service(detail)
+        .service(content_report);
 }
 
 /// Import question banks from uploaded files (multipart, `file` parts: YAML, GIFT, Aiken
@@ -97,4 +103,24 @@ async fn detail(
     Ok(web::Json(
         banks::get(&state, &actor, id.into_inner()).await?,
     ))
+}
+
+/// The content report (admins and organizers, over the banks they may read): per bank, the
+/// questions whose validity ends within 90 days or has ended, the questions resting on a
+/// replaced legal document, and near-duplicate questions not in one family. The same report
+/// as `soiduong content-report`.
+#[utoipa::path(
+    context_path = "/api/v1",
+    tag = "question-banks",
+    security(("bearer" = [])),
+    params(content::ReportQuery),
+    responses((status = 200, body = ContentReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+#[get("/content-report")]
+async fn content_report(
+    state: web::Data<AppState>,
+    actor: Caller,
+    query: web::Query<content::ReportQuery>,
+) -> ApiResult<web::Json<ContentReport>> {
+    Ok(web::Json(content::report(&state, &actor, query.on).await?))
 }

@@ -7,6 +7,7 @@ pub mod banks;
 pub mod boards;
 pub mod caches;
 pub mod certificates;
+pub mod content;
 pub mod contests;
 pub mod courses;
 pub mod engine;

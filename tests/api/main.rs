@@ -10,6 +10,7 @@ mod bank_scope;
 mod banks;
 mod certificates;
 mod conformance;
+mod content;
 mod contests;
 mod courses;
 mod dashboard;
