@@ -12,12 +12,14 @@ use soiduong::{
             replaced::Replacements,
             report::{self, BankContent},
         },
+        person::Category,
         time::vn_today,
     },
     services::banks,
+    store,
 };
 
-use crate::helpers::{error_code, spawn_app};
+use crate::helpers::{error_code, spawn_app, spawn_app_with};
 
 /// A bank of `families` families of two ("Họ N, cách hỏi 1/2"), a question that expired
 /// yesterday, one valid until tomorrow, one that starts in three days, and one resting on the
@@ -317,4 +319,100 @@ fn every_shipped_question_has_a_specific_source() {
         vague.join("\n")
     );
     assert!(!specific("Khuyến nghị của Cục An toàn thông tin"));
+}
+
+/// A person of `categories`, born on `birth`, in the demo commune, with a token.
+async fn person(app: &crate::helpers::TestApp, birth: &str, categories: Vec<Category>) -> String {
+    let id = uuid::Uuid::new_v4();
+    let unit = app.unit_id("Xã Mỹ Hòa Hưng").await;
+    store::users::insert(
+        &app.state.db,
+        store::users::NewUser {
+            id,
+            full_name: "Trần Văn Học".into(),
+            phone: Some(format!("+8492{:07}", id.as_u128() % 10_000_000)),
+            email: None,
+            password_hash: "x".into(),
+            birth_date: Some(birth.parse().unwrap()),
+            unit_id: Some(unit as i32),
+            admitted_on: categories
+                .contains(&Category::NewMember)
+                .then(|| app.clock_now().date_naive()),
+            guardian_consent: true,
+            is_admin: false,
+            categories,
+        },
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    app.token_for(id)
+}
+
+#[tokio::test]
+async fn the_indicator_courses_are_listed_for_every_group_they_count_and_their_quizzes_draw() {
+    let app = spawn_app_with(|s| s.import_shipped_banks = true).await;
+    let conduct = "Ứng xử văn minh trên môi trường số";
+    let digital = "Kỹ năng số và an toàn trên không gian mạng";
+    let people = [
+        ("1990-01-01", vec![Category::Cadre]),
+        ("1998-01-01", vec![Category::Member]),
+        ("2008-01-01", vec![Category::NewMember, Category::Youth]),
+        ("2000-01-01", vec![Category::AssociationMember]),
+        ("2004-01-01", vec![Category::Youth]),
+        ("2014-01-01", vec![Category::Child]),
+    ];
+    for (birth, categories) in people {
+        let who = format!("{categories:?}");
+        let token = person(&app, birth, categories).await;
+        let courses: Vec<Value> = app
+            .get("/api/v1/courses", Some(&token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        for title in [conduct, digital] {
+            let course = courses
+                .iter()
+                .find(|c| c["title"] == title)
+                .unwrap_or_else(|| panic!("{title} is listed for {who}"));
+            let detail: Value = app
+                .get(&format!("/api/v1/courses/{}", course["id"]), Some(&token))
+                .await
+                .json()
+                .await
+                .unwrap();
+            let lessons = detail["lessons"].as_array().unwrap();
+            assert!(lessons.len() >= 5, "{title}");
+            assert!(lessons.iter().all(|l| l["quiz_id"].is_i64()), "{title}");
+            // The first lesson's quiz and the final test draw for this person today.
+            for quiz in [&lessons[0]["quiz_id"], &detail["final_test_id"]] {
+                let res = app
+                    .post(&format!("/api/v1/quizzes/{quiz}/attempts"), Some(&token), &json!({}))
+                    .await;
+                assert!(res.status().is_success(), "{title} quiz {quiz} for {who}: {}", res.status());
+            }
+        }
+    }
+
+    // The catalogue counts them for indicators 1.1/2.1 and 1.6/2.6.
+    let token = person(&app, "2004-01-01", vec![Category::Youth]).await;
+    let catalogue: Value = app
+        .get("/api/v1/indicators", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let courses: Vec<Value> = app
+        .get("/api/v1/courses", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id_of = |title: &str| courses.iter().find(|c| c["title"] == title).unwrap()["id"].clone();
+    assert_eq!(catalogue["course_ids"]["quy-tac-ung-xu"], json!([id_of(conduct)]));
+    assert_eq!(
+        catalogue["course_ids"]["ky-nang-so-an-toan-mang"],
+        json!([id_of(digital)])
+    );
 }
