@@ -311,7 +311,8 @@ async fn apply(tx: &store::Tx, now: DateTime<Utc>, prepared: Prepared) -> ApiRes
         } => (file, def, rejected, owner),
     };
     let (bank, counts) = store::banks::apply(tx, &def, &file, now, owner).await?;
-    let warnings = replaced_warnings(&file, &def);
+    let mut warnings = replaced_warnings(&file, &def);
+    warnings.extend(near_duplicate_warnings(tx, &file, &def).await?);
     Ok(ImportSummary {
         file,
         bank: Some(bank.slug),
@@ -324,6 +325,60 @@ async fn apply(tx: &store::Tx, now: DateTime<Utc>, prepared: Prepared) -> ApiRes
         errors: rejected,
         warnings,
     })
+}
+
+/// A warning for every question of the file that is a near-duplicate of another question (of
+/// the file, or live in another bank) outside its family, at its line. Reads the other banks'
+/// live questions within the import's transaction.
+async fn near_duplicate_warnings(
+    tx: &store::Tx,
+    file: &str,
+    def: &BankDef,
+) -> ApiResult<Vec<FileError>> {
+    use crate::domain::content::similar::{Item, near_duplicates};
+    let mut others: Vec<(String, Vec<banks::QuestionDef>)> = Vec::new();
+    for b in store::banks::list(tx).await? {
+        if b.slug == def.slug {
+            continue;
+        }
+        let live = store::banks::live_questions(tx, b.id).await?;
+        others.push((b.slug, live.iter().map(|(k, v)| v.to_def(k)).collect()));
+    }
+    let mut items: Vec<Item> = def
+        .questions
+        .iter()
+        .map(|question| Item {
+            bank: &def.slug,
+            question,
+        })
+        .collect();
+    let own = items.len();
+    for (slug, questions) in &others {
+        items.extend(questions.iter().map(|question| Item {
+            bank: slug,
+            question,
+        }));
+    }
+    Ok(near_duplicates(&items)
+        .into_iter()
+        .filter(|p| !p.same_family && p.a < own)
+        .map(|p| {
+            let (q, other) = (items[p.a].question, &items[p.b]);
+            FileError {
+                file: file.to_owned(),
+                line: q.line,
+                column: 0,
+                message: format!(
+                    "Câu hỏi \"{}\" gần trùng với câu \"{}\" của ngân hàng \"{}\" (trùng {:.0}% số từ): nếu cố ý, hãy đặt cùng một family để hai câu không vào chung một đề; nếu không, hãy sửa một trong hai",
+                    q.key,
+                    other.question.key,
+                    other.bank,
+                    p.jaccard * 100.0
+                ),
+                more: 0,
+            }
+        })
+        .collect())
 }
 
 /// A warning for every question resting on a replaced legal document, at its line.

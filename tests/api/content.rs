@@ -33,15 +33,20 @@ fn dated_bank(today: chrono::NaiveDate, families: usize) -> String {
     let mut s = String::from("bank:\n  id: ho-va-han\n  title: Họ và hạn\nquestions:\n");
     let q = |s: &mut String, id: &str, stem: &str, extra: &str| {
         s.push_str(&format!(
-            "  - id: {id}\n    type: single\n    tags: [t]\n    stem: {stem}\n    options:\n      - {{ text: Đúng, correct: true }}\n      - {{ text: Sai }}\n    explanation: Vì vậy.\n    source: Tài liệu thử, tr. 1\n{extra}"
+            "  - id: {id}\n    type: single\n    tags: [t]\n    stem: {stem:?}\n    options:\n      - {{ text: Đúng, correct: true }}\n      - {{ text: Sai }}\n    explanation: Vì vậy.\n    source: Tài liệu thử, tr. 1\n{extra}"
         ));
     };
+    const TOPICS: [&str; 3] = [
+        "sông núi nước Nam vua Nam ở rành rành định phận",
+        "trống đồng Đông Sơn thời các vua Hùng dựng nước",
+        "chiến thắng Điện Biên Phủ lừng lẫy năm châu chấn động địa cầu",
+    ];
     for f in 0..families {
         for v in 1..=2 {
             q(
                 &mut s,
                 &format!("h{f}-{v}"),
-                &format!("Họ {f}, cách hỏi {v}?"),
+                &format!("Họ {f}: {} (cách hỏi {v})?", TOPICS[f]),
                 &format!("    family: ho-{f}\n"),
             );
         }
@@ -120,7 +125,10 @@ async fn draws_keep_families_apart_and_skip_questions_outside_their_dates() {
     let r = app.create_round(&admin, &contest["id"], &round(5, 6)).await;
     for i in 0..8 {
         let (_, token) = app
-            .participant(&format!("Người {i}"), app.unit_id("Đoàn xã Mỹ Hòa Hưng").await)
+            .participant(
+                &format!("Người {i}"),
+                app.unit_id("Đoàn xã Mỹ Hòa Hưng").await,
+            )
             .await;
         let res = app.start_attempt(&token, &r["id"]).await;
         assert_eq!(res.status(), StatusCode::CREATED);
@@ -134,7 +142,7 @@ async fn draws_keep_families_apart_and_skip_questions_outside_their_dates() {
         assert_eq!(stems.len(), 5);
         let families: HashSet<&str> = stems
             .iter()
-            .filter_map(|s| s.split(',').next().filter(|f| f.starts_with("Họ")))
+            .filter_map(|s| s.split(':').next().filter(|f| f.starts_with("Họ")))
             .collect();
         assert_eq!(families.len(), 3, "one of each family: {stems:?}");
         assert!(stems.contains(&"Câu theo luật cũ?"), "{stems:?}");
@@ -163,11 +171,24 @@ async fn the_content_report_is_for_staff_and_lists_what_to_review() {
     let today = vn_today(app.clock_now());
     let mut text = dated_bank(today, 1);
     // A near-duplicate of "h0-1" outside its family.
-    text.push_str("  - id: lap-lai\n    type: single\n    tags: [t]\n    stem: Họ 0, cách hỏi 1 nữa?\n    options:\n      - { text: Đúng, correct: true }\n      - { text: Sai }\n    explanation: Vì vậy.\n    source: Tài liệu thử, tr. 2\n");
+    text.push_str("  - id: lap-lai\n    type: single\n    tags: [t]\n    stem: Sông núi nước Nam vua Nam ở, rành rành định phận?\n    options:\n      - { text: Đúng, correct: true }\n      - { text: Sai }\n    explanation: Vì vậy.\n    source: Tài liệu thử, tr. 2\n");
     let res = app
         .upload(&admin.token, &[("ho-va-han.yaml", text.into_bytes())])
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+    let summaries: Vec<Value> = res.json().await.unwrap();
+    let warnings: Vec<&str> = summaries[0]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("\"h0-1\" gần trùng") && w.contains("\"lap-lai\"")),
+        "the importer reports the near-duplicate: {warnings:?}"
+    );
 
     let member = app.member(app.unit_id("Đoàn xã Mỹ Hòa Hưng").await).await;
     let res = app.get("/api/v1/content-report", Some(&member.token)).await;
@@ -281,12 +302,36 @@ fn specific(source: &str) -> bool {
     let year = words
         .iter()
         .any(|w| w.len() == 4 && w.parse::<u32>().is_ok_and(|y| (1800..=2100).contains(&y)));
-    let address = [".vn", ".org", ".gov", ".int", ".com"].iter().any(|d| s.contains(d));
+    let address = [".vn", ".org", ".gov", ".int", ".com"]
+        .iter()
+        .any(|d| s.contains(d));
     let named = [
-        "điều ", "khoản", "chương", "tr.", "trang", "tập ", "nxb", "nhà xuất bản", "văn kiện",
-        "điều lệ", "cương lĩnh", "hiến pháp", "luật ", "nghị quyết", "nghị định", "quyết định",
-        "giáo trình", "toàn tập", "sách giáo khoa", "báo ", "tạp chí", "nist sp", "etsi en", "iso/iec",
-        "đại việt sử ký toàn thư", "khâm định việt sử",
+        "điều ",
+        "khoản",
+        "chương",
+        "tr.",
+        "trang",
+        "tập ",
+        "nxb",
+        "nhà xuất bản",
+        "văn kiện",
+        "điều lệ",
+        "cương lĩnh",
+        "hiến pháp",
+        "luật ",
+        "nghị quyết",
+        "nghị định",
+        "quyết định",
+        "giáo trình",
+        "toàn tập",
+        "sách giáo khoa",
+        "báo ",
+        "tạp chí",
+        "nist sp",
+        "etsi en",
+        "iso/iec",
+        "đại việt sử ký toàn thư",
+        "khâm định việt sử",
     ]
     .iter()
     .any(|k| s.contains(k));
@@ -309,7 +354,9 @@ fn every_shipped_question_has_a_specific_source() {
         vague.len(),
         vague.join("\n")
     );
-    assert!(!specific("Khuyến nghị của Cục An toàn thông tin (Bộ TT&TT)"));
+    assert!(!specific(
+        "Khuyến nghị của Cục An toàn thông tin (Bộ TT&TT)"
+    ));
     assert!(!specific(
         "Lịch sử Đoàn TNCS Hồ Chí Minh (tài liệu tuyên truyền của Trung ương Đoàn)"
     ));
@@ -382,9 +429,17 @@ async fn the_indicator_courses_are_listed_for_every_group_they_count_and_their_q
             // The first lesson's quiz and the final test draw for this person today.
             for quiz in [&lessons[0]["quiz_id"], &detail["final_test_id"]] {
                 let res = app
-                    .post(&format!("/api/v1/quizzes/{quiz}/attempts"), Some(&token), &json!({}))
+                    .post(
+                        &format!("/api/v1/quizzes/{quiz}/attempts"),
+                        Some(&token),
+                        &json!({}),
+                    )
                     .await;
-                assert!(res.status().is_success(), "{title} quiz {quiz} for {who}: {}", res.status());
+                assert!(
+                    res.status().is_success(),
+                    "{title} quiz {quiz} for {who}: {}",
+                    res.status()
+                );
             }
         }
     }
@@ -404,7 +459,10 @@ async fn the_indicator_courses_are_listed_for_every_group_they_count_and_their_q
         .await
         .unwrap();
     let id_of = |title: &str| courses.iter().find(|c| c["title"] == title).unwrap()["id"].clone();
-    assert_eq!(catalogue["course_ids"]["quy-tac-ung-xu"], json!([id_of(conduct)]));
+    assert_eq!(
+        catalogue["course_ids"]["quy-tac-ung-xu"],
+        json!([id_of(conduct)])
+    );
     assert_eq!(
         catalogue["course_ids"]["ky-nang-so-an-toan-mang"],
         json!([id_of(digital)])
