@@ -302,6 +302,12 @@ fn specific(source: &str) -> bool {
     let year = words
         .iter()
         .any(|w| w.len() == 4 && w.parse::<u32>().is_ok_and(|y| (1800..=2100).contains(&y)));
+    // An identifier of letters and digits: "ST08-001", "SP 800-63B", "RFC 1034".
+    let identifier = words.iter().any(|w| {
+        w.len() >= 5
+            && w.chars().any(|c| c.is_ascii_digit())
+            && w.chars().any(|c| c.is_ascii_uppercase())
+    });
     let address = [".vn", ".org", ".gov", ".int", ".com"]
         .iter()
         .any(|d| s.contains(d));
@@ -335,7 +341,7 @@ fn specific(source: &str) -> bool {
     ]
     .iter()
     .any(|k| s.contains(k));
-    document_number || year || address || named
+    document_number || year || identifier || address || named
 }
 
 #[test]
