@@ -41,12 +41,12 @@ fn dated_bank(today: chrono::NaiveDate, families: usize) -> String {
         "trống đồng Đông Sơn thời các vua Hùng dựng nước",
         "chiến thắng Điện Biên Phủ lừng lẫy năm châu chấn động địa cầu",
     ];
-    for f in 0..families {
+    for (f, topic) in TOPICS.iter().enumerate().take(families) {
         for v in 1..=2 {
             q(
                 &mut s,
                 &format!("h{f}-{v}"),
-                &format!("Họ {f}: {} (cách hỏi {v})?", TOPICS[f]),
+                &format!("Họ {f}: {topic} (cách hỏi {v})?"),
                 &format!("    family: ho-{f}\n"),
             );
         }
