@@ -474,3 +474,27 @@ async fn the_indicator_courses_are_listed_for_every_group_they_count_and_their_q
         json!([id_of(digital)])
     );
 }
+
+/// Lessons teach no replaced document as current: a lesson that names one also names a
+/// successor (it tells the history), except for documents still pending verification, which
+/// the list leaves out.
+#[test]
+fn no_shipped_lesson_cites_a_replaced_document_without_its_successor() {
+    use soiduong::domain::{content::cites, course};
+    let list = Replacements::shipped();
+    let mut found = Vec::new();
+    for (name, text) in banks::shipped::COURSES {
+        let def = course::parse_file(name, text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for lesson in &def.lessons {
+            for r in &list.entries {
+                if cites(&lesson.body, &r.document)
+                    && !r.replaced_by.iter().any(|s| cites(&lesson.body, s))
+                {
+                    found.push(format!("{name} {}: {}", lesson.id, r.document));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:?}");
+    assert_eq!(banks::shipped::COURSES.len(), 3);
+}
