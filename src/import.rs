@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 use soiduong::{
     domain::{
-        banks::{BankDef, FileError, limits},
+        banks::{FileError, limits},
         content::{
             replaced::Replacements,
             report::{self, BankContent, ContentReport},
@@ -166,7 +166,7 @@ pub async fn content_report(
     paths: &[PathBuf],
     on: Option<chrono::NaiveDate>,
 ) -> anyhow::Result<ContentReport> {
-    let mut banks: Vec<BankDef> = Vec::new();
+    let mut banks: Vec<BankContent> = Vec::new();
     for path in collect(paths)? {
         let name = path
             .file_name()
@@ -182,21 +182,13 @@ pub async fn content_report(
             continue;
         }
         match imports::parse(&name, &bytes).await? {
-            Ok((def, _)) => banks.push(def),
+            Ok((def, _)) => banks.push(def.into()),
             Err(errors) => {
                 let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
                 anyhow::bail!("{name} không đọc được:\n{}", list.join("\n"));
             }
         }
     }
-    let content: Vec<BankContent> = banks
-        .iter()
-        .map(|b| BankContent {
-            slug: &b.slug,
-            title: &b.title,
-            questions: &b.questions,
-        })
-        .collect();
     let on = on.unwrap_or_else(|| vn_today(chrono::Utc::now()));
-    Ok(report::build(&content, Replacements::shipped(), on))
+    Ok(report::build(&banks, Replacements::shipped(), on))
 }

@@ -9,7 +9,6 @@ use super::banks::{Scope, require_staff};
 use crate::{
     auth::Caller,
     domain::{
-        banks::QuestionDef,
         content::{
             replaced::Replacements,
             report::{self, BankContent, ContentReport},
@@ -37,7 +36,7 @@ pub async fn report(
 ) -> ApiResult<ContentReport> {
     require_staff(actor)?;
     let scope = Scope::load(state).await?;
-    let mut banks: Vec<(String, String, Vec<QuestionDef>)> = Vec::new();
+    let mut banks: Vec<BankContent> = Vec::new();
     for b in store::banks::list(&state.db).await? {
         if !scope.may_read(actor, &b) {
             continue;
@@ -47,16 +46,12 @@ pub async fn report(
             .iter()
             .map(|(key, v)| v.to_def(key))
             .collect();
-        banks.push((b.slug, b.title, questions));
-    }
-    let content: Vec<BankContent> = banks
-        .iter()
-        .map(|(slug, title, questions)| BankContent {
-            slug,
-            title,
+        banks.push(BankContent {
+            slug: b.slug,
+            title: b.title,
             questions,
-        })
-        .collect();
+        });
+    }
     let on = on.unwrap_or_else(|| vn_today(state.clock.now()));
-    Ok(report::build(&content, Replacements::shipped(), on))
+    Ok(report::build(&banks, Replacements::shipped(), on))
 }

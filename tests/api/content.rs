@@ -7,7 +7,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use soiduong::{
     domain::{
-        banks::QuestionDef,
         content::{
             replaced::Replacements,
             report::{self, BankContent},
@@ -111,17 +110,21 @@ async fn draws_keep_families_apart_and_skip_questions_outside_their_dates() {
             "draw": [{ "bank": "ho-va-han", "count": count }],
             "time_limit_minutes": 10, "attempts_allowed": 1 })
     };
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", contest["id"]),
-            Some(&admin.token),
-            &round(6, 6),
-        )
-        .await;
-    assert_eq!(
-        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
-        "invalid_draw"
-    );
+    let refused = |body: Value| {
+        let (app, path, token) = (
+            &app,
+            format!("/api/v1/contests/{}/rounds", contest["id"]),
+            &admin.token,
+        );
+        async move {
+            let res = app.post(&path, Some(token), &body).await;
+            assert_eq!(
+                error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
+                "invalid_draw"
+            );
+        }
+    };
+    refused(round(6, 6)).await;
     let r = app.create_round(&admin, &contest["id"], &round(5, 6)).await;
     for i in 0..8 {
         let (_, token) = app
@@ -151,17 +154,7 @@ async fn draws_keep_families_apart_and_skip_questions_outside_their_dates() {
 
     // Open for four days, the round would find only four questions the day after tomorrow
     // (one has expired, the next starts a day later): refused.
-    let res = app
-        .post(
-            &format!("/api/v1/contests/{}/rounds", contest["id"]),
-            Some(&admin.token),
-            &round(5, 96),
-        )
-        .await;
-    assert_eq!(
-        error_code(res, StatusCode::UNPROCESSABLE_ENTITY).await,
-        "invalid_draw"
-    );
+    refused(round(5, 96)).await;
 }
 
 #[tokio::test]
@@ -237,14 +230,14 @@ async fn the_content_report_is_for_staff_and_lists_what_to_review() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
 
-fn shipped() -> Vec<(String, String, Vec<QuestionDef>)> {
+fn shipped() -> Vec<BankContent> {
     banks::shipped::BANKS
         .iter()
         .map(|(name, text)| {
             let (bank, rejected) =
                 banks::parse(name, text.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e:?}"));
             assert!(rejected.is_empty(), "{name}: {rejected:?}");
-            (bank.slug, bank.title, bank.questions)
+            bank.into()
         })
         .collect()
 }
@@ -254,10 +247,10 @@ fn no_shipped_question_rests_on_a_replaced_document() {
     let list = Replacements::shipped();
     assert!(list.entries.len() >= 3);
     let mut found = Vec::new();
-    for (bank, _, questions) in shipped() {
-        for q in &questions {
+    for bank in shipped() {
+        for q in &bank.questions {
             for f in list.findings(q) {
-                found.push(format!("{bank}/{}: {}", q.key, f.message(&q.key)));
+                found.push(format!("{}/{}: {}", bank.slug, q.key, f.message(&q.key)));
             }
         }
     }
@@ -271,17 +264,8 @@ fn no_shipped_question_rests_on_a_replaced_document() {
 
 #[test]
 fn the_shipped_content_has_no_near_duplicate_outside_a_family() {
-    let banks = shipped();
-    let content: Vec<BankContent> = banks
-        .iter()
-        .map(|(slug, title, questions)| BankContent {
-            slug,
-            title,
-            questions,
-        })
-        .collect();
     let today = vn_today(chrono::Utc::now());
-    let r = report::build(&content, Replacements::shipped(), today);
+    let r = report::build(&shipped(), Replacements::shipped(), today);
     assert_eq!(r.near_duplicates, 0, "{}", r.to_text());
     assert_eq!(r.replaced_uses, 0, "{}", r.to_text());
 }
@@ -347,10 +331,10 @@ fn specific(source: &str) -> bool {
 #[test]
 fn every_shipped_question_has_a_specific_source() {
     let mut vague = Vec::new();
-    for (bank, _, questions) in shipped() {
-        for q in &questions {
+    for bank in shipped() {
+        for q in &bank.questions {
             if !specific(&q.source) {
-                vague.push(format!("{bank}/{}: {}", q.key, q.source));
+                vague.push(format!("{}/{}: {}", bank.slug, q.key, q.source));
             }
         }
     }

@@ -12,16 +12,26 @@ use super::{
     replaced::{Reliance, Replacements},
     similar::{self, Item},
 };
-use crate::domain::banks::QuestionDef;
+use crate::domain::banks::{BankDef, QuestionDef};
 
 /// How far ahead "expiring soon" looks.
 pub const HORIZON_DAYS: i64 = 90;
 
 /// One bank's live questions.
-pub struct BankContent<'a> {
-    pub slug: &'a str,
-    pub title: &'a str,
-    pub questions: &'a [QuestionDef],
+pub struct BankContent {
+    pub slug: String,
+    pub title: String,
+    pub questions: Vec<QuestionDef>,
+}
+
+impl From<BankDef> for BankContent {
+    fn from(b: BankDef) -> Self {
+        BankContent {
+            slug: b.slug,
+            title: b.title,
+            questions: b.questions,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,17 +86,13 @@ pub struct NearDuplicate {
 }
 
 /// Builds the report for `on` over the given banks.
-pub fn build(
-    banks: &[BankContent<'_>],
-    replacements: &Replacements,
-    on: NaiveDate,
-) -> ContentReport {
+pub fn build(banks: &[BankContent], replacements: &Replacements, on: NaiveDate) -> ContentReport {
     let horizon = on + Duration::days(HORIZON_DAYS);
     let items: Vec<Item> = banks
         .iter()
         .flat_map(|b| {
             b.questions.iter().map(|question| Item {
-                bank: b.slug,
+                bank: &b.slug,
                 question,
             })
         })
@@ -139,8 +145,8 @@ pub fn build(
                 })
                 .collect();
             BankReport {
-                bank: b.slug.to_owned(),
-                title: b.title.to_owned(),
+                bank: b.slug.clone(),
+                title: b.title.clone(),
                 questions: b.questions.len(),
                 expiring,
                 replaced,
@@ -271,18 +277,7 @@ questions:
         )
         .unwrap();
         let on = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
-        let banks = [
-            BankContent {
-                slug: "a",
-                title: &a.title,
-                questions: &a.questions,
-            },
-            BankContent {
-                slug: "b",
-                title: &b.title,
-                questions: &b.questions,
-            },
-        ];
+        let banks = [BankContent::from(a), BankContent::from(b)];
         let r = build(&banks, Replacements::shipped(), on);
         assert_eq!(
             r.banks[0].expiring.len(),
