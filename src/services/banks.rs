@@ -607,6 +607,10 @@ impl Scope {
         match (topmost, &self.root) {
             (Some(u), _) => Ok(u.id),
             (None, Some(root)) if actor.is_admin => Ok(root.id),
+            // A fresh database (the command line before any unit exists): say what to do.
+            (None, None) if actor.is_admin => Err(Code::UnknownUnit.with(
+                "Chưa có đơn vị nào để làm chủ ngân hàng: hãy tạo đơn vị gốc (hoặc chạy `soiduong seed-demo`) rồi nhập lại",
+            )),
             _ => Err(ApiError::forbidden()),
         }
     }
