@@ -46,7 +46,13 @@ async fn page(b: &Client, app: &TestApp, path: &str) -> String {
     res.text().await.unwrap()
 }
 
-async fn login_form(b: &Client, app: &TestApp, login: &str, password: &str, next: &str) -> Response {
+async fn login_form(
+    b: &Client,
+    app: &TestApp,
+    login: &str,
+    password: &str,
+    next: &str,
+) -> Response {
     let html = page(b, app, "/dang-nhap").await;
     b.post(app.url("/dang-nhap"))
         .form(&[
@@ -113,9 +119,17 @@ async fn registering_through_the_form_opens_a_cookie_session_and_home_shows_the_
     assert_eq!(location(&res), "/");
     let cookies = set_cookies(&res);
     let access = cookie(&cookies, "sd_access");
-    assert!(access.contains("HttpOnly") && access.contains("SameSite=Lax"), "{access}");
+    assert!(
+        access.contains("HttpOnly") && access.contains("SameSite=Lax"),
+        "{access}"
+    );
     let refresh = cookie(&cookies, "sd_refresh");
-    assert!(refresh.contains("HttpOnly") && refresh.contains("SameSite=Strict") && refresh.contains("Path=/"), "{refresh}");
+    assert!(
+        refresh.contains("HttpOnly")
+            && refresh.contains("SameSite=Strict")
+            && refresh.contains("Path=/"),
+        "{refresh}"
+    );
     assert!(!access.contains("Secure") && !refresh.contains("Secure"));
 
     let home = page(&b, &app, "/").await;
@@ -129,14 +143,27 @@ async fn registering_through_the_form_opens_a_cookie_session_and_home_shows_the_
         .as_str()
         .unwrap()
         .to_owned();
-    let courses: Vec<Value> = app.get("/api/v1/courses", Some(&token)).await.json().await.unwrap();
+    let courses: Vec<Value> = app
+        .get("/api/v1/courses", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(!courses.is_empty());
     for c in &courses {
         let title = c["title"].as_str().unwrap().replace('&', "&amp;");
         assert!(home.contains(&title), "{title} missing");
     }
     assert!(home.contains("Đã học 0/"));
-    assert!(!home.contains(access.split(';').next().unwrap().trim_start_matches("sd_access=")));
+    assert!(
+        !home.contains(
+            access
+                .split(';')
+                .next()
+                .unwrap()
+                .trim_start_matches("sd_access=")
+        )
+    );
 }
 
 #[tokio::test]
@@ -152,8 +179,17 @@ async fn a_minor_without_guardian_consent_is_refused_by_the_form() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("cha mẹ hoặc người giám hộ"));
-    assert_eq!(app.count_rows("users", Some("full_name = 'Nguyễn Thị Thu Hà'")).await, 0);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("cha mẹ hoặc người giám hộ")
+    );
+    assert_eq!(
+        app.count_rows("users", Some("full_name = 'Nguyễn Thị Thu Hà'"))
+            .await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -173,7 +209,11 @@ async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
         assert!(res.text().await.unwrap().contains("Vui lòng tải lại trang"));
     }
-    assert_eq!(app.count_rows("users", Some("full_name = 'Nguyễn Thị Thu Hà'")).await, 0);
+    assert_eq!(
+        app.count_rows("users", Some("full_name = 'Nguyễn Thị Thu Hà'"))
+            .await,
+        0
+    );
 
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
     let (b, _) = web_login(&app, &member.login, &member.password).await;
@@ -224,7 +264,10 @@ async fn logging_out_revokes_the_refresh_token_and_clears_the_cookies() {
     let cleared = set_cookies(&res);
     assert!(cookie(&cleared, "sd_access").contains("Max-Age=0"));
     assert!(cookie(&cleared, "sd_refresh").contains("Max-Age=0"));
-    assert_eq!(app.refresh(&refresh).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.refresh(&refresh).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     assert!(page(&b, &app, "/").await.contains("Chào mừng"));
 }
 
@@ -297,7 +340,12 @@ async fn a_lesson_page_shows_raw_html_of_its_body_as_text() {
 async fn next_only_leads_to_a_page_of_this_site() {
     let app = spawn_app().await;
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
-    let html = page(&browser(), &app, "/dang-nhap?next=https%3A%2F%2Fevil.example%2Fx").await;
+    let html = page(
+        &browser(),
+        &app,
+        "/dang-nhap?next=https%3A%2F%2Fevil.example%2Fx",
+    )
+    .await;
     assert!(!html.contains("evil.example"));
     for (next, expected) in [
         ("https://evil.example/x", "/"),
@@ -331,7 +379,12 @@ async fn every_page_carries_the_csp_and_weighs_under_30_kb() {
     let anonymous = browser();
     let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
     let (b, _) = web_login(&app, &member.login, &member.password).await;
-    let courses: Vec<Value> = app.get("/api/v1/courses", Some(&member.token)).await.json().await.unwrap();
+    let courses: Vec<Value> = app
+        .get("/api/v1/courses", Some(&member.token))
+        .await
+        .json()
+        .await
+        .unwrap();
     let mut private = vec!["/".to_owned()];
     for c in &courses {
         private.push(format!("/khoa-hoc/{}", c["id"]));
@@ -353,7 +406,11 @@ async fn every_page_carries_the_csp_and_weighs_under_30_kb() {
     {
         let res = client.get(app.url(&path)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");
-        assert_eq!(res.headers()[header::CONTENT_SECURITY_POLICY], CSP, "{path}");
+        assert_eq!(
+            res.headers()[header::CONTENT_SECURITY_POLICY],
+            CSP,
+            "{path}"
+        );
         let size = res.bytes().await.unwrap().len();
         assert!(size < 30 * 1024, "{path}: {size} bytes");
         eprintln!("{path}: {size} bytes");

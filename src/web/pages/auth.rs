@@ -321,7 +321,10 @@ pub async fn register_submit(
         chosen,
         NaiveDate::parse_from_str(form.birth_date.trim(), "%Y-%m-%d"),
     ) {
-        (None, _) => Err((StatusCode::UNPROCESSABLE_ENTITY, "Hãy chọn đơn vị của bạn.".to_owned())),
+        (None, _) => Err((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Hãy chọn đơn vị của bạn.".to_owned(),
+        )),
         (_, Err(_)) => Err((
             StatusCode::UNPROCESSABLE_ENTITY,
             "Ngày sinh không hợp lệ.".to_owned(),

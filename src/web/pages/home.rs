@@ -24,10 +24,7 @@ pub fn time_left(now: DateTime<Utc>, end: DateTime<Utc>) -> String {
 }
 
 #[get("/")]
-pub async fn home(
-    state: web::Data<AppState>,
-    who: MaybeCaller,
-) -> Result<HttpResponse, PageError> {
+pub async fn home(state: web::Data<AppState>, who: MaybeCaller) -> Result<HttpResponse, PageError> {
     let Some(caller) = who.0 else {
         let body = layout::page(
             "Chào mừng đến với Soi Đường",
@@ -123,9 +120,8 @@ pub async fn home(
     Ok(page_response(StatusCode::OK, body))
 }
 
-async fn state_name(
-    state: &AppState,
-    caller: &crate::auth::Caller,
-) -> Result<String, PageError> {
-    Ok(crate::services::accounts::me(state, caller.id).await?.full_name)
+async fn state_name(state: &AppState, caller: &crate::auth::Caller) -> Result<String, PageError> {
+    Ok(crate::services::accounts::me(state, caller.id)
+        .await?
+        .full_name)
 }

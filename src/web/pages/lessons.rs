@@ -15,8 +15,7 @@ use super::{
 };
 use crate::{
     services::{
-        accounts,
-        certificates,
+        accounts, certificates,
         courses::{self, QuizInfo},
     },
     state::AppState,
@@ -57,7 +56,11 @@ pub async fn course_page(
 ) -> Result<HttpResponse, PageError> {
     let caller = caller.0;
     let c = courses::get(&state, &caller, id.into_inner()).await?;
-    let done = c.lessons.iter().filter(|l| l.completed_at.is_some()).count();
+    let done = c
+        .lessons
+        .iter()
+        .filter(|l| l.completed_at.is_some())
+        .count();
     let (name, token) = who(&state, &caller).await?;
     let nav = layout::Nav {
         name: &name,

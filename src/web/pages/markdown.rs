@@ -125,8 +125,31 @@ mod tests {
     use super::*;
 
     const TAGS: &[&str] = &[
-        "p", "h2", "h3", "h4", "h5", "h6", "em", "strong", "del", "a", "img", "ul", "ol", "li",
-        "blockquote", "code", "pre", "hr", "br", "table", "thead", "tbody", "tr", "th", "td",
+        "p",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "em",
+        "strong",
+        "del",
+        "a",
+        "img",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "code",
+        "pre",
+        "hr",
+        "br",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
     ];
     const ATTRIBUTES: &[&str] = &["href", "src", "alt", "title", "start", "class"];
 
@@ -163,19 +186,42 @@ mod tests {
         );
         assert!(html.contains("<h2>Bài 1</h2>"), "{html}");
         assert!(html.contains("&lt;script&gt;"), "{html}");
-        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"), "{html}");
+        assert!(
+            html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{html}"
+        );
         assert!(html.contains("<a href=\"#\">đây</a>"), "{html}");
-        assert!(html.contains("<a href=\"https://thanhnien.vn\">kia</a>"), "{html}");
-        assert!(html.contains("<a href=\"https://x.vn/a.png\">ảnh</a>"), "{html}");
+        assert!(
+            html.contains("<a href=\"https://thanhnien.vn\">kia</a>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<a href=\"https://x.vn/a.png\">ảnh</a>"),
+            "{html}"
+        );
         assert_inert(&html);
     }
 
     #[test]
     fn only_web_and_relative_links_are_allowed() {
-        for ok in ["https://a.vn", "HTTP://a.vn", "/bai-hoc/2", "bai-2", "#phan-2", "?a=b:c"] {
+        for ok in [
+            "https://a.vn",
+            "HTTP://a.vn",
+            "/bai-hoc/2",
+            "bai-2",
+            "#phan-2",
+            "?a=b:c",
+        ] {
             assert!(allowed_link(ok), "{ok}");
         }
-        for bad in ["javascript:x", " JavaScript:x", "java\tscript:x", "data:text/html,x", "vbscript:x", "mailto:a@b.vn"] {
+        for bad in [
+            "javascript:x",
+            " JavaScript:x",
+            "java\tscript:x",
+            "data:text/html,x",
+            "vbscript:x",
+            "mailto:a@b.vn",
+        ] {
             assert!(!allowed_link(bad), "{bad}");
         }
     }

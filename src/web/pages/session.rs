@@ -68,9 +68,7 @@ impl FromRequest for PageCaller {
         Box::pin(async move {
             match current(&req).await? {
                 Some(caller) => Ok(PageCaller(caller)),
-                None => Err(PageError::Login {
-                    next: here(&req),
-                }),
+                None => Err(PageError::Login { next: here(&req) }),
             }
         })
     }
@@ -181,7 +179,8 @@ fn secure(state: &AppState) -> bool {
 
 /// The session cookies for `pair`.
 pub fn cookies(state: &AppState, pair: &TokenPair) -> [Cookie<'static>; 2] {
-    let refresh_secs = i64::try_from(state.settings.refresh_token_ttl.as_secs()).unwrap_or(i64::MAX);
+    let refresh_secs =
+        i64::try_from(state.settings.refresh_token_ttl.as_secs()).unwrap_or(i64::MAX);
     [
         Cookie::build(ACCESS, pair.access_token.clone())
             .path("/")
@@ -243,4 +242,29 @@ pub async fn session_cookies(
         }
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_a_local_path_or_the_home_page() {
+        for (given, kept) in [
+            ("/khoa-hoc/3", "/khoa-hoc/3"),
+            ("/dang-ky?tim=a", "/dang-ky?tim=a"),
+            ("https://evil.example", "/"),
+            ("//evil.example", "/"),
+            ("/\\evil.example", "/"),
+            ("/a\nb", "/"),
+            ("", "/"),
+        ] {
+            assert_eq!(local_next(given), kept, "{given:?}");
+        }
+        assert_eq!(
+            login_location("/bai-hoc/2"),
+            "/dang-nhap?next=%2Fbai-hoc%2F2"
+        );
+        assert_eq!(login_location("https://evil.example"), "/dang-nhap");
+    }
 }
