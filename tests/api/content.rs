@@ -388,17 +388,9 @@ async fn the_indicator_courses_are_listed_for_every_group_they_count_and_their_q
             // The first lesson's quiz and the final test draw for this person today.
             for quiz in [&lessons[0]["quiz_id"], &detail["final_test_id"]] {
                 let res = app
-                    .post(
-                        &format!("/api/v1/quizzes/{quiz}/attempts"),
-                        Some(&token),
-                        &json!({}),
-                    )
+                    .post(&format!("/api/v1/quizzes/{quiz}/attempts"), Some(&token), &json!({}))
                     .await;
-                assert!(
-                    res.status().is_success(),
-                    "{title} quiz {quiz} for {who}: {}",
-                    res.status()
-                );
+                assert!(res.status().is_success(), "{title} quiz {quiz} for {who}: {}", res.status());
             }
         }
     }
@@ -418,10 +410,7 @@ async fn the_indicator_courses_are_listed_for_every_group_they_count_and_their_q
         .await
         .unwrap();
     let id_of = |title: &str| courses.iter().find(|c| c["title"] == title).unwrap()["id"].clone();
-    assert_eq!(
-        catalogue["course_ids"]["quy-tac-ung-xu"],
-        json!([id_of(conduct)])
-    );
+    assert_eq!(catalogue["course_ids"]["quy-tac-ung-xu"], json!([id_of(conduct)]));
     assert_eq!(
         catalogue["course_ids"]["ky-nang-so-an-toan-mang"],
         json!([id_of(digital)])
