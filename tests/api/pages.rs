@@ -254,6 +254,19 @@ async fn logging_out_revokes_the_refresh_token_and_clears_the_cookies() {
         .to_owned();
     let home = page(&b, &app, "/").await;
     assert!(home.contains("Đăng xuất"));
+    for token in ["", "sai"] {
+        let res = b
+            .post(app.url("/dang-xuat"))
+            .form(&[("_csrf", token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    assert!(
+        page(&b, &app, "/").await.contains("Đăng xuất"),
+        "still logged in"
+    );
     let res = b
         .post(app.url("/dang-xuat"))
         .form(&[("_csrf", csrf_of(&home))])
