@@ -130,6 +130,7 @@ fn serve(
     let json_limit = state.settings.json_limit;
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(crate::web::pages::session_cookies))
             .wrap(from_fn(routes::guard::guard))
             .wrap(from_fn(metrics::track))
             .wrap(from_fn(request_id_header))

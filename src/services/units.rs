@@ -338,3 +338,56 @@ pub async fn organizers(
         })
         .collect())
 }
+
+/// An active unit as the registration page lists it: the unit and the names of the units
+/// above it, root first.
+#[derive(Debug, Clone)]
+pub struct UnitMatch {
+    pub unit: Unit,
+    pub parents: Vec<String>,
+}
+
+/// Active units whose name holds `query` once both are folded (case, diacritics and spacing
+/// ignored), in tree order, at most `limit`; nothing for an empty query.
+///
+/// Fails when the database does not answer.
+pub async fn search(state: &AppState, query: &str, limit: usize) -> ApiResult<Vec<UnitMatch>> {
+    let wanted = crate::domain::text::fold(query);
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    matching(state, limit, |u| {
+        crate::domain::text::fold(&u.name).contains(&wanted)
+    })
+    .await
+}
+
+/// The active unit `id` with the names above it, or `None` when there is no such active unit.
+///
+/// Fails when the database does not answer.
+pub async fn described(state: &AppState, id: i32) -> ApiResult<Option<UnitMatch>> {
+    Ok(matching(state, 1, |u| u.id == id).await?.pop())
+}
+
+async fn matching(
+    state: &AppState,
+    limit: usize,
+    keep: impl Fn(&Unit) -> bool,
+) -> ApiResult<Vec<UnitMatch>> {
+    let all = list(state, false).await?;
+    let names: std::collections::HashMap<i32, String> =
+        all.iter().map(|u| (u.id, u.name.clone())).collect();
+    Ok(all
+        .into_iter()
+        .filter(|u| keep(u))
+        .take(limit)
+        .map(|unit| {
+            let parents = crate::domain::unit::path_ids(&unit.path)
+                .into_iter()
+                .filter(|id| *id != unit.id)
+                .filter_map(|id| names.get(&id).cloned())
+                .collect();
+            UnitMatch { unit, parents }
+        })
+        .collect())
+}

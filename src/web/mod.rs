@@ -17,6 +17,8 @@ use actix_web::{
 };
 use sha2::{Digest, Sha256};
 
+pub mod pages;
+
 /// The one stylesheet of the browser pages. The certificate verification page inlines it (it
 /// must stay a single request); the dashboard links it.
 pub const STYLE: &str = include_str!("style.css");
@@ -34,7 +36,8 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(dashboard)
         .service(stylesheet)
-        .service(script_asset);
+        .service(script_asset)
+        .configure(pages::configure);
 }
 
 /// The first 12 hex digits of the SHA-256 of `content`: the asset's version in its URL.
@@ -73,8 +76,21 @@ pub fn page() -> &'static str {
     &versions().page
 }
 
-fn secured(mut res: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
-    res.insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+/// The stylesheet's URL with its version.
+pub fn style_url() -> String {
+    format!("{STYLE_PATH}?v={}", versions().style)
+}
+
+fn secured(res: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+    secured_with(res, CSP)
+}
+
+/// The security headers of every browser page, with the page's own policy.
+pub(crate) fn secured_with(
+    mut res: actix_web::HttpResponseBuilder,
+    csp: &'static str,
+) -> actix_web::HttpResponseBuilder {
+    res.insert_header((header::CONTENT_SECURITY_POLICY, csp))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"));
     res

@@ -23,5 +23,6 @@ mod leaderboard;
 mod limiter;
 mod me;
 mod metrics;
+mod pages;
 mod stats;
 mod units;

@@ -1,0 +1,60 @@
+//! The one layout of the participant pages.
+
+use maud::{DOCTYPE, Markup, html};
+
+/// The logged-in person as the header shows them, with the token of the logout form.
+pub struct Nav<'a> {
+    pub name: &'a str,
+    pub csrf: &'a str,
+}
+
+/// A whole page: `title` is the `h1` and the document title; `content` follows it in `main`.
+pub fn page(title: &str, nav: Option<&Nav<'_>>, content: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="vi" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Soi Đường" }
+                link rel="stylesheet" href=(crate::web::style_url());
+            }
+            body {
+                a.skip href="#noi-dung" { "Bỏ qua, đến nội dung chính" }
+                header.top {
+                    a.brand href="/" { "Soi Đường" }
+                    @if let Some(nav) = nav {
+                        span.who { (nav.name) }
+                        form method="post" action="/dang-xuat" {
+                            input type="hidden" name="_csrf" value=(nav.csrf);
+                            button.alt type="submit" { "Đăng xuất" }
+                        }
+                    } @else {
+                        nav aria-label="Tài khoản" {
+                            a href="/dang-nhap" { "Đăng nhập" }
+                            " · "
+                            a href="/dang-ky" { "Đăng ký" }
+                        }
+                    }
+                }
+                main #noi-dung {
+                    h1 { (title) }
+                    (content)
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// A page that only explains why nothing else is shown.
+pub fn problem(title: &str, message: &str) -> String {
+    page(
+        title,
+        None,
+        html! {
+            p.err role="alert" { (message) }
+            p { a.btn href="/" { "Về trang chủ" } }
+        },
+    )
+}
