@@ -17,6 +17,9 @@ pub fn page(title: &str, nav: Option<&Nav<'_>>, content: Markup) -> String {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Soi Đường" }
+                // No favicon request (a 404 on every first visit): the same empty icon as the
+                // dashboard.
+                link rel="icon" href="data:,";
                 link rel="stylesheet" href=(crate::web::style_url());
             }
             body {
