@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, http::StatusCode, web};
 use chrono::{DateTime, Utc};
 use maud::html;
 
-use super::{PageError, csrf, html as page_response, layout, session::MaybeCaller};
+use super::{PageError, html as page_response, layout, session::MaybeCaller};
 use crate::{
     auth::AuthUser,
     domain::round::RoundState,
@@ -58,8 +58,7 @@ pub async fn home(state: web::Data<AppState>, who: MaybeCaller) -> Result<HttpRe
         })
         .collect();
     let certificates = certificates::mine(&state, &caller).await?;
-    let name = state_name(&state, &caller).await?;
-    let token = csrf::for_caller(&state, &caller);
+    let (name, token) = layout::who(&state, &caller).await?;
     let body = layout::page(
         &format!("Xin chào, {name}"),
         Some(&layout::Nav {
@@ -118,10 +117,4 @@ pub async fn home(state: web::Data<AppState>, who: MaybeCaller) -> Result<HttpRe
         },
     );
     Ok(page_response(StatusCode::OK, body))
-}
-
-async fn state_name(state: &AppState, caller: &crate::auth::Caller) -> Result<String, PageError> {
-    Ok(crate::services::accounts::me(state, caller.id)
-        .await?
-        .full_name)
 }

@@ -2,6 +2,17 @@
 
 use maud::{DOCTYPE, Markup, html};
 
+use super::{PageError, csrf};
+use crate::{auth::Caller, services::accounts, state::AppState};
+
+/// What the header of a logged-in page needs: the person's name and their form token.
+///
+/// Fails when the database does not answer.
+pub async fn who(state: &AppState, caller: &Caller) -> Result<(String, String), PageError> {
+    let name = accounts::me(state, caller.id).await?.full_name;
+    Ok((name, csrf::for_caller(state, caller)))
+}
+
 /// The logged-in person as the header shows them, with the token of the logout form.
 pub struct Nav<'a> {
     pub name: &'a str,

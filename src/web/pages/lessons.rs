@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     services::{
-        accounts, certificates,
+        certificates,
         courses::{self, QuizInfo},
     },
     state::AppState,
@@ -39,15 +39,6 @@ fn quiz_facts(q: &QuizInfo) -> Markup {
     }
 }
 
-/// The name the header shows and the caller's form token.
-async fn who(
-    state: &AppState,
-    caller: &crate::auth::Caller,
-) -> Result<(String, String), PageError> {
-    let name = accounts::me(state, caller.id).await?.full_name;
-    Ok((name, csrf::for_caller(state, caller)))
-}
-
 #[get("/khoa-hoc/{id}")]
 pub async fn course_page(
     state: web::Data<AppState>,
@@ -61,7 +52,7 @@ pub async fn course_page(
         .iter()
         .filter(|l| l.completed_at.is_some())
         .count();
-    let (name, token) = who(&state, &caller).await?;
+    let (name, token) = layout::who(&state, &caller).await?;
     let nav = layout::Nav {
         name: &name,
         csrf: &token,
@@ -112,7 +103,7 @@ pub async fn lesson_page(
         .and_then(|i| i.checked_sub(1))
         .and_then(|i| course.lessons.get(i));
     let next = at.and_then(|i| course.lessons.get(i + 1));
-    let (name, token) = who(&state, &caller).await?;
+    let (name, token) = layout::who(&state, &caller).await?;
     let nav = layout::Nav {
         name: &name,
         csrf: &token,
