@@ -44,6 +44,8 @@ pub struct AppState {
     pub rounds: RoundCache,
     /// How many entries each board should hold, counted in the database, held for seconds.
     pub board_counts: BoardCounts,
+    /// Unit boards as the participant pages show them, held for seconds.
+    pub unit_boards: crate::services::boards::RecentUnitBoards,
     /// Caller profiles (with their token generation), read by the `Caller` and `AuthUser`
     /// extractors on each request; held for seconds, dropped on change (`auth::sessions`).
     pub callers: Callers,
@@ -144,6 +146,7 @@ impl AppState {
             stale_boards: StaleBoards::default(),
             rounds: RoundCache::default(),
             board_counts: BoardCounts::default(),
+            unit_boards: Default::default(),
             callers: Callers::new(),
             signer: Arc::new(signer),
             renders: Arc::new(tokio::sync::Semaphore::new(4)),

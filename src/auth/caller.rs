@@ -34,6 +34,14 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The caller as the services that take an `AuthUser` need them.
+    pub fn auth(&self) -> super::AuthUser {
+        super::AuthUser {
+            id: self.id,
+            is_admin: self.is_admin,
+        }
+    }
+
     /// Reads the profile of `id` from the database (two round trips), bypassing the cache.
     ///
     /// Fails with 401 `account_not_found` when the account is gone or erased, or when the

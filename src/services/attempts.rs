@@ -113,3 +113,55 @@ pub async fn submit(
 pub async fn sweep(state: &AppState) -> ApiResult<usize> {
     engine::sweep(state, &by_kind(state)).await
 }
+
+/// What a quiz belongs to, for the pages' links back from an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The quiz that completes lesson `lesson_id` of course `course_id`.
+    Lesson { lesson_id: i32, course_id: i32 },
+    /// The final test of course `course_id`.
+    FinalTest { course_id: i32 },
+    /// The paper of a contest round, with the question participants answer with a number.
+    Round {
+        round_id: i32,
+        contest_id: i32,
+        prediction_question: Option<String>,
+    },
+}
+
+/// The quiz `quiz_id` (from the cache) and what it belongs to.
+///
+/// Fails with 404 `quiz_not_found` when there is no such quiz or its lesson, course or round
+/// is gone, or when the database does not answer.
+pub async fn origin(
+    state: &AppState,
+    quiz_id: i32,
+) -> ApiResult<(std::sync::Arc<quizzes::Model>, Origin)> {
+    let quiz = engine::quiz(state, quiz_id).await?;
+    let gone = || crate::error::ApiError::from(Code::QuizNotFound);
+    let origin = match quiz.kind {
+        QuizKind::ContestRound => {
+            let facts = super::rounds::of_quiz(state, quiz_id)
+                .await?
+                .ok_or_else(gone)?;
+            Origin::Round {
+                round_id: facts.round.id,
+                contest_id: facts.round.contest_id,
+                prediction_question: facts.round.prediction_question.clone(),
+            }
+        }
+        QuizKind::FinalTest => Origin::FinalTest {
+            course_id: quiz.course_id.ok_or_else(gone)?,
+        },
+        QuizKind::LessonQuiz => {
+            let lesson = crate::store::courses::lesson_by_quiz(&state.db, quiz_id)
+                .await?
+                .ok_or_else(gone)?;
+            Origin::Lesson {
+                lesson_id: lesson.id,
+                course_id: lesson.course_id,
+            }
+        }
+    };
+    Ok((quiz, origin))
+}

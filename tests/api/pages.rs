@@ -433,3 +433,294 @@ async fn every_page_carries_the_csp_and_weighs_under_30_kb() {
     }
     eprintln!("largest: {} ({} bytes)", largest.1, largest.0);
 }
+
+const CSP_SCRIPTED: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// An open round of the test bank with a prediction question; returns its id.
+async fn open_round(app: &TestApp) -> i64 {
+    let admin = app.admin().await;
+    app.import_test_bank(&admin).await;
+    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
+    let contest = app
+        .create_contest(
+            &admin,
+            &json!({ "slug": "anh-sang-soi-duong", "title": "Ánh sáng soi đường", "owner_unit_id": province }),
+        )
+        .await;
+    let mut body = crate::helpers::open_round_body(app.clock_now(), 2);
+    body["prediction_question"] = json!("Có bao nhiêu người trả lời đúng tất cả các câu?");
+    app.create_round(&admin, &contest["id"], &body).await["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// The attempt id a start (a 303 to `/lam-bai/{id}`) leads to.
+fn attempt_of(res: &Response) -> String {
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    location(res).strip_prefix("/lam-bai/").unwrap().to_owned()
+}
+
+/// `name="…" value="…"` of the first input named `name`.
+fn input_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no input {name}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// The question ids of a paper page, in order (from its fieldsets).
+fn question_ids(html: &str) -> Vec<String> {
+    html.split("<fieldset")
+        .skip(1)
+        .map(|s| {
+            let start = s.find("data-q=\"").unwrap() + "data-q=\"".len();
+            s[start..].split('"').next().unwrap().to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_round_taken_through_the_pages_saves_every_tap_and_submits_once() {
+    let app = spawn_app().await;
+    let round = open_round(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (b, _) = web_login(&app, &member.login, &member.password).await;
+
+    let html = page(&b, &app, &format!("/vong-thi/{round}")).await;
+    assert!(
+        html.contains("Bảng xếp hạng") && html.contains("Chưa có ai nộp bài"),
+        "{html}"
+    );
+    let token = csrf_of(&html);
+    let res = b
+        .post(app.url(&format!("/vong-thi/{round}/bat-dau")))
+        .form(&[("_csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let id = attempt_of(&res);
+
+    // The paper: scripted CSP, every question in the form, one shown, no key.
+    let res = b
+        .get(app.url(&format!("/lam-bai/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_SECURITY_POLICY], CSP_SCRIPTED);
+    let html = res.text().await.unwrap();
+    let questions = question_ids(&html);
+    assert_eq!(questions.len(), 4, "{html}");
+    assert_eq!(html.matches("<fieldset").count(), 4);
+    assert_eq!(
+        html.matches(" hidden").count(),
+        3,
+        "one question per screen"
+    );
+    assert!(html.contains("data-deadline=") && html.contains("data-now="));
+    assert!(html.contains("Câu hỏi dự đoán"));
+    for leak in ["correct", "Đáp án đúng", "explanation", "Vì thế"] {
+        assert!(!html.contains(leak), "the paper shows {leak:?}");
+    }
+    let key = input_value(&html, "khoa");
+
+    // A plain form post (no script): saves the whole form and moves to the next question.
+    let q = |i: usize| format!("c{}", questions[i]);
+    let res = b
+        .post(app.url(&format!("/lam-bai/{id}")))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("xem", "tung-cau"),
+            ("cau", "1"),
+            (q(0).as_str(), "a"),
+            ("di", "sau"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), format!("/lam-bai/{id}?xem=tung-cau&cau=2"));
+
+    // The script's autosave: only with the form token in its header.
+    let save = |token: Option<&str>, question: &str, option: &str| {
+        let mut req = b
+            .post(app.url(&format!("/lam-bai/{id}/luu")))
+            .json(&json!({ "answers": [{ "question_id": question.parse::<i64>().unwrap(), "option_ids": [option] }] }));
+        if let Some(t) = token {
+            req = req.header("X-CSRF-Token", t);
+        }
+        req.send()
+    };
+    let res = save(None, &questions[1], "b").await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = save(Some("forged"), &questions[1], "b").await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = save(Some(&token), &questions[1], "b").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let saved: Value = res.json().await.unwrap();
+    assert!(saved["server_now"].is_string() && saved["deadline"].is_string());
+    let res = save(Some(&token), &questions[2], "z").await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Someone else sees nothing of it and can save nothing into it.
+    let other = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (ob, _) = web_login(&app, &other.login, &other.password).await;
+    let res = ob
+        .get(app.url(&format!("/lam-bai/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let other_token = csrf_of(&page(&ob, &app, &format!("/vong-thi/{round}")).await);
+    let res = ob
+        .post(app.url(&format!("/lam-bai/{id}/luu")))
+        .header("X-CSRF-Token", other_token)
+        .json(&json!({ "answers": [{ "question_id": questions[3].parse::<i64>().unwrap(), "option_ids": ["a"] }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // The submit carries the whole form (taps the script had not sent yet included) and the
+    // page's key; a repeat with the key changes nothing.
+    let reopened = page(&b, &app, &format!("/lam-bai/{id}?xem=tat-ca")).await;
+    assert!(
+        reopened.contains(&format!(
+            "name=\"{}\" value=\"a\" id=\"c{}-a\" checked",
+            q(0),
+            questions[0]
+        )),
+        "resumed with the saved answers"
+    );
+    let (q0, q1, q3) = (q(0), q(1), q(3));
+    let submit = [
+        ("_csrf", token.as_str()),
+        ("khoa", key.as_str()),
+        ("xem", "tat-ca"),
+        (q0.as_str(), "a"),
+        (q1.as_str(), "b"),
+        (q3.as_str(), "c"),
+        ("du_doan", "42"),
+        ("di", "nop"),
+    ];
+    for _ in 0..2 {
+        let res = b
+            .post(app.url(&format!("/lam-bai/{id}")))
+            .form(&submit)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), format!("/lam-bai/{id}"));
+    }
+    let view: Value = app
+        .get(&format!("/api/v1/attempts/{id}"), Some(&member.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["state"], "submitted");
+    let held: Vec<(String, Value)> = view["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["question_id"].to_string(), a["option_ids"].clone()))
+        .collect();
+    assert_eq!(held.len(), 3, "{held:?}");
+    for (i, option) in [(0, "a"), (1, "b"), (3, "c")] {
+        assert!(
+            held.contains(&(questions[i].clone(), json!([option]))),
+            "{held:?}"
+        );
+    }
+    let res = save(Some(&token), &questions[2], "a").await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+
+    // The result, then the board with my place.
+    let html = page(&b, &app, &format!("/lam-bai/{id}")).await;
+    assert!(
+        html.contains("Kết quả") && html.contains("/4</strong> câu"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("/vong-thi/{round}")));
+    let html = page(&b, &app, &format!("/vong-thi/{round}/bang")).await;
+    assert!(
+        html.contains("Bạn đang xếp hạng <strong>1</strong>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Đoàn xã Vĩnh Tế"),
+        "my unit's standing: {html}"
+    );
+    assert!(!html.contains(&member.login), "no login on the board");
+}
+
+#[tokio::test]
+async fn attempt_forms_refuse_a_missing_token_and_a_start_outside_the_audience() {
+    let app = spawn_app().await;
+    let round = open_round(&app).await;
+    let member = app.member(app.unit_id("Đoàn xã Vĩnh Tế").await).await;
+    let (b, _) = web_login(&app, &member.login, &member.password).await;
+    let res = b
+        .post(app.url(&format!("/vong-thi/{round}/bat-dau")))
+        .form(&[("_csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let started: Value = app
+        .get("/api/v1/contests", Some(&member.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        started[0]["rounds"][0]["attempts_used"], 0,
+        "a forged start starts nothing"
+    );
+    let token = csrf_of(&page(&b, &app, &format!("/vong-thi/{round}")).await);
+    let id = attempt_of(
+        &b.post(app.url(&format!("/vong-thi/{round}/bat-dau")))
+            .form(&[("_csrf", token.as_str())])
+            .send()
+            .await
+            .unwrap(),
+    );
+    // A second start (another phone, a double tap) resumes the same attempt.
+    let again = attempt_of(
+        &b.post(app.url(&format!("/vong-thi/{round}/bat-dau")))
+            .form(&[("_csrf", token.as_str())])
+            .send()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(id, again);
+    let res = b
+        .post(app.url(&format!("/lam-bai/{id}")))
+        .form(&[("_csrf", "forged"), ("di", "nop")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let view: Value = app
+        .get(&format!("/api/v1/attempts/{id}"), Some(&member.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["state"], "open", "a forged submit submits nothing");
+    // An oversized form is refused before anything is read.
+    let res = b
+        .post(app.url(&format!("/lam-bai/{id}")))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(format!("_csrf={token}&{}", "c1=a&".repeat(20_000)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Pages of a round that does not exist say so.
+    let res = b.get(app.url("/vong-thi/999999")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}

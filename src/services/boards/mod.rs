@@ -12,7 +12,7 @@ pub use live::{
     rebuild, rebuild_round, record,
 };
 pub use results::{ResultRow, Results, export_rows, results};
-pub use unit::{ContestScope, UnitBoard, UnitRow, unit_board};
+pub use unit::{ContestScope, RecentUnitBoards, UnitBoard, UnitRow, recent_unit_board, unit_board};
 
 use std::{collections::HashMap, sync::Arc};
 

@@ -1,6 +1,8 @@
 //! The unit board of a contest: units by participants, absolute and per member.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use moka::sync::Cache;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -127,4 +129,43 @@ pub async fn unit_board(
         by_participants: a.into_iter().map(row).collect(),
         by_rate: b.into_iter().map(row).collect(),
     })
+}
+
+/// Unit boards of the participant pages, held this long: the board is an aggregate over every
+/// participation of the contest, too heavy to count on each page view of a busy round.
+const RECENT_TTL: Duration = Duration::from_secs(30);
+/// Contest, round and level combinations held at once.
+const RECENT: u64 = 2_000;
+
+/// Unit boards as they were at most [`RECENT_TTL`] ago, per contest, round and level.
+pub struct RecentUnitBoards(Cache<(i32, Option<i32>, Option<usize>), Arc<UnitBoard>>);
+
+impl Default for RecentUnitBoards {
+    fn default() -> Self {
+        RecentUnitBoards(
+            Cache::builder()
+                .max_capacity(RECENT)
+                .time_to_live(RECENT_TTL)
+                .build(),
+        )
+    }
+}
+
+/// [`unit_board`], from the recent ones when computed in the last [`RECENT_TTL`] (the pages'
+/// unit standing; the API counts afresh).
+///
+/// Fails as [`unit_board`] does.
+pub async fn recent_unit_board(
+    state: &AppState,
+    c: &ContestScope,
+    round_id: Option<i32>,
+    level: Option<usize>,
+) -> ApiResult<Arc<UnitBoard>> {
+    let key = (c.id, round_id, level);
+    if let Some(hit) = state.unit_boards.0.get(&key) {
+        return Ok(hit);
+    }
+    let board = Arc::new(unit_board(state, c, round_id, level).await?);
+    state.unit_boards.0.insert(key, board.clone());
+    Ok(board)
 }

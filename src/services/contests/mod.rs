@@ -219,10 +219,14 @@ pub async fn unit_board(
     level: Option<usize>,
 ) -> ApiResult<UnitBoard> {
     let c = get(state, auth, id).await?;
-    let scope = ContestScope {
+    boards::unit_board(state, &scope(&c), round_id, level).await
+}
+
+/// The scope of a unit board of contest `c`, as its caller saw it.
+pub fn scope(c: &ContestView) -> ContestScope {
+    ContestScope {
         id: c.id,
         owner_unit_id: c.owner_unit_id,
         rounds: c.rounds.iter().map(|r| r.id).collect(),
-    };
-    boards::unit_board(state, &scope, round_id, level).await
+    }
 }

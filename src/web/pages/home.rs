@@ -6,7 +6,6 @@ use maud::html;
 
 use super::{PageError, html as page_response, layout, session::MaybeCaller};
 use crate::{
-    auth::AuthUser,
     domain::round::RoundState,
     services::{certificates, contests, courses},
     state::AppState,
@@ -42,10 +41,7 @@ pub async fn home(state: web::Data<AppState>, who: MaybeCaller) -> Result<HttpRe
         let progress = courses::progress(&state, &caller, c.id).await?;
         my_courses.push((c, progress));
     }
-    let auth = AuthUser {
-        id: caller.id,
-        is_admin: caller.is_admin,
-    };
+    let auth = caller.auth();
     let rounds: Vec<_> = contests::list(&state, auth)
         .await?
         .into_iter()
@@ -86,7 +82,7 @@ pub async fn home(state: web::Data<AppState>, who: MaybeCaller) -> Result<HttpRe
                 @if rounds.is_empty() { p.note { "Hiện không có vòng thi nào đang mở." } }
                 @for (contest, r) in &rounds {
                     article.card {
-                        h3 { (contest) " — " (r.title) }
+                        h3 { a href={ "/vong-thi/" (r.id) } { (contest) " — " (r.title) } }
                         p {
                             (time_left(now, r.closes_at))
                             " · "
@@ -96,6 +92,7 @@ pub async fn home(state: web::Data<AppState>, who: MaybeCaller) -> Result<HttpRe
                             }
                             " · " (r.questions) " câu, " (r.time_limit_minutes) " phút"
                         }
+                        p { a.btn href={ "/vong-thi/" (r.id) } { "Vào vòng thi" } }
                     }
                 }
             }

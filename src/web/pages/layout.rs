@@ -21,6 +21,15 @@ pub struct Nav<'a> {
 
 /// A whole page: `title` is the `h1` and the document title; `content` follows it in `main`.
 pub fn page(title: &str, nav: Option<&Nav<'_>>, content: Markup) -> String {
+    document(title, nav, content, None)
+}
+
+/// [`page`] with the pages' script (served with [`super::html_scripted`]).
+pub fn page_scripted(title: &str, nav: Option<&Nav<'_>>, content: Markup) -> String {
+    document(title, nav, content, Some(&crate::web::pages_script_url()))
+}
+
+fn document(title: &str, nav: Option<&Nav<'_>>, content: Markup, script: Option<&str>) -> String {
     html! {
         (DOCTYPE)
         html lang="vi" {
@@ -32,6 +41,7 @@ pub fn page(title: &str, nav: Option<&Nav<'_>>, content: Markup) -> String {
                 // dashboard.
                 link rel="icon" href="data:,";
                 link rel="stylesheet" href=(crate::web::style_url());
+                @if let Some(src) = script { script src=(src) defer {} }
             }
             body {
                 a.skip href="#noi-dung" { "Bỏ qua, đến nội dung chính" }

@@ -21,9 +21,9 @@ use crate::{
     state::AppState,
 };
 
-/// A quiz's facts. Taking it from the pages comes in the next version; until then the facts
-/// alone, no link.
-fn quiz_facts(q: &QuizInfo) -> Markup {
+/// A quiz's facts and the button that starts it (or resumes the attempt in progress).
+fn quiz_facts(q: &QuizInfo, token: &str) -> Markup {
+    let used_up = q.attempts_allowed > 0 && q.attempts_used >= q.attempts_allowed;
     html! {
         dl {
             dt { "Số câu hỏi" } dd { (q.questions) }
@@ -36,6 +36,14 @@ fn quiz_facts(q: &QuizInfo) -> Markup {
             }
             @if q.passed { dt { "Kết quả" } dd.done { "✓ Đã đạt" } }
         }
+        form method="post" action={ "/bai-kiem-tra/" (q.id) "/bat-dau" } {
+            input type="hidden" name=(csrf::FIELD) value=(token);
+            button type="submit" {
+                @if used_up { "Mở bài đang làm dở" }
+                @else { "Làm bài" }
+            }
+        }
+        @if used_up { p.note { "Bạn đã dùng hết số lượt; chỉ bài còn đang làm dở (nếu có) được mở lại." } }
     }
 }
 
@@ -82,7 +90,7 @@ pub async fn course_page(
             }
             @if let Some(test) = &c.final_test {
                 h2 { "Bài kiểm tra cuối khóa: " (test.title) }
-                (quiz_facts(test))
+                (quiz_facts(test, &token))
             }
         },
     );
@@ -117,7 +125,7 @@ pub async fn lesson_page(
             @if let Some(quiz) = &l.quiz {
                 section.card aria-labelledby="on-tap" {
                     h2 #on-tap { "Bài ôn tập: " (quiz.title) }
-                    (quiz_facts(quiz))
+                    (quiz_facts(quiz, &token))
                     p.note { "Bài học được ghi nhận là đã học khi bạn đạt bài ôn tập." }
                 }
             } @else if l.summary.completed_at.is_some() {
@@ -141,6 +149,13 @@ pub async fn lesson_page(
 pub struct CsrfForm {
     #[serde(default, rename = "_csrf")]
     csrf: String,
+}
+
+impl CsrfForm {
+    /// The form token as sent.
+    pub fn token(&self) -> &str {
+        &self.csrf
+    }
 }
 
 #[post("/bai-hoc/{id}/da-hoc")]

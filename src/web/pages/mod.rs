@@ -1,7 +1,8 @@
 //! The participant web app: server-rendered pages under `/` on the services the API uses.
 //!
-//! No script: every page works as plain HTML forms and links, so it loads fast on a weak
-//! connection and needs no build step. The session is the API's own token pair, held in
+//! Every page works as plain HTML forms and links, so it loads fast on a weak connection and
+//! needs no build step; the paper and the round's board also run one small script of this
+//! origin (`web/pages.js`) that keeps them live while the connection comes and goes. The session is the API's own token pair, held in
 //! `HttpOnly` cookies (`session`); every form that changes state carries a CSRF token
 //! (`csrf`); every page is sent with a strict Content-Security-Policy and `no-store`.
 
@@ -15,18 +16,24 @@ use actix_web::{
 
 use crate::error::ApiError;
 
+mod attempts;
 mod auth;
 pub mod csrf;
 mod home;
 mod layout;
 mod lessons;
 pub mod markdown;
+mod rounds;
 pub mod session;
 
 pub use session::{MaybeCaller, PageCaller, session_cookies};
 
 /// Pages load nothing but this origin's stylesheet; no script at all; no framing.
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The pages that must keep working while the connection drops (the paper, the live board)
+/// also run this origin's script and talk to this origin only.
+pub const CSP_SCRIPTED: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(home::home)
@@ -38,12 +45,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(lessons::course_page)
         .service(lessons::lesson_page)
         .service(lessons::complete)
-        .service(lessons::certificate_pdf);
+        .service(lessons::certificate_pdf)
+        .service(attempts::start_quiz)
+        .service(attempts::start_round)
+        .service(attempts::attempt_page)
+        .service(attempts::paper_form)
+        .service(attempts::autosave)
+        .service(rounds::round_page)
+        .service(rounds::board_fragment);
 }
 
 /// An HTML page with the pages' headers: personal content, so never stored by a cache.
 pub fn html(status: StatusCode, body: String) -> HttpResponse {
-    crate::web::secured_with(HttpResponse::build(status), CSP)
+    page_with(status, body, CSP)
+}
+
+/// [`html`] for a page that runs the pages' script ([`CSP_SCRIPTED`]).
+pub fn html_scripted(status: StatusCode, body: String) -> HttpResponse {
+    page_with(status, body, CSP_SCRIPTED)
+}
+
+fn page_with(status: StatusCode, body: String, csp: &'static str) -> HttpResponse {
+    crate::web::secured_with(HttpResponse::build(status), csp)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("text/html; charset=utf-8")
         .body(body)
