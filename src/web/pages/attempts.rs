@@ -4,12 +4,12 @@
 //! The paper is one form holding every question, so it works without script: each button
 //! saves what the form holds and goes where it says (another question, the whole paper, the
 //! submit). In "one question per screen" the other questions are in the form but `hidden`.
-//! The script (`/assets/attempt.js`) makes it live: each tap is saved at once
-//! (`POST /lam-bai/{id}/luu`), taps made offline wait in the browser (and survive a reload)
-//! until the connection returns, the countdown runs on the server's clock (`data-now`,
-//! `data-deadline`; every save answers with the server's time again), and the deadline
-//! submits what the form holds. A submit carries a key made with the page, so a retry after a
-//! lost answer returns the first result.
+//! The script (`src/web/pages.js`, served as `/assets/pages.js`) makes it live: each tap is
+//! saved at once (`POST /lam-bai/{id}/luu`), taps made offline wait in the browser (and
+//! survive a reload) until the connection returns, the countdown runs on the server's clock
+//! (`data-now`, `data-deadline`; every save answers with the server's time again), and the
+//! deadline submits what the form holds. A submit carries a key made with the page, so a
+//! retry after a lost answer returns the first result.
 
 use std::collections::HashMap;
 
