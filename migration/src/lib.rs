@@ -13,6 +13,7 @@ mod m20261130_000003_attempts_hardening;
 mod m20261130_000004_certificates;
 mod m20261130_000005_rosters_indicators;
 mod m20261130_000006_content_validity;
+mod m20261201_000001_attempts_hot_saves;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_certificates::Migration),
             Box::new(m20261130_000005_rosters_indicators::Migration),
             Box::new(m20261130_000006_content_validity::Migration),
+            Box::new(m20261201_000001_attempts_hot_saves::Migration),
         ]
     }
 }

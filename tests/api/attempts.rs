@@ -904,3 +904,59 @@ async fn a_submit_and_its_completion_records_commit_together() {
     let (_, again) = start(&app, &member.token, s.final_id).await;
     assert_eq!(again["attempt_id"], view["attempt_id"]);
 }
+
+/// An autosave writes `answers`, `revision` and `updated_at` only; no index of `attempts` may
+/// hold one of them (as a key or in its condition), or every save on PostgreSQL writes a new
+/// entry in each index instead of a heap-only update beside the row. The ended attempts whose
+/// effects are pending are still found (through the partial index) and swept.
+#[tokio::test]
+async fn no_index_of_attempts_holds_a_column_a_save_writes() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            "SELECT pg_get_indexdef(indexrelid) AS def FROM pg_index \
+             WHERE indrelid = 'attempts'::regclass"
+        }
+        _ => {
+            "SELECT sql AS def FROM sqlite_master WHERE type = 'index' \
+              AND tbl_name = 'attempts' AND sql IS NOT NULL"
+        }
+    };
+    let defs: Vec<String> = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get::<String>("", "def").unwrap().to_lowercase())
+        .collect();
+    assert!(
+        defs.iter()
+            .any(|d| d.contains("effects_pending") && d.contains("where")),
+        "the partial index of pending effects is missing: {defs:?}"
+    );
+    for def in &defs {
+        let words: Vec<&str> = def
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .collect();
+        for column in ["answers", "revision", "updated_at"] {
+            assert!(
+                !words.contains(&column),
+                "an index holds {column}, which every save writes: {def}"
+            );
+        }
+    }
+    if db.get_database_backend() == DbBackend::Postgres {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT array_to_string(reloptions, ',') AS o FROM pg_class \
+                 WHERE relname = 'attempts'",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get::<String>("", "o").unwrap(), "fillfactor=75");
+    }
+}
