@@ -1,6 +1,6 @@
 //! A round opening against the real server binary, run as its own process so that its memory
 //! is its own: N participants register and log in, then each starts an attempt, autosaves
-//! twice, submits and reads the board, C at a time. Run with
+//! its 30 answers in S saves, submits and reads the board, C at a time. Run with
 //!
 //! ```sh
 //! psql postgres://postgres@127.0.0.1:5432/postgres -c 'drop database if exists bench' -c 'create database bench'
@@ -27,7 +27,9 @@
 //!
 //! `BENCH_REGISTER=direct` inserts the accounts in the database instead of registering them
 //! over HTTP (fast, for quick comparisons; the RSS then leaves registration out).
-//! `BENCH_SERVER_BIN` runs another build of the server.
+//! `BENCH_SERVER_BIN` runs another build of the server. `BENCH_SAVES` (1 to 30, default 2:
+//! fifteen answers a save) sets the saves per participant; `BENCH_SAVES=30` saves each answer
+//! on its own, as the web app's script does at each tap.
 
 // A bench, like a test, stops loudly at the first broken step.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::zombie_processes)]
@@ -426,33 +428,56 @@ async fn insert_people(state: &AppState, units: &[i32], first: usize, count: usi
     out
 }
 
-const STEPS: usize = 5;
-const STEP_NAMES: [&str; STEPS] = [
-    "start attempt",
-    "autosave 1",
-    "autosave 2",
-    "submit",
-    "board page (20)",
-];
+/// A participant's steps: the start, `saves` autosaves, the submit, a board page.
+#[derive(Clone, Copy)]
+struct Steps {
+    saves: usize,
+}
 
-/// One participant's round: start, two saves, submit, a board page. Returns each step's time
+impl Steps {
+    const START: usize = 0;
+
+    fn len(self) -> usize {
+        self.saves + 3
+    }
+    fn saves(self) -> std::ops::RangeInclusive<usize> {
+        1..=self.saves
+    }
+    fn submit(self) -> usize {
+        self.saves + 1
+    }
+    fn board(self) -> usize {
+        self.saves + 2
+    }
+    fn name(self, k: usize) -> String {
+        match k {
+            0 => "start attempt".into(),
+            k if k == self.submit() => "submit".into(),
+            k if k == self.board() => "board page (20)".into(),
+            k => format!("autosave {k}"),
+        }
+    }
+}
+
+/// One participant's round: start, the saves, submit, a board page. Returns each step's time
 /// in ms and, with a counter, its database round trips.
 async fn participant(
     client: &reqwest::Client,
     base: &str,
     round: i32,
     p: &Person,
+    steps: Steps,
     trips: Option<&Wire>,
-) -> ([f64; STEPS], [u64; STEPS]) {
-    let mut times = [0f64; STEPS];
-    let mut counts = [0u64; STEPS];
+) -> (Vec<f64>, Vec<u64>) {
+    let mut times = vec![0f64; steps.len()];
+    let mut counts = vec![0u64; steps.len()];
     let mut step = |k: usize, t: Instant, before: u64| {
         times[k] = t.elapsed().as_secs_f64() * 1e3;
         if let Some(w) = trips {
             counts[k] = w.trips.load(Ordering::SeqCst) - before;
             if let Some(log) = &w.log {
                 let seen = std::mem::take(&mut *log.lock().unwrap());
-                println!("[trace] {}: {} round trips", STEP_NAMES[k], counts[k]);
+                println!("[trace] {}: {} round trips", steps.name(k), counts[k]);
                 for q in seen {
                     println!("[trace]   {q}");
                 }
@@ -470,12 +495,13 @@ async fn participant(
         .unwrap();
     assert!(res.status().is_success(), "start: {}", res.status());
     let view: Value = res.json().await.unwrap();
-    step(0, t, b);
+    step(Steps::START, t, b);
     let attempt = view["attempt_id"].as_str().unwrap().to_owned();
     let qs = view["questions"].as_array().cloned().unwrap_or_default();
-    for (k, half) in [qs.get(..15), qs.get(15..)].into_iter().enumerate() {
-        let answers: Vec<Value> = half
-            .unwrap_or_default()
+    for k in steps.saves() {
+        // Save k holds its share of the answers: all of them over the `saves` saves.
+        let chunk = &qs[(k - 1) * qs.len() / steps.saves..k * qs.len() / steps.saves];
+        let answers: Vec<Value> = chunk
             .iter()
             .map(|q| json!({ "question_id": q["id"], "option_ids": ["a"] }))
             .collect();
@@ -489,7 +515,7 @@ async fn participant(
             .await
             .unwrap();
         assert!(res.status().is_success(), "save: {}", res.status());
-        step(1 + k, t, b);
+        step(k, t, b);
     }
     let (t, b) = (Instant::now(), now());
     let res = client
@@ -501,7 +527,7 @@ async fn participant(
         .await
         .unwrap();
     assert!(res.status().is_success(), "submit: {}", res.status());
-    step(3, t, b);
+    step(steps.submit(), t, b);
     let (t, b) = (Instant::now(), now());
     let res = client
         .get(format!("{base}/api/v1/rounds/{round}/leaderboard?limit=20"))
@@ -511,7 +537,7 @@ async fn participant(
         .await
         .unwrap();
     assert!(res.status().is_success(), "board: {}", res.status());
-    step(4, t, b);
+    step(steps.board(), t, b);
     (times, counts)
 }
 
@@ -522,7 +548,8 @@ async fn run(
     round: i32,
     people: Vec<Person>,
     c: usize,
-) -> (Vec<[f64; STEPS]>, f64) {
+    steps: Steps,
+) -> (Vec<Vec<f64>>, f64) {
     let gate = Arc::new(Semaphore::new(c));
     let began = Instant::now();
     let mut tasks = Vec::with_capacity(people.len());
@@ -530,7 +557,7 @@ async fn run(
         let (client, base, gate) = (client.clone(), base.to_owned(), gate.clone());
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire_owned().await.unwrap();
-            participant(&client, &base, round, &p, None).await.0
+            participant(&client, &base, round, &p, steps, None).await.0
         }));
     }
     let mut out = Vec::with_capacity(tasks.len());
@@ -540,8 +567,10 @@ async fn run(
     (out, began.elapsed().as_secs_f64())
 }
 
-fn column(rows: &[[f64; STEPS]], ks: &[usize]) -> Vec<f64> {
-    rows.iter().flat_map(|r| ks.iter().map(|k| r[*k])).collect()
+fn column(rows: &[Vec<f64>], ks: impl IntoIterator<Item = usize> + Clone) -> Vec<f64> {
+    rows.iter()
+        .flat_map(|r| ks.clone().into_iter().map(|k| r[k]))
+        .collect()
 }
 
 /// `pgbench` upserts (`INSERT … ON CONFLICT DO UPDATE` on a 10,000-row table), `clients` at a
@@ -578,6 +607,9 @@ async fn main() {
     let c = env_num("BENCH_C", 64);
     let steady = env_num("BENCH_STEADY", 100);
     let probe = env_num("BENCH_PROBE", 20);
+    let steps = Steps {
+        saves: env_num("BENCH_SAVES", 2).clamp(1, 30),
+    };
     let direct = std::env::var("BENCH_REGISTER").is_ok_and(|v| v == "direct");
     let db_url = std::env::var("BENCH_DATABASE_URL").ok();
     let redis_url = std::env::var("BENCH_REDIS_URL").ok();
@@ -665,7 +697,7 @@ async fn main() {
 
     // Round trips per request: a server behind the counting proxy, one participant at a time
     // (the first warms the caches and is left out).
-    let mut trips_per_step: Option<[f64; STEPS]> = None;
+    let mut trips_per_step: Option<Vec<f64>> = None;
     if let Some(url) = &db_url {
         let trace = std::env::var("BENCH_TRACE").is_ok();
         let wire = Arc::new(Wire {
@@ -677,20 +709,21 @@ async fn main() {
         let (_, proxied) = through(url, &proxy);
         let server = start_server(&dir, Some(&proxied), redis_url.as_deref()).await;
         let people = insert_people(&state, &units, 900_000, probe + 1).await;
-        let mut sums = [0u64; STEPS];
+        let mut sums = vec![0u64; steps.len()];
         let mut prepares = 0;
         for (i, p) in people.iter().enumerate() {
             if i == 1 {
                 prepares = wire.prepares.load(Ordering::SeqCst);
             }
-            let (_, counts) = participant(&client, &server.base, count_round, p, Some(&wire)).await;
+            let (_, counts) =
+                participant(&client, &server.base, count_round, p, steps, Some(&wire)).await;
             if i > 0 {
-                for k in 0..STEPS {
-                    sums[k] += counts[k];
+                for (sum, count) in sums.iter_mut().zip(counts) {
+                    *sum += count;
                 }
             }
         }
-        trips_per_step = Some(sums.map(|s| s as f64 / probe as f64));
+        trips_per_step = Some(sums.iter().map(|s| *s as f64 / probe as f64).collect());
         println!(
             "round trips counted without statement preparation: {} preparation-only trips (Parse/Describe + Sync) were left out over the {probe} counted participants",
             wire.prepares.load(Ordering::SeqCst) - prepares
@@ -712,8 +745,8 @@ async fn main() {
     let (hwm_reg, _) = memory(pid);
     let burst_people = people.split_off(steady);
 
-    let (steady_rows, steady_wall) = run(&client, &base, round, people, 1).await;
-    let (rows, wall) = run(&client, &base, round, burst_people, c).await;
+    let (steady_rows, steady_wall) = run(&client, &base, round, people, 1, steps).await;
+    let (rows, wall) = run(&client, &base, round, burst_people, c, steps).await;
     let (hwm, rss) = memory(pid);
 
     let board: Value = client
@@ -732,7 +765,8 @@ async fn main() {
     );
 
     println!(
-        "\nRound opening: {n} participants, {c} at a time, 30 of 300 questions, on {backend}, server as its own process"
+        "\nRound opening: {n} participants, {c} at a time, 30 of 300 questions saved in {} autosaves each, on {backend}, server as its own process",
+        steps.saves
     );
     println!(
         "registration: {} people {} in {reg_wall:.1} s; server peak RSS after it {hwm_reg:.1} MiB",
@@ -743,49 +777,35 @@ async fn main() {
             "registered + logged in over HTTP"
         }
     );
-    let trips = |k: usize| trips_per_step.map(|t| t[k]);
+    let trips = |ks: &[usize]| {
+        trips_per_step
+            .as_ref()
+            .map(|t| ks.iter().map(|k| t[*k]).sum::<f64>() / ks.len() as f64)
+    };
+    let saves: Vec<usize> = steps.saves().collect();
+    let report = |rows: &[Vec<f64>], wall: f64| {
+        let start = line(
+            &steps.name(Steps::START),
+            column(rows, [Steps::START]),
+            wall,
+            trips(&[Steps::START]),
+        );
+        line("autosave", column(rows, steps.saves()), wall, trips(&saves));
+        for k in [steps.submit(), steps.board()] {
+            line(&steps.name(k), column(rows, [k]), wall, trips(&[k]));
+        }
+        start
+    };
     println!("steady state, 1 in flight ({steady} participants, {steady_wall:.1} s):");
-    let (steady_start_p50, _) = line(
-        STEP_NAMES[0],
-        column(&steady_rows, &[0]),
-        steady_wall,
-        trips(0),
-    );
-    line(
-        "autosave",
-        column(&steady_rows, &[1, 2]),
-        steady_wall,
-        trips(1).zip(trips(2)).map(|(a, b)| (a + b) / 2.0),
-    );
-    line(
-        STEP_NAMES[3],
-        column(&steady_rows, &[3]),
-        steady_wall,
-        trips(3),
-    );
-    line(
-        STEP_NAMES[4],
-        column(&steady_rows, &[4]),
-        steady_wall,
-        trips(4),
-    );
+    let (steady_start_p50, _) = report(&steady_rows, steady_wall);
     println!("burst, {c} in flight ({n} participants, {wall:.1} s):");
-    let (burst_start_p50, burst_start_p99) =
-        line(STEP_NAMES[0], column(&rows, &[0]), wall, trips(0));
-    line(
-        "autosave",
-        column(&rows, &[1, 2]),
-        wall,
-        trips(1).zip(trips(2)).map(|(a, b)| (a + b) / 2.0),
-    );
-    line(STEP_NAMES[3], column(&rows, &[3]), wall, trips(3));
-    line(STEP_NAMES[4], column(&rows, &[4]), wall, trips(4));
+    let (burst_start_p50, burst_start_p99) = report(&rows, wall);
     println!(
         "{:<18} {n:>6} participants in {wall:.1} s = {:.0} participants/s",
         "whole round",
         n as f64 / wall
     );
-    let writes = 3.0 * n as f64 / wall;
+    let writes = (steps.saves + 1) as f64 * n as f64 / wall;
     println!("writes (saves + submits): {writes:.0} /s over the burst's wall time");
     println!(
         "start p99 under the burst / steady-state start p50: {burst_start_p99:.2} / {steady_start_p50:.2} ms = {:.1}× (target ≤ 10)",

@@ -80,19 +80,15 @@ async fn submit(
     id: web::Path<Uuid>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
-    let key = match req.headers().get("Idempotency-Key") {
-        Some(v) => {
-            let k = v
-                .to_str()
-                .map_err(|_| ApiError::from(Code::InvalidIdempotencyKey))?
-                .trim();
-            if k.is_empty() || k.len() > 200 || !k.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(Code::InvalidIdempotencyKey.with("Idempotency-Key phải có từ 1 đến 200 ký tự ASCII nhìn thấy được (ví dụ một UUID)"));
-            }
-            Some(k.to_owned())
-        }
-        None => None,
-    };
+    let key = req
+        .headers()
+        .get("Idempotency-Key")
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| ApiError::from(Code::InvalidIdempotencyKey))
+                .and_then(attempts::idempotency_key)
+        })
+        .transpose()?;
     let prediction = match submit_body(&req, &body) {
         Ok(b) => b.prediction,
         Err(BodyError::NotJson) => return Err(ApiError::from(Code::UnsupportedMediaType)),

@@ -25,6 +25,19 @@ pub use super::engine::{
     AttemptResult, AttemptView, DEFAULT_GRACE, PaperQuestion, ReviewItem, SaveRequest, SaveResult,
     SavedAnswer, ShownOption, SubmitRequest,
 };
+pub use crate::store::attempts::{AttemptState, ClosedBy};
+
+/// A submit's idempotency key as the client sent it (the API's `Idempotency-Key` header, the
+/// page's hidden field): 1 to 200 visible ASCII characters once trimmed, e.g. a UUID.
+pub fn idempotency_key(raw: &str) -> ApiResult<String> {
+    let k = raw.trim();
+    if k.is_empty() || k.len() > 200 || !k.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Code::InvalidIdempotencyKey.with(
+            "Idempotency-Key phải có từ 1 đến 200 ký tự ASCII nhìn thấy được (ví dụ một UUID)",
+        ));
+    }
+    Ok(k.to_owned())
+}
 
 /// The completion of any quiz: a round's board, or a course's progress.
 struct ByKind<'s>(&'s AppState, RoundEnd<'s>);
@@ -164,4 +177,29 @@ pub async fn origin(
         }
     };
     Ok((quiz, origin))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idempotency_key_is_one_to_two_hundred_visible_ascii_characters() {
+        assert_eq!(
+            idempotency_key("  3f2a-9c  ").ok().as_deref(),
+            Some("3f2a-9c")
+        );
+        assert_eq!(
+            idempotency_key(&"k".repeat(200)).ok().map(|k| k.len()),
+            Some(200)
+        );
+        for bad in ["", "   ", "có dấu", "a b", "tab\there", &"k".repeat(201)] {
+            let e = idempotency_key(bad).err();
+            assert_eq!(
+                e.as_ref().map(|e| e.code()),
+                Some(Code::InvalidIdempotencyKey.as_str()),
+                "{bad:?}"
+            );
+        }
+    }
 }

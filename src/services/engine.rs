@@ -68,7 +68,7 @@ pub struct AttemptResult {
     pub duration_ms: i64,
     pub finished_at: DateTime<Utc>,
     /// `submit` (the participant), `deadline` (closed at or after the deadline with what was saved).
-    pub closed_by: String,
+    pub closed_by: ClosedBy,
 }
 
 /// Per question, after submission, when the quiz's review policy allows.
@@ -87,8 +87,7 @@ pub struct AttemptView {
     pub attempt_id: Uuid,
     pub quiz_id: i32,
     pub attempt_no: i32,
-    /// `open`, `submitted` or `closed`.
-    pub state: String,
+    pub state: AttemptState,
     pub started_at: DateTime<Utc>,
     /// Absolute, UTC.
     pub deadline: DateTime<Utc>,
@@ -580,7 +579,7 @@ async fn repeat_or_conflict(
             }
             view(state, attempt, quiz, now).await
         }
-        _ if attempt.closed_by.as_deref() == Some(ClosedBy::Deadline.as_str()) => Err(closed()),
+        _ if ClosedBy::of(&attempt)? == Some(ClosedBy::Deadline) => Err(closed()),
         _ => Err(ApiError::from(Code::AlreadySubmitted)),
     }
 }
@@ -701,8 +700,8 @@ async fn view(
         })
         .collect();
     let finished = !open(&a);
-    let result = match (finished, a.correct, a.submitted_at) {
-        (true, Some(correct), Some(at)) => Some(AttemptResult {
+    let result = match (finished, a.correct, a.submitted_at, ClosedBy::of(&a)?) {
+        (true, Some(correct), Some(at), Some(closed_by)) => Some(AttemptResult {
             correct,
             total: a.total,
             score_percent: if a.total > 0 {
@@ -713,7 +712,7 @@ async fn view(
             passed: a.passed.unwrap_or(false),
             duration_ms: a.duration_ms.unwrap_or(0),
             finished_at: at,
-            closed_by: a.closed_by.clone().unwrap_or_default(),
+            closed_by,
         }),
         _ => None,
     };
@@ -723,7 +722,7 @@ async fn view(
         attempt_id: a.id,
         quiz_id: a.quiz_id,
         attempt_no: a.attempt_no,
-        state: AttemptState::of(&a)?.as_str().to_owned(),
+        state: AttemptState::of(&a)?,
         started_at: a.started_at,
         deadline: a.deadline,
         server_now: now,

@@ -16,8 +16,12 @@ use crate::{
     error::ApiResult,
 };
 
-/// Where an attempt is: taking saves, or ended (by its owner, or at its deadline).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where an attempt is: taking saves, or ended (by its owner, or at its deadline). Written
+/// to clients as `open`, `submitted`, `closed`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum AttemptState {
     Open,
     Submitted,
@@ -50,8 +54,11 @@ impl AttemptState {
     }
 }
 
-/// Who ended an attempt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Who ended an attempt. Written to clients as `submit`, `deadline`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum ClosedBy {
     /// The participant submitted.
     Submit,
@@ -65,6 +72,22 @@ impl ClosedBy {
             ClosedBy::Submit => "submit",
             ClosedBy::Deadline => "deadline",
         }
+    }
+
+    /// Who ended a stored attempt (`None` while it is open). Fails (naming the column) on a
+    /// value this code does not know.
+    pub fn of(a: &attempts::Model) -> ApiResult<Option<ClosedBy>> {
+        Ok(match a.closed_by.as_deref() {
+            None => None,
+            Some("submit") => Some(ClosedBy::Submit),
+            Some("deadline") => Some(ClosedBy::Deadline),
+            Some(other) => {
+                return Err(sea_orm::DbErr::Type(format!(
+                    "attempts.closed_by holds an unknown value: {other}"
+                ))
+                .into());
+            }
+        })
     }
 }
 

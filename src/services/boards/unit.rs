@@ -3,6 +3,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use moka::sync::Cache;
+use tokio::sync::OnceCell;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -137,8 +138,13 @@ const RECENT_TTL: Duration = Duration::from_secs(30);
 /// Contest, round and level combinations held at once.
 const RECENT: u64 = 2_000;
 
-/// Unit boards as they were at most [`RECENT_TTL`] ago, per contest, round and level.
-pub struct RecentUnitBoards(Cache<(i32, Option<i32>, Option<usize>), Arc<UnitBoard>>);
+/// Unit boards as they were at most [`RECENT_TTL`] ago, per contest, round and level. Each
+/// entry is a cell filled once: the phones that miss it together wait for one computation
+/// instead of each running their own.
+pub struct RecentUnitBoards(Cache<RecentKey, Arc<OnceCell<Arc<UnitBoard>>>>);
+
+/// A contest, a round of it (or all of them), a level of units (or the leaves).
+type RecentKey = (i32, Option<i32>, Option<usize>);
 
 impl Default for RecentUnitBoards {
     fn default() -> Self {
@@ -154,18 +160,21 @@ impl Default for RecentUnitBoards {
 /// [`unit_board`], from the recent ones when computed in the last [`RECENT_TTL`] (the pages'
 /// unit standing; the API counts afresh).
 ///
-/// Fails as [`unit_board`] does.
+/// Fails as [`unit_board`] does; a failure is not kept, so the next caller tries again.
 pub async fn recent_unit_board(
     state: &AppState,
     c: &ContestScope,
     round_id: Option<i32>,
     level: Option<usize>,
 ) -> ApiResult<Arc<UnitBoard>> {
-    let key = (c.id, round_id, level);
-    if let Some(hit) = state.unit_boards.0.get(&key) {
-        return Ok(hit);
-    }
-    let board = Arc::new(unit_board(state, c, round_id, level).await?);
-    state.unit_boards.0.insert(key, board.clone());
-    Ok(board)
+    let cell = state
+        .unit_boards
+        .0
+        .get_with((c.id, round_id, level), || Arc::new(OnceCell::new()));
+    let board = cell
+        .get_or_try_init(|| async {
+            Ok::<_, ApiError>(Arc::new(unit_board(state, c, round_id, level).await?))
+        })
+        .await?;
+    Ok(board.clone())
 }

@@ -35,7 +35,7 @@ use crate::{
     domain::{banks::QuestionKind, time::vn_offset},
     error::{ApiError, Code},
     services::{
-        attempts::{self, AttemptView, Origin, SaveRequest, SavedAnswer},
+        attempts::{self, AttemptState, AttemptView, ClosedBy, Origin, SaveRequest, SavedAnswer},
         contests,
     },
     state::AppState,
@@ -107,10 +107,7 @@ pub async fn start_quiz(
     id: Path<i32>,
     form: Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
-    let caller = caller.0;
-    if !csrf::check_caller(&state, &caller, form.token()) {
-        return Err(PageError::Csrf);
-    }
+    let caller = caller.checked(&state, form.token())?;
     let (view, _) = attempts::start(&state, caller.auth(), id.into_inner()).await?;
     Ok(started(&view))
 }
@@ -123,10 +120,7 @@ pub async fn start_round(
     id: Path<i32>,
     form: Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
-    let caller = caller.0;
-    if !csrf::check_caller(&state, &caller, form.token()) {
-        return Err(PageError::Csrf);
-    }
+    let caller = caller.checked(&state, form.token())?;
     let (view, _) = contests::start(&state, caller.auth(), id.into_inner()).await?;
     Ok(started(&view))
 }
@@ -147,7 +141,7 @@ pub async fn attempt_page(
         name: &name,
         csrf: &token,
     };
-    if view.state == "open" {
+    if view.state == AttemptState::Open {
         let at = Layout::of(shown.xem.as_deref(), shown.cau, view.questions.len());
         let body =
             layout::page_scripted(&quiz.title, Some(&nav), paper(&view, &origin, at, &token));
@@ -286,7 +280,7 @@ fn result(view: &AttemptView, origin: &Origin, pass_mark: i32) -> Markup {
                 @else { p.err { strong { "Chưa đạt" } " (cần từ " (pass_mark) "% trở lên)" } }
             }
             p { "Thời gian làm bài: " (duration(r.duration_ms)) " · nộp lúc " (vn_time(r.finished_at)) }
-            @if r.closed_by == "deadline" {
+            @if r.closed_by == ClosedBy::Deadline {
                 p.note { "Hết giờ: bài được nộp tự động với các câu trả lời đã lưu." }
             }
             @if let Origin::Round { round_id, .. } = origin {
@@ -373,15 +367,12 @@ pub async fn paper_form(
     id: Path<Uuid>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let caller = caller.0;
     let id = id.into_inner();
     let form = PaperForm::parse(&body)?;
-    if !csrf::check_caller(&state, &caller, form.field(csrf::FIELD)) {
-        return Err(PageError::Csrf);
-    }
+    let caller = caller.checked(&state, form.field(csrf::FIELD))?;
     let who = caller.auth();
     let view = attempts::get(&state, who, id).await?;
-    if view.state != "open" {
+    if view.state != AttemptState::Open {
         return Ok(see_other(&format!("/lam-bai/{id}")));
     }
     let answers = view
@@ -425,9 +416,8 @@ async fn submit(
     id: Uuid,
     form: &PaperForm,
 ) -> Result<HttpResponse, PageError> {
-    let key = form.field("khoa").trim();
-    let key = (!key.is_empty() && key.len() <= 200 && key.bytes().all(|b| b.is_ascii_graphic()))
-        .then(|| key.to_owned());
+    // A page without a usable key (script off, an old page) submits without one.
+    let key = attempts::idempotency_key(form.field("khoa")).ok();
     let prediction = match form.field("du_doan").trim() {
         "" => None,
         p => Some(p.parse::<i64>().map_err(|_| {
@@ -436,8 +426,11 @@ async fn submit(
     };
     match attempts::submit(state, who, id, key, prediction).await {
         Ok(_) => {}
-        // Already ended (a repeat, the deadline): the result page says how.
-        Err(e) if actix_web::ResponseError::status_code(&e) == StatusCode::CONFLICT => {}
+        // Already ended (a repeat, the deadline): the result page says how. Any other refusal
+        // (a concurrent save, say) is shown as such, not taken for the end.
+        Err(e)
+            if e.code() == Code::AlreadySubmitted.as_str()
+                || e.code() == Code::AttemptClosed.as_str() => {}
         Err(e) => return Err(e.into()),
     }
     Ok(see_other(&format!("/lam-bai/{id}")))

@@ -165,10 +165,7 @@ pub async fn complete(
     id: Path<i32>,
     form: Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
-    let caller = caller.0;
-    if !csrf::check_caller(&state, &caller, &form.csrf) {
-        return Err(PageError::Csrf);
-    }
+    let caller = caller.checked(&state, &form.csrf)?;
     let id = id.into_inner();
     courses::complete_lesson(&state, &caller, id).await?;
     Ok(see_other(&format!("/bai-hoc/{id}")))

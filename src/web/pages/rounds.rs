@@ -25,20 +25,36 @@ const TOP_UNITS: usize = 5;
 /// Seconds between two refreshes of the board by the script.
 const REFRESH_SECS: u32 = 20;
 
-/// The round and its contest as the caller may see them (404 outside the audience).
-async fn round_of(
-    state: &AppState,
-    caller: &Caller,
-    id: i32,
-) -> Result<(ContestView, usize), PageError> {
-    let facts = rounds::existing(state, id).await?;
-    let contest = contests::get(state, caller.auth(), facts.round.contest_id).await?;
-    let at = contest
-        .rounds
-        .iter()
-        .position(|r| r.id == id)
-        .ok_or_else(|| ApiError::from(crate::error::Code::RoundNotFound))?;
-    Ok((contest, at))
+/// A round as the caller may see it (404 outside the audience), with its contest and the
+/// board section's parts.
+struct Shown {
+    contest: ContestView,
+    /// The round's position in `contest.rounds`.
+    at: usize,
+    standing: Standing,
+}
+
+impl Shown {
+    async fn load(state: &AppState, caller: &Caller, id: i32) -> Result<Shown, PageError> {
+        let facts = rounds::existing(state, id).await?;
+        let contest = contests::get(state, caller.auth(), facts.round.contest_id).await?;
+        let at = contest
+            .rounds
+            .iter()
+            .position(|r| r.id == id)
+            .ok_or_else(|| ApiError::from(crate::error::Code::RoundNotFound))?;
+        let standing = standing(state, caller, &contest, id).await;
+        Ok(Shown {
+            contest,
+            at,
+            standing,
+        })
+    }
+
+    fn round(&self) -> &RoundView {
+        // `at` was found in `contest.rounds` by `load`.
+        &self.contest.rounds[self.at]
+    }
 }
 
 /// What the board section shows; a part the board's store cannot give now is left out, so
@@ -56,10 +72,12 @@ async fn standing(
     round: i32,
 ) -> Standing {
     let who = caller.auth();
-    let top = boards::page(state, who, round, 0, TOP).await;
-    let me = boards::me(state, who, round).await;
-    let units =
-        boards::recent_unit_board(state, &contests::scope(contest), Some(round), None).await;
+    let scope = contests::scope(contest);
+    let (top, me, units) = tokio::join!(
+        boards::page(state, who, round, 0, TOP),
+        boards::me(state, who, round),
+        boards::recent_unit_board(state, &scope, Some(round), None),
+    );
     for e in [top.as_ref().err(), me.as_ref().err(), units.as_ref().err()]
         .into_iter()
         .flatten()
@@ -150,12 +168,9 @@ pub async fn round_page(
     id: web::Path<i32>,
 ) -> Result<HttpResponse, PageError> {
     let caller = caller.0;
-    let id = id.into_inner();
-    let (contest, at) = round_of(&state, &caller, id).await?;
-    // `at` is the round's position in `contest.rounds`, found by `round_of`.
-    let round = &contest.rounds[at];
+    let shown = Shown::load(&state, &caller, id.into_inner()).await?;
+    let (contest, round) = (&shown.contest, shown.round());
     let now = state.clock.now();
-    let s = standing(&state, &caller, &contest, id).await;
     let (name, token) = layout::who(&state, &caller).await?;
     let nav = layout::Nav {
         name: &name,
@@ -201,7 +216,7 @@ pub async fn round_page(
                     _ => { p.note { "Vòng thi đã đóng." } }
                 }
             }
-            (board(round, &caller, &s, now))
+            (board(round, &caller, &shown.standing, now))
         },
     );
     Ok(html_scripted(StatusCode::OK, body))
@@ -215,14 +230,11 @@ pub async fn board_fragment(
     id: web::Path<i32>,
 ) -> Result<HttpResponse, PageError> {
     let caller = caller.0;
-    let id = id.into_inner();
-    let (contest, at) = round_of(&state, &caller, id).await?;
-    // `at` is the round's position in `contest.rounds`, found by `round_of`.
-    let round = &contest.rounds[at];
-    let s = standing(&state, &caller, &contest, id).await;
+    let shown = Shown::load(&state, &caller, id.into_inner()).await?;
+    let board = board(shown.round(), &caller, &shown.standing, state.clock.now());
     let body = html! {
         (maud::DOCTYPE)
-        html lang="vi" { head { meta charset="utf-8"; title { "Bảng xếp hạng" } } body { (board(round, &caller, &s, state.clock.now())) } }
+        html lang="vi" { head { meta charset="utf-8"; title { "Bảng xếp hạng" } } body { (board) } }
     };
     Ok(html_scripted(StatusCode::OK, body.into_string()))
 }

@@ -56,6 +56,18 @@ pub(super) fn state(req: &HttpRequest) -> Result<web::Data<AppState>, PageError>
 /// The logged-in caller, or a 303 to the login page that comes back here.
 pub struct PageCaller(pub Arc<Caller>);
 
+impl PageCaller {
+    /// The caller of a form post, once the form's token is theirs (a cross-site post is
+    /// refused before anything is read or written).
+    pub fn checked(self, state: &AppState, token: &str) -> Result<Arc<Caller>, PageError> {
+        if super::csrf::check_caller(state, &self.0, token) {
+            Ok(self.0)
+        } else {
+            Err(PageError::Csrf)
+        }
+    }
+}
+
 /// The caller when logged in (pages that serve everyone: home, login, register).
 pub struct MaybeCaller(pub Option<Arc<Caller>>);
 
