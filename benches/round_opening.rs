@@ -29,7 +29,8 @@
 //! over HTTP (fast, for quick comparisons; the RSS then leaves registration out).
 //! `BENCH_SERVER_BIN` runs another build of the server. `BENCH_SAVES` (1 to 30, default 2:
 //! fifteen answers a save) sets the saves per participant; `BENCH_SAVES=30` saves each answer
-//! on its own, as the web app's script does at each tap.
+//! on its own, as the web app's script does at each tap. `SOIDUONG_GROUP_SAVES=false` is
+//! passed on to the server (autosaves one statement each, for comparison).
 
 // A bench, like a test, stops loudly at the first broken step.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::zombie_processes)]
@@ -135,6 +136,9 @@ async fn start_server(dir: &std::path::Path, db: Option<&str>, redis: Option<&st
     }
     if let Some(url) = redis {
         cmd.env("REDIS_URL", url);
+    }
+    if let Ok(v) = std::env::var("SOIDUONG_GROUP_SAVES") {
+        cmd.env("SOIDUONG_GROUP_SAVES", v);
     }
     let child = cmd.spawn().expect("cannot start the server binary");
     let base = format!("http://127.0.0.1:{port}");

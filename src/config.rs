@@ -89,6 +89,8 @@ pub struct Settings {
     pub json_limit: usize,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy: bool,
+    /// Commit concurrent autosaves in groups on PostgreSQL (`crate::store::saves`).
+    pub group_saves: bool,
     /// Failed logins allowed per account, and per client address, in one window.
     pub login_failures_per_account: u64,
     pub login_failures_per_address: u64,
@@ -135,6 +137,7 @@ impl Settings {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             json_limit: 256 * 1024,
             trust_proxy: false,
+            group_saves: true,
             login_failures_per_account: 5,
             login_failures_per_address: 50,
             login_failure_window: Duration::from_secs(15 * 60),
@@ -201,6 +204,9 @@ impl Settings {
             Some("json") => LogFormat::Json,
             Some(other) => bail!("SOIDUONG_LOG_FORMAT must be text or json, not {other}"),
         };
+        if let Some(v) = var("SOIDUONG_GROUP_SAVES") {
+            s.group_saves = !matches!(v.as_str(), "0" | "false" | "no");
+        }
         if let Some(v) = var("SOIDUONG_TRUST_PROXY") {
             s.trust_proxy = matches!(v.as_str(), "1" | "true" | "yes");
         }

@@ -27,6 +27,8 @@ use crate::{
 /// instances can serve behind a load balancer when Redis is configured.
 pub struct AppState {
     pub db: Db,
+    /// Autosaves, committed in groups on PostgreSQL.
+    pub saves: store::saves::Saves,
     pub settings: Arc<Settings>,
     pub clock: SharedClock,
     pub jwt: JwtKeys,
@@ -134,6 +136,7 @@ impl AppState {
             None => Arc::new(MemoryLimiter::new()),
         };
         Ok(AppState {
+            saves: store::saves::Saves::new(db.clone(), settings.group_saves),
             db,
             jwt: JwtKeys::new(&settings.jwt_secret),
             settings: Arc::new(settings),

@@ -30,6 +30,7 @@ use crate::{
     store::{
         self, Tx,
         attempts::{AnswerPatch, AttemptState, ClosedBy, Finish, NewAttempt, Started},
+        saves::PendingSave,
     },
 };
 
@@ -439,16 +440,17 @@ pub async fn save(
                 .unwrap_or(e));
         }
     };
-    let saved = store::attempts::save_answers(
-        &state.db,
-        id,
-        auth.id,
-        req.revision,
-        &patch,
-        now,
-        now - grace(state),
-    )
-    .await?;
+    let saved = state
+        .saves
+        .save(PendingSave {
+            id,
+            user: auth.id,
+            revision: req.revision,
+            patch,
+            now,
+            deadline_after: now - grace(state),
+        })
+        .await?;
     match saved {
         Some(s) => Ok(SaveResult {
             revision: s.revision,

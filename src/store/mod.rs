@@ -9,6 +9,7 @@ pub mod facts;
 pub mod indicators;
 pub mod json;
 pub mod members;
+pub mod saves;
 pub mod scale;
 pub mod stats;
 pub mod tokens;

@@ -960,3 +960,91 @@ async fn no_index_of_attempts_holds_a_column_a_save_writes() {
         assert_eq!(row.try_get::<String>("", "o").unwrap(), "fillfactor=75");
     }
 }
+
+/// Saves sent all at once (on PostgreSQL they are committed in groups): each is answered for
+/// its own attempt, none is lost, the saves of one attempt are applied one after another, and
+/// a save refused (stale, someone else's attempt) is refused alone.
+#[tokio::test]
+async fn saves_sent_at_once_all_land_each_on_its_own_attempt() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    app.import_test_bank(&admin).await;
+    let round = app
+        .open_test_round(&admin, "luu-cung-luc", "Lưu cùng lúc")
+        .await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let mut people = Vec::new();
+    for i in 0..8 {
+        let (_, token) = app.participant(&format!("Người thi {i}"), unit).await;
+        let res = app.start_attempt(&token, round).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let view: Value = res.json().await.unwrap();
+        people.push((token, view));
+    }
+    let option = |p: usize, q: usize| ["a", "b", "c", "d"][(p + q) % 4];
+    let app = &app;
+    let mut saves = Vec::new();
+    for (p, (token, view)) in people.iter().enumerate() {
+        for (q, question) in view["questions"].as_array().unwrap().iter().enumerate() {
+            let body = json!({ "answers": [{ "question_id": question["id"], "option_ids": [option(p, q)] }] });
+            saves.push(async move { (p, put_answers(app, token, view, &body).await) });
+        }
+    }
+    // Refused alone: a stale revision, and a save into someone else's attempt.
+    let stale_body = json!({ "answers": [], "revision": 99 });
+    let stale = put_answers(app, &people[0].0, &people[0].1, &stale_body);
+    let foreign_body = json!({ "answers": [{ "question_id": people[2].1["questions"][0]["id"], "option_ids": ["d"] }] });
+    let foreign = put_answers(app, &people[1].0, &people[2].1, &foreign_body);
+    let (done, stale, foreign) =
+        tokio::join!(futures_util::future::join_all(saves), stale, foreign);
+    assert_eq!(
+        error_code(stale, StatusCode::CONFLICT).await,
+        "stale_revision"
+    );
+    assert_eq!(foreign.status(), StatusCode::NOT_FOUND);
+    if app.state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        assert!(
+            app.state.saves.largest_group() > 1,
+            "saves sent at once were written one by one"
+        );
+    }
+    let mut revisions: HashMap<usize, Vec<i64>> = HashMap::new();
+    for (p, res) in done {
+        assert_eq!(res.status(), StatusCode::OK);
+        let saved: Value = res.json().await.unwrap();
+        revisions
+            .entry(p)
+            .or_default()
+            .push(saved["revision"].as_i64().unwrap());
+    }
+    for (p, (token, view)) in people.iter().enumerate() {
+        let questions = view["questions"].as_array().unwrap();
+        let mut seen = revisions.remove(&p).unwrap();
+        seen.sort();
+        // One after another: the attempt's revisions are 1, 2, … with none taken twice.
+        assert_eq!(seen, (1..=questions.len() as i64).collect::<Vec<_>>());
+        let now: Value = app
+            .get(
+                &format!("/api/v1/attempts/{}", view["attempt_id"].as_str().unwrap()),
+                Some(token),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(now["revision"], questions.len());
+        let saved: HashMap<i64, Value> = now["answers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["question_id"].as_i64().unwrap(), a["option_ids"].clone()))
+            .collect();
+        assert_eq!(saved.len(), questions.len());
+        for (q, question) in questions.iter().enumerate() {
+            assert_eq!(
+                saved[&question["id"].as_i64().unwrap()],
+                json!([option(p, q)])
+            );
+        }
+    }
+}
