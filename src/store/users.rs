@@ -388,6 +388,55 @@ pub async fn find_many(db: &impl Conn, ids: &[Uuid]) -> ApiResult<Vec<users::Mod
         .await?)
 }
 
+/// How a board shows a person: the name, whether the account was erased, the unit's name.
+pub struct BoardName {
+    pub id: Uuid,
+    pub full_name: String,
+    pub erased: bool,
+    pub unit_name: Option<String>,
+}
+
+/// [`BoardName`]s of these accounts (erased ones included), in one round trip.
+///
+/// Fails when the database does not answer.
+pub async fn board_names(db: &impl Conn, ids: &[Uuid]) -> ApiResult<Vec<BoardName>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let query = Query::select()
+        .column((users::Entity, users::Column::Id))
+        .column((users::Entity, users::Column::FullName))
+        .column((users::Entity, users::Column::DeletedAt))
+        .column((units::Entity, units::Column::Name))
+        .from(users::Entity)
+        .join(
+            JoinType::LeftJoin,
+            units::Entity,
+            Expr::col((units::Entity, units::Column::Id))
+                .equals((users::Entity, users::Column::UnitId)),
+        )
+        .and_where(Expr::col((users::Entity, users::Column::Id)).is_in(ids.iter().copied()))
+        .to_owned();
+    db.query_all(&query)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let (id, full_name, deleted_at, unit_name): (
+                Uuid,
+                String,
+                Option<DateTime<Utc>>,
+                Option<String>,
+            ) = row.try_get_many_by_index()?;
+            Ok(BoardName {
+                id,
+                full_name,
+                erased: deleted_at.is_some(),
+                unit_name,
+            })
+        })
+        .collect()
+}
+
 /// Live accounts per unit.
 pub async fn count_by_unit(db: &impl Conn) -> ApiResult<Vec<(i32, u32)>> {
     let rows: Vec<(Option<i32>, i64)> = users::Entity::find()

@@ -401,3 +401,33 @@ async fn the_first_board_command_after_a_redis_restart_succeeds() {
     b.record("r1", "binh", score(4, 10)).await.unwrap();
     assert_eq!(b.count("r1").await.unwrap(), 1);
 }
+
+/// A board shows each person by a masked name and their unit's name, and an erased account as
+/// "Ẩn danh": no full name of anyone reaches a board.
+#[tokio::test]
+async fn a_board_shows_masked_names_with_units_and_erased_people_as_anonymous() {
+    let app = spawn_app().await;
+    let province = app.unit_id("Tỉnh Đoàn An Giang").await;
+    let r = open_round(&app, province, json!({}), 1).await;
+    let people = finished_attempts(&app, r.round, 3).await;
+    let erased: Uuid = people[0].0.parse().unwrap();
+    store::users::erase(&app.state.db, erased, app.clock_now())
+        .await
+        .unwrap();
+    let (_, token) = app.participant("Trần Thị Bích", province).await;
+    let board = read_board(&app, r.round, &token).await;
+    let entries = board["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3, "{board}");
+    let mut anonymous = 0;
+    for e in entries {
+        let name = e["display_name"].as_str().unwrap();
+        assert!(!name.contains("Thi Số"), "a full name on the board: {e}");
+        if name == "Ẩn danh" {
+            anonymous += 1;
+        } else {
+            assert!(name.starts_with("Người") && name.ends_with('.'), "{e}");
+            assert_eq!(e["unit_name"], "Đoàn xã Vĩnh Tế", "{e}");
+        }
+    }
+    assert_eq!(anonymous, 1, "{board}");
+}

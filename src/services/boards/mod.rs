@@ -31,7 +31,7 @@ pub fn board_key(round_id: i32) -> String {
     format!("round:{round_id}")
 }
 
-/// The shown names of these users, reading the ones not cached in two queries.
+/// The shown names of these users, reading the ones not cached in one query.
 pub async fn people(state: &AppState, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Arc<Shown>>> {
     let mut out = HashMap::new();
     let mut missing = Vec::new();
@@ -46,21 +46,14 @@ pub async fn people(state: &AppState, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, A
     if missing.is_empty() {
         return Ok(out);
     }
-    let users = store::users::find_many(&state.db, &missing).await?;
-    let unit_ids: Vec<i32> = users.iter().filter_map(|u| u.unit_id).collect();
-    let units: HashMap<i32, String> = store::units::find_by_ids(&state.db, &unit_ids)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
-    for u in users {
+    for u in store::users::board_names(&state.db, &missing).await? {
         let shown = Arc::new(Shown {
-            display_name: if u.deleted_at.is_some() {
+            display_name: if u.erased {
                 "Ẩn danh".to_owned()
             } else {
                 mask_name(&u.full_name)
             },
-            unit_name: u.unit_id.and_then(|id| units.get(&id).cloned()),
+            unit_name: u.unit_name,
         });
         state.names.insert(u.id, shown.clone());
         out.insert(u.id, shown);
