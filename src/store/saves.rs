@@ -9,7 +9,8 @@
 //! the next group, so the saves of one attempt are applied in the order they arrived). Each
 //! save keeps its own conditions (owner, open, deadline, revision); the ones a group does not
 //! update get `None`, as from [`attempts::save_answers`], and the engine finds out why. A group
-//! that fails as a whole is written again save by save, so one bad save fails alone.
+//! that fails as a whole is written again save by save (side by side), so one bad save fails
+//! alone.
 //!
 //! SQLite has one writer and no network between it and the server: it keeps one statement per
 //! save.
@@ -23,6 +24,7 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
+use futures_util::future::join_all;
 use sea_orm::{DbBackend, FromQueryResult, Statement};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
@@ -199,10 +201,14 @@ async fn write(db: &Db, group: Vec<Job>) {
             }
         }
         Err(e) => {
+            // Each on its own, side by side (a group holds one save per attempt, so their
+            // order does not matter): one bad save fails alone, and when the database is
+            // down they all fail within one acquire timeout, not one after another.
             tracing::warn!(saves = group.len(), error = %e, "a group of saves failed; writing them one by one");
-            for job in group {
+            join_all(group.into_iter().map(|job| async move {
                 let _ = job.reply.send(alone(db, job.save).await);
-            }
+            }))
+            .await;
         }
     }
 }

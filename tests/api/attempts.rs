@@ -1048,3 +1048,82 @@ async fn saves_sent_at_once_all_land_each_on_its_own_attempt() {
         }
     }
 }
+
+/// A save the database refuses (here a trigger refuses any answer `d`) fails alone: the saves
+/// sent with it, which may share its group on PostgreSQL, land, and its attempt keeps what
+/// was saved before.
+#[tokio::test]
+async fn a_save_the_database_refuses_fails_alone() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    app.import_test_bank(&admin).await;
+    let round = app.open_test_round(&admin, "luu-hong", "Lưu hỏng").await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let mut people = Vec::new();
+    for i in 0..6 {
+        let (_, token) = app.participant(&format!("Người thi {i}"), unit).await;
+        let view: Value = app.start_attempt(&token, round).await.json().await.unwrap();
+        people.push((token, view));
+    }
+    let trigger = match app.state.db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => "CREATE TRIGGER refuse_d BEFORE UPDATE ON attempts \
+            WHEN NEW.answers LIKE '%\"d\"%' BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+            .to_owned(),
+        _ => "CREATE OR REPLACE FUNCTION refuse_d() RETURNS trigger LANGUAGE plpgsql AS \
+            $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$; \
+            CREATE TRIGGER refuse_d BEFORE UPDATE ON attempts FOR EACH ROW \
+            WHEN (NEW.answers LIKE '%\"d\"%') EXECUTE FUNCTION refuse_d();"
+            .to_owned(),
+    };
+    sea_orm::ConnectionTrait::execute_unprepared(&app.state.db, &trigger)
+        .await
+        .unwrap();
+    // Person 0 answers `d` to its first question; everyone else answers `a`, `b` or `c`.
+    let pick = |p: usize, q: usize| {
+        if p == 0 && q == 0 {
+            "d"
+        } else {
+            ["a", "b", "c"][(p + q) % 3]
+        }
+    };
+    let app = &app;
+    let mut saves = Vec::new();
+    for (p, (token, view)) in people.iter().enumerate() {
+        for (q, question) in view["questions"].as_array().unwrap().iter().enumerate() {
+            let body = json!({ "answers": [{ "question_id": question["id"], "option_ids": [pick(p, q)] }] });
+            saves.push(async move { (p, q, put_answers(app, token, view, &body).await.status()) });
+        }
+    }
+    for (p, q, status) in futures_util::future::join_all(saves).await {
+        if (p, q) == (0, 0) {
+            assert!(status.is_server_error(), "the refused save: {status}");
+        } else {
+            assert_eq!(status, StatusCode::OK, "person {p}, question {q}");
+        }
+    }
+    for (p, (token, view)) in people.iter().enumerate() {
+        let now: Value = app
+            .get(
+                &format!("/api/v1/attempts/{}", view["attempt_id"].as_str().unwrap()),
+                Some(token),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let saved: HashMap<i64, Value> = now["answers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["question_id"].as_i64().unwrap(), a["option_ids"].clone()))
+            .collect();
+        for (q, question) in view["questions"].as_array().unwrap().iter().enumerate() {
+            let got = saved.get(&question["id"].as_i64().unwrap());
+            if (p, q) == (0, 0) {
+                assert_eq!(got, None, "the refused answer is not kept");
+            } else {
+                assert_eq!(got, Some(&json!([pick(p, q)])), "person {p}, question {q}");
+            }
+        }
+    }
+}
