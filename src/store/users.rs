@@ -205,6 +205,11 @@ pub async fn set_unit(db: &impl Conn, id: Uuid, unit: i32, now: DateTime<Utc>) -
 /// The name an erased account keeps.
 const ERASED_NAME: &str = "Người dùng đã xóa";
 
+/// Joins an account with its unit.
+fn unit_of_user() -> sea_orm::sea_query::Expr {
+    Expr::col((units::Entity, units::Column::Id)).equals((users::Entity, users::Column::UnitId))
+}
+
 /// The caller profile of a live account (`None` when it is gone or erased), in two round
 /// trips: the account joined with its unit, then its categories and organized-unit paths in
 /// one `UNION ALL`.
@@ -218,12 +223,7 @@ pub async fn caller(db: &impl Conn, id: Uuid) -> ApiResult<Option<Caller>> {
         .column((units::Entity, units::Column::Path))
         .column((units::Entity, units::Column::Name))
         .from(users::Entity)
-        .join(
-            JoinType::LeftJoin,
-            units::Entity,
-            Expr::col((units::Entity, units::Column::Id))
-                .equals((users::Entity, users::Column::UnitId)),
-        )
+        .join(JoinType::LeftJoin, units::Entity, unit_of_user())
         .and_where(Expr::col((users::Entity, users::Column::Id)).eq(id))
         .and_where(Expr::col((users::Entity, users::Column::DeletedAt)).is_null())
         .to_owned();
@@ -409,12 +409,7 @@ pub async fn board_names(db: &impl Conn, ids: &[Uuid]) -> ApiResult<Vec<BoardNam
         .column((users::Entity, users::Column::DeletedAt))
         .column((units::Entity, units::Column::Name))
         .from(users::Entity)
-        .join(
-            JoinType::LeftJoin,
-            units::Entity,
-            Expr::col((units::Entity, units::Column::Id))
-                .equals((users::Entity, users::Column::UnitId)),
-        )
+        .join(JoinType::LeftJoin, units::Entity, unit_of_user())
         .and_where(Expr::col((users::Entity, users::Column::Id)).is_in(ids.iter().copied()))
         .to_owned();
     db.query_all(&query)

@@ -180,6 +180,26 @@ async fn put_answers(
     .await
 }
 
+/// The attempt as its owner reads it, and its saved answers by question.
+async fn read_back(app: &TestApp, token: &str, view: &Value) -> (Value, HashMap<i64, Value>) {
+    let now: Value = app
+        .get(
+            &format!("/api/v1/attempts/{}", view["attempt_id"].as_str().unwrap()),
+            Some(token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let saved = now["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["question_id"].as_i64().unwrap(), a["option_ids"].clone()))
+        .collect();
+    (now, saved)
+}
+
 async fn submit(
     app: &TestApp,
     token: &str,
@@ -312,21 +332,7 @@ async fn saves_merge_per_question_and_a_stale_revision_is_refused() {
         .await;
         assert_eq!(res.status(), StatusCode::OK);
     }
-    let now: Value = app
-        .get(
-            &format!("/api/v1/attempts/{}", view["attempt_id"].as_str().unwrap()),
-            Some(&member.token),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let saved: HashMap<i64, Value> = now["answers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| (a["question_id"].as_i64().unwrap(), a["option_ids"].clone()))
-        .collect();
+    let (now, saved) = read_back(&app, &member.token, &view).await;
     assert_eq!(saved[&q[0]["id"].as_i64().unwrap()], json!(["b"]));
     assert_eq!(saved[&q[1]["id"].as_i64().unwrap()], json!(["b"]));
     assert_eq!(now["revision"], 3);
@@ -1023,22 +1029,8 @@ async fn saves_sent_at_once_all_land_each_on_its_own_attempt() {
         seen.sort();
         // One after another: the attempt's revisions are 1, 2, … with none taken twice.
         assert_eq!(seen, (1..=questions.len() as i64).collect::<Vec<_>>());
-        let now: Value = app
-            .get(
-                &format!("/api/v1/attempts/{}", view["attempt_id"].as_str().unwrap()),
-                Some(token),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let (now, saved) = read_back(app, token, view).await;
         assert_eq!(now["revision"], questions.len());
-        let saved: HashMap<i64, Value> = now["answers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| (a["question_id"].as_i64().unwrap(), a["option_ids"].clone()))
-            .collect();
         assert_eq!(saved.len(), questions.len());
         for (q, question) in questions.iter().enumerate() {
             assert_eq!(
@@ -1102,21 +1094,7 @@ async fn a_save_the_database_refuses_fails_alone() {
         }
     }
     for (p, (token, view)) in people.iter().enumerate() {
-        let now: Value = app
-            .get(
-                &format!("/api/v1/attempts/{}", view["attempt_id"].as_str().unwrap()),
-                Some(token),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        let saved: HashMap<i64, Value> = now["answers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| (a["question_id"].as_i64().unwrap(), a["option_ids"].clone()))
-            .collect();
+        let (_, saved) = read_back(app, token, view).await;
         for (q, question) in view["questions"].as_array().unwrap().iter().enumerate() {
             let got = saved.get(&question["id"].as_i64().unwrap());
             if (p, q) == (0, 0) {
