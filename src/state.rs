@@ -29,6 +29,8 @@ pub struct AppState {
     pub db: Db,
     /// Autosaves, committed in groups on PostgreSQL.
     pub saves: store::saves::Saves,
+    /// Ends of attempts that write nothing else (a round's submit), in groups on PostgreSQL.
+    pub finishes: store::finishes::Finishes,
     pub settings: Arc<Settings>,
     pub clock: SharedClock,
     pub jwt: JwtKeys,
@@ -137,6 +139,7 @@ impl AppState {
         };
         Ok(AppState {
             saves: store::saves::Saves::new(db.clone(), settings.group_saves),
+            finishes: store::finishes::Finishes::new(db.clone(), settings.group_saves),
             db,
             jwt: JwtKeys::new(&settings.jwt_secret),
             settings: Arc::new(settings),

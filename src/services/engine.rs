@@ -30,6 +30,7 @@ use crate::{
     store::{
         self, Tx,
         attempts::{AnswerPatch, AttemptState, ClosedBy, Finish, NewAttempt, Started},
+        finishes::PendingFinish,
         saves::PendingSave,
     },
 };
@@ -442,7 +443,7 @@ pub async fn save(
     };
     let saved = state
         .saves
-        .save(PendingSave {
+        .write(PendingSave {
             id,
             user: auth.id,
             revision: req.revision,
@@ -510,7 +511,8 @@ pub async fn submit(
 }
 
 /// Ends the attempt if it is still open at the graded revision: the grade and the
-/// completion's records in one transaction (one statement when there are no records), then
+/// completion's records in one transaction (one statement when there are no records, committed
+/// in groups on PostgreSQL), then
 /// what follows outside the database. `None` when another request ended it or saved first.
 async fn end(
     state: &AppState,
@@ -528,7 +530,8 @@ async fn end(
         tx.commit().await?;
         ended
     } else {
-        match store::attempts::finish(&state.db, attempt.id, finish).await? {
+        let id = attempt.id;
+        match state.finishes.write(PendingFinish { id, finish }).await? {
             Some(ended) => ended,
             None => return Ok(None),
         }

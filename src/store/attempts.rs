@@ -40,17 +40,14 @@ impl AttemptState {
     /// The state of a stored attempt. Fails (naming the column) on a value this code does not
     /// know, rather than guessing whether it is open.
     pub fn of(a: &attempts::Model) -> ApiResult<AttemptState> {
-        Ok(match a.state.as_str() {
-            "open" => AttemptState::Open,
-            "submitted" => AttemptState::Submitted,
-            "closed" => AttemptState::Closed,
-            other => {
-                return Err(sea_orm::DbErr::Type(format!(
-                    "attempts.state holds an unknown value: {other}"
-                ))
-                .into());
-            }
-        })
+        [
+            AttemptState::Open,
+            AttemptState::Submitted,
+            AttemptState::Closed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == a.state)
+        .ok_or_else(|| unknown("state", &a.state))
     }
 }
 
@@ -77,18 +74,19 @@ impl ClosedBy {
     /// Who ended a stored attempt (`None` while it is open). Fails (naming the column) on a
     /// value this code does not know.
     pub fn of(a: &attempts::Model) -> ApiResult<Option<ClosedBy>> {
-        Ok(match a.closed_by.as_deref() {
-            None => None,
-            Some("submit") => Some(ClosedBy::Submit),
-            Some("deadline") => Some(ClosedBy::Deadline),
-            Some(other) => {
-                return Err(sea_orm::DbErr::Type(format!(
-                    "attempts.closed_by holds an unknown value: {other}"
-                ))
-                .into());
-            }
-        })
+        let Some(stored) = a.closed_by.as_deref() else {
+            return Ok(None);
+        };
+        [ClosedBy::Submit, ClosedBy::Deadline]
+            .into_iter()
+            .find(|c| c.as_str() == stored)
+            .map(Some)
+            .ok_or_else(|| unknown("closed_by", stored))
     }
+}
+
+fn unknown(column: &str, value: &str) -> crate::error::ApiError {
+    sea_orm::DbErr::Type(format!("attempts.{column} holds an unknown value: {value}")).into()
 }
 
 pub const OPEN: &str = "open";
@@ -238,6 +236,8 @@ pub async fn save_answers(
         .await?)
 }
 
+/// How an attempt ends; serialised as a row of a group of ends (`store::finishes`).
+#[derive(serde::Serialize)]
 pub struct Finish {
     pub state: AttemptState,
     pub closed_by: ClosedBy,

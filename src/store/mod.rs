@@ -6,6 +6,8 @@ pub mod certificates;
 pub mod contests;
 pub mod courses;
 pub mod facts;
+pub mod finishes;
+pub mod group;
 pub mod indicators;
 pub mod json;
 pub mod members;

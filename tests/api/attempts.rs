@@ -1105,3 +1105,155 @@ async fn a_save_the_database_refuses_fails_alone() {
         }
     }
 }
+
+/// Submits sent all at once (on PostgreSQL a round's submits are committed in groups): each
+/// ends its own attempt with its own grade, a repeat with the same key returns the same
+/// result, a submit into someone else's attempt is refused alone, and every one reaches the
+/// board.
+#[tokio::test]
+async fn submits_sent_at_once_each_end_their_own_attempt() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    app.import_test_bank(&admin).await;
+    let k = keys(&app, &admin).await;
+    let round = app
+        .open_test_round(&admin, "nop-cung-luc", "Nộp cùng lúc")
+        .await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let mut people = Vec::new();
+    for i in 0..8 {
+        let (_, token) = app.participant(&format!("Người thi {i}"), unit).await;
+        let view: Value = app.start_attempt(&token, round).await.json().await.unwrap();
+        let right = i % (view["questions"].as_array().unwrap().len() + 1);
+        let saved = put_answers(&app, &token, &view, &answers(&view, &k, right)).await;
+        assert_eq!(saved.status(), StatusCode::OK);
+        people.push((token, view, right));
+    }
+    let app = &app;
+    let sends = people
+        .iter()
+        .enumerate()
+        .map(|(p, (token, view, _))| async move {
+            let key = format!("nop-{p}");
+            (p, submit(app, token, view, Some(&key)).await)
+        });
+    // Alongside: the same key again for person 0, and person 1 into person 2's attempt.
+    let repeat = submit(app, &people[0].0, &people[0].1, Some("nop-0"));
+    let foreign = submit(app, &people[1].0, &people[2].1, Some("nop-ngoai"));
+    let (done, repeat, foreign) =
+        tokio::join!(futures_util::future::join_all(sends), repeat, foreign);
+    assert_eq!(foreign.status(), StatusCode::NOT_FOUND);
+    let mut results = HashMap::new();
+    for (p, res) in done {
+        assert_eq!(res.status(), StatusCode::OK, "person {p}");
+        let ended: Value = res.json().await.unwrap();
+        assert_eq!(ended["state"], "submitted");
+        assert_eq!(ended["result"]["closed_by"], "submit");
+        assert_eq!(ended["result"]["correct"], people[p].2, "person {p}");
+        results.insert(p, ended["result"].clone());
+    }
+    assert_eq!(repeat.status(), StatusCode::OK);
+    let repeat: Value = repeat.json().await.unwrap();
+    assert_eq!(repeat["result"], results[&0]);
+    if app.state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        assert!(
+            app.state.finishes.largest_group() > 1,
+            "submits sent at once were written one by one"
+        );
+    }
+    for (p, (token, view, right)) in people.iter().enumerate() {
+        let (now, _) = read_back(app, token, view).await;
+        assert_eq!(now["state"], "submitted", "person {p}");
+        assert_eq!(now["result"]["correct"], *right, "person {p}");
+    }
+    let board: Value = app
+        .get(
+            &format!("/api/v1/rounds/{round}/leaderboard?limit=100"),
+            Some(&people[0].0),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(board["total_participants"], people.len());
+}
+
+/// The statement that ends a group of attempts on PostgreSQL keeps the conditions of an end
+/// on its own: it ends an open attempt at the graded revision, and leaves alone one saved
+/// since (stale) and one already ended.
+#[tokio::test]
+async fn a_group_of_ends_ends_only_what_an_end_alone_would() {
+    use soiduong::store::{
+        attempts::{AttemptState, ClosedBy, Finish},
+        finishes::{End, PendingFinish},
+        group::Kind,
+    };
+    let app = spawn_app().await;
+    if app.state.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return; // SQLite ends each attempt with a statement of its own.
+    }
+    let admin = app.admin().await;
+    app.import_test_bank(&admin).await;
+    let round = app
+        .open_test_round(&admin, "ket-thuc-nhom", "Kết thúc nhóm")
+        .await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (_, token) = app.participant(&format!("Người thi {i}"), unit).await;
+        let view: Value = app.start_attempt(&token, round).await.json().await.unwrap();
+        if i == 2 {
+            assert_eq!(
+                submit(&app, &token, &view, None).await.status(),
+                StatusCode::OK
+            );
+        }
+        ids.push(uuid::Uuid::parse_str(view["attempt_id"].as_str().unwrap()).unwrap());
+    }
+    let end = |id, revision| PendingFinish {
+        id,
+        finish: Finish {
+            state: AttemptState::Submitted,
+            closed_by: ClosedBy::Submit,
+            at: app.clock_now(),
+            correct: 3,
+            passed: true,
+            duration_ms: 1234,
+            idempotency_key: Some("nhom".into()),
+            prediction: Some(42),
+            revision,
+            effects_pending: true,
+        },
+    };
+    let (fresh, stale, ended) = (end(ids[0], 0), end(ids[1], 7), end(ids[2], 0));
+    let written = End::group(&app.state.db, vec![&fresh, &stale, &ended])
+        .await
+        .unwrap();
+    assert_eq!(written.keys().collect::<Vec<_>>(), [&ids[0]]);
+    let row = &written[&ids[0]];
+    assert_eq!(
+        (row.state.as_str(), row.closed_by.as_deref(), row.correct),
+        ("submitted", Some("submit"), Some(3))
+    );
+    assert_eq!(
+        (
+            row.duration_ms,
+            row.passed,
+            row.prediction,
+            row.effects_pending
+        ),
+        (Some(1234), Some(true), Some(42), true)
+    );
+    assert_eq!(row.idempotency_key.as_deref(), Some("nhom"));
+    let at = row.submitted_at.unwrap() - fresh.finish.at;
+    assert!(
+        at.num_microseconds().unwrap().abs() <= 1,
+        "submitted at {at}"
+    );
+    let stale_row = entity::attempts::Entity::find_by_id(ids[1])
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stale_row.state, "open");
+}

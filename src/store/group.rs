@@ -1,0 +1,221 @@
+//! Group commit on PostgreSQL: during a round's opening thousands of phones write to their own
+//! attempts at once, and one statement that writes a few dozen rows (an `UPDATE … FROM
+//! jsonb_to_recordset`) costs the database about what one row costs alone: one statement to
+//! parse, plan and commit, one WAL flush. Every caller still waits for the commit that holds
+//! its write, so a write acknowledged is a write on disk, exactly as with a statement of its
+//! own. This is group commit, not write-behind.
+//!
+//! One task per [`Kind`] takes the writes queued while the previous group was being written,
+//! at most [`GROUP`] of them and at most one per attempt (a second write to the same attempt
+//! waits for the next group, so the writes to one attempt are applied in the order they
+//! arrived). Each write keeps its own conditions; the ones a group does not apply get `None`,
+//! exactly as from the kind's statement of its own. A group that fails as a whole is written
+//! again write by write, side by side, so one bad write fails alone.
+//!
+//! SQLite has one writer and no network between it and the server: it keeps one statement per
+//! write.
+
+use std::{
+    collections::{HashMap, HashSet},
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+use futures_util::future::join_all;
+use sea_orm::DbBackend;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use super::Db;
+use crate::error::{ApiError, ApiResult};
+
+/// Writes in one group at the most.
+pub const GROUP: usize = 128;
+
+/// Writes waiting for the writer at the most; a caller past it waits for room.
+const QUEUED: usize = 4096;
+
+/// One kind of write to an attempt that can be committed in groups.
+pub trait Kind: 'static {
+    /// What the caller asks for.
+    type Job: Send + 'static;
+    /// What the caller gets back when the write applied.
+    type Out: Send + 'static;
+    /// Names the kind in logs.
+    const NAME: &'static str;
+
+    /// The attempt the write goes to.
+    fn attempt(job: &Self::Job) -> Uuid;
+
+    /// The write as a statement of its own; `None` when its conditions did not hold.
+    fn alone(db: &Db, job: Self::Job) -> impl Future<Output = ApiResult<Option<Self::Out>>> + Send;
+
+    /// The writes of a group (one per attempt) as one statement: what each applied write gives
+    /// back, by attempt. A write missing from the map did not apply.
+    fn group<'a>(
+        db: &'a Db,
+        jobs: Vec<&'a Self::Job>,
+    ) -> impl Future<Output = ApiResult<HashMap<Uuid, Self::Out>>> + Send + 'a;
+}
+
+struct Entry<K: Kind> {
+    job: K::Job,
+    reply: oneshot::Sender<ApiResult<Option<K::Out>>>,
+}
+
+/// Where the engine sends a write of kind `K`: the group writer on PostgreSQL, the statement
+/// of its own on SQLite.
+pub struct Writer<K: Kind> {
+    db: Db,
+    queue: Option<mpsc::Sender<Entry<K>>>,
+    largest: Arc<AtomicUsize>,
+}
+
+impl<K: Kind> Clone for Writer<K> {
+    fn clone(&self) -> Self {
+        Writer {
+            db: self.db.clone(),
+            queue: self.queue.clone(),
+            largest: self.largest.clone(),
+        }
+    }
+}
+
+impl<K: Kind> Writer<K> {
+    /// Starts the group writer on PostgreSQL when `grouped` (on the runtime of the caller,
+    /// for the life of that runtime).
+    pub fn new(db: Db, grouped: bool) -> Writer<K> {
+        let largest = Arc::new(AtomicUsize::new(0));
+        let queue = (grouped && db.get_database_backend() == DbBackend::Postgres).then(|| {
+            let (tx, rx) = mpsc::channel(QUEUED);
+            tokio::spawn(write_groups::<K>(db.clone(), rx, largest.clone()));
+            tx
+        });
+        Writer { db, queue, largest }
+    }
+
+    /// The most writes one statement has written so far (0 without the group writer).
+    pub fn largest_group(&self) -> usize {
+        self.largest.load(Ordering::Relaxed)
+    }
+
+    /// Writes `job` and returns once it is committed; `None` when its conditions did not hold
+    /// (see the kind's statement of its own).
+    ///
+    /// Fails when the database does not answer.
+    pub async fn write(&self, job: K::Job) -> ApiResult<Option<K::Out>> {
+        let Some(queue) = &self.queue else {
+            return K::alone(&self.db, job).await;
+        };
+        let (reply, answer) = oneshot::channel();
+        match queue.send(Entry { job, reply }).await {
+            Ok(()) => answer.await.map_err(|_| {
+                ApiError::Internal(anyhow::anyhow!("the {} writer stopped", K::NAME))
+            })?,
+            // The writer is gone (its runtime is shutting down): write it here.
+            Err(mpsc::error::SendError(entry)) => K::alone(&self.db, entry.job).await,
+        }
+    }
+}
+
+async fn write_groups<K: Kind>(
+    db: Db,
+    mut queue: mpsc::Receiver<Entry<K>>,
+    largest: Arc<AtomicUsize>,
+) {
+    let mut waiting: Vec<Entry<K>> = Vec::new();
+    loop {
+        if waiting.is_empty() {
+            match queue.recv().await {
+                Some(entry) => waiting.push(entry),
+                None => return,
+            }
+        }
+        while waiting.len() < QUEUED {
+            match queue.try_recv() {
+                Ok(entry) => waiting.push(entry),
+                Err(_) => break,
+            }
+        }
+        let (group, later) = take_group(std::mem::take(&mut waiting), |e| K::attempt(&e.job));
+        waiting = later;
+        largest.fetch_max(group.len(), Ordering::Relaxed);
+        write::<K>(&db, group).await;
+    }
+}
+
+/// The first [`GROUP`] items in arrival order with at most one per attempt; the rest, in their
+/// order, wait.
+fn take_group<T>(items: Vec<T>, attempt: impl Fn(&T) -> Uuid) -> (Vec<T>, Vec<T>) {
+    let mut seen = HashSet::new();
+    let (mut group, mut later) = (Vec::new(), Vec::new());
+    for item in items {
+        // Once an attempt is deferred, its later writes must be too: `seen` keeps it.
+        if group.len() < GROUP && seen.insert(attempt(&item)) {
+            group.push(item);
+        } else {
+            seen.insert(attempt(&item));
+            later.push(item);
+        }
+    }
+    (group, later)
+}
+
+async fn write<K: Kind>(db: &Db, mut group: Vec<Entry<K>>) {
+    if group.len() == 1 {
+        if let Some(Entry { job, reply }) = group.pop() {
+            let _ = reply.send(K::alone(db, job).await);
+        }
+        return;
+    }
+    match K::group(db, group.iter().map(|e| &e.job).collect()).await {
+        Ok(mut written) => {
+            for Entry { job, reply } in group {
+                let _ = reply.send(Ok(written.remove(&K::attempt(&job))));
+            }
+        }
+        Err(e) => {
+            // Each on its own, side by side (a group holds one write per attempt, so their
+            // order does not matter): one bad write fails alone, and when the database is
+            // down they all fail within one acquire timeout, not one after another.
+            tracing::warn!(kind = K::NAME, writes = group.len(), error = %e, "a group failed; writing it one by one");
+            join_all(group.into_iter().map(|Entry { job, reply }| async move {
+                let _ = reply.send(K::alone(db, job).await);
+            }))
+            .await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn take(ids: &[u128]) -> (Vec<u128>, Vec<u128>) {
+        let items = ids.iter().map(|i| Uuid::from_u128(*i)).collect();
+        let (group, later) = take_group(items, |id| *id);
+        let raw = |v: Vec<Uuid>| v.iter().map(|u| u.as_u128()).collect();
+        (raw(group), raw(later))
+    }
+
+    #[test]
+    fn a_group_takes_one_write_per_attempt_and_keeps_the_order_of_the_rest() {
+        let (group, later) = take(&[1, 2, 1, 3, 2, 1, 4]);
+        assert_eq!(group, [1, 2, 3, 4]);
+        assert_eq!(later, [1, 2, 1]);
+    }
+
+    #[test]
+    fn a_group_is_bounded_and_an_attempt_past_the_bound_keeps_its_order() {
+        let g = GROUP as u128;
+        let mut ids: Vec<u128> = (0..g + 5).collect();
+        ids.push(0);
+        ids.push(g + 1);
+        let (group, later) = take(&ids);
+        assert_eq!(group.len(), GROUP);
+        assert_eq!(later, [g, g + 1, g + 2, g + 3, g + 4, 0, g + 1]);
+    }
+}
