@@ -42,7 +42,7 @@ impl Caller {
         }
     }
 
-    /// Reads the profile of `id` from the database (two round trips), bypassing the cache.
+    /// Reads the profile of `id` from the database (one round trip), bypassing the cache.
     ///
     /// Fails with 401 `account_not_found` when the account is gone or erased, or when the
     /// database does not answer.

@@ -210,45 +210,46 @@ fn unit_of_user() -> sea_orm::sea_query::Expr {
     Expr::col((units::Entity, units::Column::Id)).equals((users::Entity, users::Column::UnitId))
 }
 
-/// The caller profile of a live account (`None` when it is gone or erased), in two round
-/// trips: the account joined with its unit, then its categories and organized-unit paths in
-/// one `UNION ALL`.
+/// The caller profile of a live account (`None` when it is gone or erased), in one round trip:
+/// a `UNION ALL` of the account joined with its unit (kind `a`), its categories (`c`) and the
+/// paths of the units it organizes (`o`), each kind in the columns it needs.
 ///
 /// Fails when the database does not answer or holds a category this version does not know.
 pub async fn caller(db: &impl Conn, id: Uuid) -> ApiResult<Option<Caller>> {
-    let account = Query::select()
-        .column((users::Entity, users::Column::IsAdmin))
-        .column((users::Entity, users::Column::TokenGeneration))
-        .column((units::Entity, units::Column::Id))
-        .column((units::Entity, units::Column::Path))
-        .column((units::Entity, units::Column::Name))
+    let null = || Expr::cust("NULL");
+    let mut profile = Query::select()
+        .expr_as(Expr::cust("'a'"), "k")
+        .expr_as(Expr::col((users::Entity, users::Column::IsAdmin)), "admin")
+        .expr_as(
+            Expr::col((users::Entity, users::Column::TokenGeneration)),
+            "generation",
+        )
+        .expr_as(Expr::col((units::Entity, units::Column::Id)), "unit")
+        .expr_as(Expr::col((units::Entity, units::Column::Path)), "v")
+        .expr_as(Expr::col((units::Entity, units::Column::Name)), "name")
         .from(users::Entity)
         .join(JoinType::LeftJoin, units::Entity, unit_of_user())
         .and_where(Expr::col((users::Entity, users::Column::Id)).eq(id))
         .and_where(Expr::col((users::Entity, users::Column::DeletedAt)).is_null())
         .to_owned();
-    let Some(row) = db.query_one(&account).await? else {
-        return Ok(None);
-    };
-    let (is_admin, generation, unit_id, unit_path, unit_name): (
-        bool,
-        i32,
-        Option<i32>,
-        Option<String>,
-        Option<String>,
-    ) = row.try_get_many_by_index()?;
-
-    let mut facts = Query::select()
-        .expr_as(Expr::cust("'c'"), "k")
-        .expr_as(Expr::col(user_categories::Column::Category), "v")
-        .from(user_categories::Entity)
-        .and_where(Expr::col(user_categories::Column::UserId).eq(id))
-        .to_owned();
-    facts.union(
+    profile.union(
         UnionType::All,
         Query::select()
-            .expr_as(Expr::cust("'o'"), "k")
-            .expr_as(Expr::col((units::Entity, units::Column::Path)), "v")
+            .expr(Expr::cust("'c'"))
+            .exprs([null(), null(), null()])
+            .expr(Expr::col(user_categories::Column::Category))
+            .expr(null())
+            .from(user_categories::Entity)
+            .and_where(Expr::col(user_categories::Column::UserId).eq(id))
+            .to_owned(),
+    );
+    profile.union(
+        UnionType::All,
+        Query::select()
+            .expr(Expr::cust("'o'"))
+            .exprs([null(), null(), null()])
+            .expr(Expr::col((units::Entity, units::Column::Path)))
+            .expr(null())
             .from(unit_organizers::Entity)
             .join(
                 JoinType::InnerJoin,
@@ -259,16 +260,28 @@ pub async fn caller(db: &impl Conn, id: Uuid) -> ApiResult<Option<Caller>> {
             .and_where(Expr::col((unit_organizers::Entity, unit_organizers::Column::UserId)).eq(id))
             .to_owned(),
     );
+    let mut account = None;
     let mut categories = Vec::new();
     let mut organizes = Vec::new();
-    for row in db.query_all(&facts).await? {
-        let (kind, value): (String, String) = row.try_get_many_by_index()?;
-        if kind == "o" {
-            organizes.push(value);
-        } else {
-            categories.push(parse_category(&value, id)?);
+    for row in db.query_all(&profile).await? {
+        match row.try_get_by_index::<String>(0)?.as_str() {
+            "a" => {
+                let (is_admin, generation): (bool, i32) =
+                    (row.try_get_by_index(1)?, row.try_get_by_index(2)?);
+                let unit: (Option<i32>, Option<String>, Option<String>) = (
+                    row.try_get_by_index(3)?,
+                    row.try_get_by_index(4)?,
+                    row.try_get_by_index(5)?,
+                );
+                account = Some((is_admin, generation, unit));
+            }
+            "o" => organizes.push(row.try_get_by_index(4)?),
+            _ => categories.push(parse_category(&row.try_get_by_index::<String>(4)?, id)?),
         }
     }
+    let Some((is_admin, generation, (unit_id, unit_path, unit_name))) = account else {
+        return Ok(None);
+    };
     categories.sort();
     categories.dedup();
     Ok(Some(Caller {
