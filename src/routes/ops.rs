@@ -204,9 +204,17 @@ async fn metrics(
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     may_read_metrics(&req, &state.settings.metrics)?;
+    let mut body = metrics.render();
+    crate::store::group::render_metrics(
+        &mut body,
+        &[
+            ("save", state.saves.counts()),
+            ("finish", state.finishes.counts()),
+        ],
+    );
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render()))
+        .body(body))
 }
 
 /// This document.

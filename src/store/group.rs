@@ -17,10 +17,11 @@
 
 use std::{
     collections::{HashMap, HashSet},
+    fmt::Write as _,
     future::Future,
     sync::{
         Arc,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicU64, Ordering},
     },
 };
 
@@ -61,6 +62,32 @@ pub trait Kind: 'static {
     ) -> impl Future<Output = ApiResult<HashMap<Uuid, Self::Out>>> + Send + 'a;
 }
 
+/// What a writer has done since start, for `/metrics`.
+#[derive(Default)]
+struct Counters {
+    groups: AtomicU64,
+    grouped: AtomicU64,
+    alone: AtomicU64,
+    failed: AtomicU64,
+    largest: AtomicU64,
+}
+
+/// What a writer has done since start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Statements that wrote a group (two writes or more).
+    pub groups: u64,
+    /// Writes committed in those statements.
+    pub grouped: u64,
+    /// Writes the writer sent with a statement of their own: alone in the queue, or written
+    /// again one by one after their group failed.
+    pub alone: u64,
+    /// Groups that failed as a whole and were written again one by one.
+    pub failed: u64,
+    /// The most writes one statement has written.
+    pub largest: u64,
+}
+
 struct Entry<K: Kind> {
     job: K::Job,
     reply: oneshot::Sender<ApiResult<Option<K::Out>>>,
@@ -71,7 +98,7 @@ struct Entry<K: Kind> {
 pub struct Writer<K: Kind> {
     db: Db,
     queue: Option<mpsc::Sender<Entry<K>>>,
-    largest: Arc<AtomicUsize>,
+    counters: Arc<Counters>,
 }
 
 impl<K: Kind> Clone for Writer<K> {
@@ -79,7 +106,7 @@ impl<K: Kind> Clone for Writer<K> {
         Writer {
             db: self.db.clone(),
             queue: self.queue.clone(),
-            largest: self.largest.clone(),
+            counters: self.counters.clone(),
         }
     }
 }
@@ -88,18 +115,35 @@ impl<K: Kind> Writer<K> {
     /// Starts the group writer on PostgreSQL when `grouped` (on the runtime of the caller,
     /// for the life of that runtime).
     pub fn new(db: Db, grouped: bool) -> Writer<K> {
-        let largest = Arc::new(AtomicUsize::new(0));
+        let counters = Arc::new(Counters::default());
         let queue = (grouped && db.get_database_backend() == DbBackend::Postgres).then(|| {
             let (tx, rx) = mpsc::channel(QUEUED);
-            tokio::spawn(write_groups::<K>(db.clone(), rx, largest.clone()));
+            tokio::spawn(write_groups::<K>(db.clone(), rx, counters.clone()));
             tx
         });
-        Writer { db, queue, largest }
+        Writer {
+            db,
+            queue,
+            counters,
+        }
     }
 
     /// The most writes one statement has written so far (0 without the group writer).
     pub fn largest_group(&self) -> usize {
-        self.largest.load(Ordering::Relaxed)
+        usize::try_from(self.counts().largest).unwrap_or(usize::MAX)
+    }
+
+    /// What the group writer has done since start (all 0 without it).
+    pub fn counts(&self) -> Counts {
+        let c = &self.counters;
+        let get = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        Counts {
+            groups: get(&c.groups),
+            grouped: get(&c.grouped),
+            alone: get(&c.alone),
+            failed: get(&c.failed),
+            largest: get(&c.largest),
+        }
     }
 
     /// Writes `job` and returns once it is committed; `None` when its conditions did not hold
@@ -124,7 +168,7 @@ impl<K: Kind> Writer<K> {
 async fn write_groups<K: Kind>(
     db: Db,
     mut queue: mpsc::Receiver<Entry<K>>,
-    largest: Arc<AtomicUsize>,
+    counters: Arc<Counters>,
 ) {
     let mut waiting: Vec<Entry<K>> = Vec::new();
     loop {
@@ -142,8 +186,7 @@ async fn write_groups<K: Kind>(
         }
         let (group, later) = take_group(std::mem::take(&mut waiting), |e| K::attempt(&e.job));
         waiting = later;
-        largest.fetch_max(group.len(), Ordering::Relaxed);
-        write::<K>(&db, group).await;
+        write::<K>(&db, group, &counters).await;
     }
 }
 
@@ -164,8 +207,11 @@ fn take_group<T>(items: Vec<T>, attempt: impl Fn(&T) -> Uuid) -> (Vec<T>, Vec<T>
     (group, later)
 }
 
-async fn write<K: Kind>(db: &Db, mut group: Vec<Entry<K>>) {
-    if group.len() == 1 {
+async fn write<K: Kind>(db: &Db, mut group: Vec<Entry<K>>, counters: &Counters) {
+    let size = group.len() as u64;
+    counters.largest.fetch_max(size, Ordering::Relaxed);
+    if size == 1 {
+        counters.alone.fetch_add(1, Ordering::Relaxed);
         if let Some(Entry { job, reply }) = group.pop() {
             let _ = reply.send(K::alone(db, job).await);
         }
@@ -173,6 +219,8 @@ async fn write<K: Kind>(db: &Db, mut group: Vec<Entry<K>>) {
     }
     match K::group(db, group.iter().map(|e| &e.job).collect()).await {
         Ok(mut written) => {
+            counters.groups.fetch_add(1, Ordering::Relaxed);
+            counters.grouped.fetch_add(size, Ordering::Relaxed);
             for Entry { job, reply } in group {
                 let _ = reply.send(Ok(written.remove(&K::attempt(&job))));
             }
@@ -181,11 +229,56 @@ async fn write<K: Kind>(db: &Db, mut group: Vec<Entry<K>>) {
             // Each on its own, side by side (a group holds one write per attempt, so their
             // order does not matter): one bad write fails alone, and when the database is
             // down they all fail within one acquire timeout, not one after another.
-            tracing::warn!(kind = K::NAME, writes = group.len(), error = %e, "a group failed; writing it one by one");
+            tracing::warn!(kind = K::NAME, writes = size, error = %e, "a group failed; writing it one by one");
+            counters.failed.fetch_add(1, Ordering::Relaxed);
+            counters.alone.fetch_add(size, Ordering::Relaxed);
             join_all(group.into_iter().map(|Entry { job, reply }| async move {
                 let _ = reply.send(K::alone(db, job).await);
             }))
             .await;
+        }
+    }
+}
+
+/// The writers' counts in the Prometheus text format, one series per kind.
+pub fn render_metrics(out: &mut String, kinds: &[(&str, Counts)]) {
+    let families: [(&str, &str, &str, fn(&Counts) -> u64); 5] = [
+        (
+            "attempt_write_groups_total",
+            "counter",
+            "Statements that committed a group of writes to attempts, by kind.",
+            |c| c.groups,
+        ),
+        (
+            "attempt_writes_grouped_total",
+            "counter",
+            "Writes to attempts committed in a group, by kind.",
+            |c| c.grouped,
+        ),
+        (
+            "attempt_writes_alone_total",
+            "counter",
+            "Writes to attempts the group writer committed with a statement of their own, by kind.",
+            |c| c.alone,
+        ),
+        (
+            "attempt_write_groups_failed_total",
+            "counter",
+            "Groups that failed as a whole and were written again one by one, by kind.",
+            |c| c.failed,
+        ),
+        (
+            "attempt_write_group_largest",
+            "gauge",
+            "The most writes to attempts one statement has committed, by kind.",
+            |c| c.largest,
+        ),
+    ];
+    for (name, kind_of_metric, help, value) in families {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind_of_metric}");
+        for (kind, counts) in kinds {
+            let _ = writeln!(out, "{name}{{kind=\"{kind}\"}} {}", value(counts));
         }
     }
 }
@@ -199,6 +292,26 @@ mod tests {
         let (group, later) = take_group(items, |id| *id);
         let raw = |v: Vec<Uuid>| v.iter().map(|u| u.as_u128()).collect();
         (raw(group), raw(later))
+    }
+
+    #[test]
+    fn counts_render_as_one_family_per_counter_with_a_series_per_kind() {
+        let save = Counts {
+            groups: 3,
+            grouped: 40,
+            alone: 2,
+            failed: 1,
+            largest: 17,
+        };
+        let mut out = String::new();
+        render_metrics(&mut out, &[("save", save), ("finish", Counts::default())]);
+        assert!(out.contains("# TYPE attempt_write_groups_total counter\n"));
+        assert!(out.contains("attempt_writes_grouped_total{kind=\"save\"} 40\n"));
+        assert!(out.contains("attempt_writes_alone_total{kind=\"save\"} 2\n"));
+        assert!(out.contains("attempt_write_groups_failed_total{kind=\"save\"} 1\n"));
+        assert!(out.contains("# TYPE attempt_write_group_largest gauge\n"));
+        assert!(out.contains("attempt_write_group_largest{kind=\"finish\"} 0\n"));
+        assert_eq!(out.matches("# HELP attempt_write_groups_total").count(), 1);
     }
 
     #[test]

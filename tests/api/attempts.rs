@@ -1013,6 +1013,13 @@ async fn saves_sent_at_once_all_land_each_on_its_own_attempt() {
             app.state.saves.largest_group() > 1,
             "saves sent at once were written one by one"
         );
+        // Operators see it in /metrics.
+        let metrics = app.get("/metrics", None).await.text().await.unwrap();
+        let grouped = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("attempt_writes_grouped_total{kind=\"save\"} "))
+            .unwrap();
+        assert!(grouped.parse::<u64>().unwrap() > 1, "{metrics}");
     }
     let mut revisions: HashMap<usize, Vec<i64>> = HashMap::new();
     for (p, res) in done {

@@ -105,6 +105,13 @@ async fn metrics_count_requests_by_route_and_status() {
             r#"http_request_duration_seconds_count{method="GET",route="/api/v1/units"} 1"#
         )
     );
+    // The group writers' counts, a series per kind on every backend (0 on SQLite).
+    for kind in ["save", "finish"] {
+        assert!(
+            text.contains(&format!("attempt_write_groups_total{{kind=\"{kind}\"}} 0")),
+            "{text}"
+        );
+    }
 }
 
 #[tokio::test]
