@@ -89,7 +89,7 @@ pub struct Settings {
     pub json_limit: usize,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy: bool,
-    /// Commit concurrent autosaves and round submits in groups on PostgreSQL
+    /// Commit concurrent starts, autosaves and round submits in groups on PostgreSQL
     /// (`crate::store::group`).
     pub group_saves: bool,
     /// Failed logins allowed per account, and per client address, in one window.

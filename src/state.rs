@@ -27,6 +27,8 @@ use crate::{
 /// instances can serve behind a load balancer when Redis is configured.
 pub struct AppState {
     pub db: Db,
+    /// Starts of attempts, committed in groups on PostgreSQL.
+    pub starts: store::starts::Starts,
     /// Autosaves, committed in groups on PostgreSQL.
     pub saves: store::saves::Saves,
     /// Ends of attempts that write nothing else (a round's submit), in groups on PostgreSQL.
@@ -138,6 +140,7 @@ impl AppState {
             None => Arc::new(MemoryLimiter::new()),
         };
         Ok(AppState {
+            starts: store::starts::Starts::new(db.clone(), settings.group_saves),
             saves: store::saves::Saves::new(db.clone(), settings.group_saves),
             finishes: store::finishes::Finishes::new(db.clone(), settings.group_saves),
             db,

@@ -208,6 +208,7 @@ async fn metrics(
     crate::store::group::render_metrics(
         &mut body,
         &[
+            ("start", state.starts.counts()),
             ("save", state.saves.counts()),
             ("finish", state.finishes.counts()),
         ],

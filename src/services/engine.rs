@@ -29,7 +29,7 @@ use crate::{
     state::AppState,
     store::{
         self, Tx,
-        attempts::{AnswerPatch, AttemptState, ClosedBy, Finish, NewAttempt, Started},
+        attempts::{AnswerPatch, AttemptState, ClosedBy, Finish, Insert, NewAttempt},
         finishes::PendingFinish,
         saves::PendingSave,
     },
@@ -256,12 +256,11 @@ pub async fn start_quiz(
                 paper: items.clone(),
                 practice: limits.practice,
             };
-            if let Started::Ok(a) =
-                store::attempts::start(&state.db, new, quiz.attempts_allowed).await?
-            {
+            let insert = Insert::new(new, quiz.attempts_allowed)?;
+            if let Some(a) = state.starts.write(insert).await? {
                 tracing::info!(attempt_id = %a.id, quiz_id = quiz.id, user_id = %auth.id, attempt_no = a.attempt_no, "attempt started");
                 remember(state, &a, items.clone());
-                return Ok((view(state, *a, quiz, now).await?, true));
+                return Ok((view(state, a, quiz, now).await?, true));
             }
         }
         // Refused, a double tap, or no paper: resume whatever is open, or say why not.

@@ -131,13 +131,50 @@ fn statement(db: &impl Conn, pg: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(backend, pg, values)
 }
 
+/// A new attempt ready to insert: its paper encoded, and the cap on the user's attempts at the
+/// quiz (0: no cap). Serialised as a row of a group of starts (`store::starts`).
+#[derive(serde::Serialize)]
+pub struct Insert {
+    pub id: Uuid,
+    pub quiz_id: i32,
+    pub user_id: Uuid,
+    pub unit_id: Option<i32>,
+    pub started_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    pub paper: String,
+    pub total: i32,
+    pub practice: bool,
+    pub allowed: i32,
+}
+
+impl Insert {
+    /// Fails when the paper cannot be encoded.
+    pub fn new(new: NewAttempt, allowed: i32) -> ApiResult<Insert> {
+        Ok(Insert {
+            id: new.id,
+            quiz_id: new.quiz_id,
+            user_id: new.user_id,
+            unit_id: new.unit_id,
+            started_at: new.started_at,
+            deadline: new.deadline,
+            total: new.paper.len() as i32,
+            paper: super::json::encode(&new.paper)?,
+            practice: new.practice,
+            allowed,
+        })
+    }
+}
+
 /// Inserts the attempt, numbered after the user's previous ones, in one statement that
 /// inserts nothing when the user has an open attempt at the quiz or has used `allowed`
 /// attempts (0: no cap). Two racing starts compute the same number: the unique key on
 /// (user, quiz, number) lets one win and the other gets [`Started::Duplicate`].
 pub async fn start(db: &impl Conn, new: NewAttempt, allowed: i32) -> ApiResult<Started> {
-    let total = new.paper.len() as i32;
-    let paper = super::json::encode(&new.paper)?;
+    insert(db, &Insert::new(new, allowed)?).await
+}
+
+/// [`start`] with the paper already encoded.
+pub async fn insert(db: &impl Conn, new: &Insert) -> ApiResult<Started> {
     let sql = "INSERT INTO attempts (id, quiz_id, user_id, attempt_no, state, unit_id, started_at, \
         deadline, paper, answers, revision, total, practice, updated_at, effects_pending) \
         SELECT $1, $2, $3, COALESCE(MAX(attempt_no), 0) + 1, 'open', $4, $5, $6, $7, '{}', 0, $8, $9, $5, $10 \
@@ -155,11 +192,11 @@ pub async fn start(db: &impl Conn, new: NewAttempt, allowed: i32) -> ApiResult<S
             new.unit_id.into(),
             new.started_at.into(),
             new.deadline.into(),
-            paper.into(),
-            total.into(),
+            new.paper.clone().into(),
+            new.total.into(),
             new.practice.into(),
             false.into(),
-            allowed.into(),
+            new.allowed.into(),
         ],
     );
     match attempts::Model::find_by_statement(stmt).one(db).await {

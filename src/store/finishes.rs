@@ -45,9 +45,10 @@ const GROUP_SQL: &str = "UPDATE attempts AS a \
 impl group::Kind for End {
     type Job = PendingFinish;
     type Out = attempt::Model;
+    type Key = Uuid;
     const NAME: &'static str = "finish";
 
-    fn attempt(job: &PendingFinish) -> Uuid {
+    fn key(job: &PendingFinish) -> Uuid {
         job.id
     }
 

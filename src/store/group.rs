@@ -1,16 +1,17 @@
-//! Group commit on PostgreSQL: during a round's opening thousands of phones write to their own
-//! attempts at once, and one statement that writes a few dozen rows (an `UPDATE … FROM
-//! jsonb_to_recordset`) costs the database about what one row costs alone: one statement to
-//! parse, plan and commit, one WAL flush. Every caller still waits for the commit that holds
-//! its write, so a write acknowledged is a write on disk, exactly as with a statement of its
-//! own. This is group commit, not write-behind.
+//! Group commit on PostgreSQL: during a round's opening thousands of phones start, save and
+//! submit their own attempts at once, and one statement that writes a few dozen rows (an
+//! `INSERT … SELECT` or `UPDATE … FROM jsonb_to_recordset`) costs the database about what one
+//! row costs alone: one statement to parse, plan and commit, one WAL flush. Every caller still
+//! waits for the commit that holds its write, so a write acknowledged is a write on disk,
+//! exactly as with a statement of its own. This is group commit, not write-behind.
 //!
 //! One task per [`Kind`] takes the writes queued while the previous group was being written,
-//! at most [`GROUP`] of them and at most one per attempt (a second write to the same attempt
-//! waits for the next group, so the writes to one attempt are applied in the order they
-//! arrived). Each write keeps its own conditions; the ones a group does not apply get `None`,
-//! exactly as from the kind's statement of its own. A group that fails as a whole is written
-//! again write by write, side by side, so one bad write fails alone.
+//! at most [`GROUP`] of them and at most one per key (the attempt; for a start, the person and
+//! the quiz): a second write to the same key waits for the next group, so the writes to one
+//! attempt are applied in the order they arrived. Each write keeps its own conditions; the
+//! ones a group does not apply get `None`, exactly as from the kind's statement of its own. A
+//! group that fails as a whole is written again write by write, side by side, so one bad write
+//! fails alone.
 //!
 //! SQLite has one writer and no network between it and the server: it keeps one statement per
 //! write.
@@ -19,6 +20,7 @@ use std::{
     collections::{HashMap, HashSet},
     fmt::Write as _,
     future::Future,
+    hash::Hash,
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
@@ -28,7 +30,6 @@ use std::{
 use futures_util::future::join_all;
 use sea_orm::DbBackend;
 use tokio::sync::{mpsc, oneshot};
-use uuid::Uuid;
 
 use super::Db;
 use crate::error::{ApiError, ApiResult};
@@ -39,27 +40,30 @@ pub const GROUP: usize = 128;
 /// Writes waiting for the writer at the most; a caller past it waits for room.
 const QUEUED: usize = 4096;
 
-/// One kind of write to an attempt that can be committed in groups.
+/// One kind of write to attempts that can be committed in groups.
 pub trait Kind: 'static {
     /// What the caller asks for.
     type Job: Send + 'static;
     /// What the caller gets back when the write applied.
     type Out: Send + 'static;
-    /// Names the kind in logs.
+    /// What two writes of a group must not share (the attempt; for a start, the person and
+    /// the quiz).
+    type Key: Hash + Eq + Copy + Send + 'static;
+    /// Names the kind in logs and metrics.
     const NAME: &'static str;
 
-    /// The attempt the write goes to.
-    fn attempt(job: &Self::Job) -> Uuid;
+    /// What the write goes to.
+    fn key(job: &Self::Job) -> Self::Key;
 
     /// The write as a statement of its own; `None` when its conditions did not hold.
     fn alone(db: &Db, job: Self::Job) -> impl Future<Output = ApiResult<Option<Self::Out>>> + Send;
 
-    /// The writes of a group (one per attempt) as one statement: what each applied write gives
-    /// back, by attempt. A write missing from the map did not apply.
+    /// The writes of a group (one per key) as one statement: what each applied write gives
+    /// back, by key. A write missing from the map did not apply.
     fn group<'a>(
         db: &'a Db,
         jobs: Vec<&'a Self::Job>,
-    ) -> impl Future<Output = ApiResult<HashMap<Uuid, Self::Out>>> + Send + 'a;
+    ) -> impl Future<Output = ApiResult<HashMap<Self::Key, Self::Out>>> + Send + 'a;
 }
 
 /// What a writer has done since start, for `/metrics`.
@@ -184,23 +188,23 @@ async fn write_groups<K: Kind>(
                 Err(_) => break,
             }
         }
-        let (group, later) = take_group(std::mem::take(&mut waiting), |e| K::attempt(&e.job));
+        let (group, later) = take_group(std::mem::take(&mut waiting), |e| K::key(&e.job));
         waiting = later;
         write::<K>(&db, group, &counters).await;
     }
 }
 
-/// The first [`GROUP`] items in arrival order with at most one per attempt; the rest, in their
+/// The first [`GROUP`] items in arrival order with at most one per key; the rest, in their
 /// order, wait.
-fn take_group<T>(items: Vec<T>, attempt: impl Fn(&T) -> Uuid) -> (Vec<T>, Vec<T>) {
+fn take_group<T, Key: Hash + Eq>(items: Vec<T>, key: impl Fn(&T) -> Key) -> (Vec<T>, Vec<T>) {
     let mut seen = HashSet::new();
     let (mut group, mut later) = (Vec::new(), Vec::new());
     for item in items {
-        // Once an attempt is deferred, its later writes must be too: `seen` keeps it.
-        if group.len() < GROUP && seen.insert(attempt(&item)) {
+        // Once a key is deferred, its later writes must be too: `seen` keeps it.
+        if group.len() < GROUP && seen.insert(key(&item)) {
             group.push(item);
         } else {
-            seen.insert(attempt(&item));
+            seen.insert(key(&item));
             later.push(item);
         }
     }
@@ -222,11 +226,11 @@ async fn write<K: Kind>(db: &Db, mut group: Vec<Entry<K>>, counters: &Counters) 
             counters.groups.fetch_add(1, Ordering::Relaxed);
             counters.grouped.fetch_add(size, Ordering::Relaxed);
             for Entry { job, reply } in group {
-                let _ = reply.send(Ok(written.remove(&K::attempt(&job))));
+                let _ = reply.send(Ok(written.remove(&K::key(&job))));
             }
         }
         Err(e) => {
-            // Each on its own, side by side (a group holds one write per attempt, so their
+            // Each on its own, side by side (a group holds one write per key, so their
             // order does not matter): one bad write fails alone, and when the database is
             // down they all fail within one acquire timeout, not one after another.
             tracing::warn!(kind = K::NAME, writes = size, error = %e, "a group failed; writing it one by one");
@@ -285,11 +289,13 @@ pub fn render_metrics(out: &mut String, kinds: &[(&str, Counts)]) {
 
 #[cfg(test)]
 mod tests {
+    use uuid::Uuid;
+
     use super::*;
 
     fn take(ids: &[u128]) -> (Vec<u128>, Vec<u128>) {
         let items = ids.iter().map(|i| Uuid::from_u128(*i)).collect();
-        let (group, later) = take_group(items, |id| *id);
+        let (group, later) = take_group(items, |id: &Uuid| *id);
         let raw = |v: Vec<Uuid>| v.iter().map(|u| u.as_u128()).collect();
         (raw(group), raw(later))
     }

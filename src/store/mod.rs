@@ -13,6 +13,7 @@ pub mod json;
 pub mod members;
 pub mod saves;
 pub mod scale;
+pub mod starts;
 pub mod stats;
 pub mod tokens;
 pub mod units;

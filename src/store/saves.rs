@@ -55,9 +55,10 @@ const GROUP_SQL: &str = "UPDATE attempts AS a \
 impl group::Kind for Save {
     type Job = PendingSave;
     type Out = Saved;
+    type Key = Uuid;
     const NAME: &'static str = "save";
 
-    fn attempt(job: &PendingSave) -> Uuid {
+    fn key(job: &PendingSave) -> Uuid {
         job.id
     }
 

@@ -1264,3 +1264,124 @@ async fn a_group_of_ends_ends_only_what_an_end_alone_would() {
         .unwrap();
     assert_eq!(stale_row.state, "open");
 }
+
+/// Starts sent all at once (on PostgreSQL they are inserted in groups): each person gets an
+/// attempt of their own, and a double tap sent with them resumes the same attempt.
+#[tokio::test]
+async fn starts_sent_at_once_each_get_their_own_attempt() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    app.import_test_bank(&admin).await;
+    let round = app
+        .open_test_round(&admin, "bat-dau-cung-luc", "Bắt đầu cùng lúc")
+        .await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let mut tokens = Vec::new();
+    for i in 0..8 {
+        tokens.push(app.participant(&format!("Người thi {i}"), unit).await.1);
+    }
+    let app = &app;
+    let sends = tokens
+        .iter()
+        .enumerate()
+        .map(|(p, token)| async move { (p, app.start_attempt(token, round).await) });
+    let tap = async { (0, app.start_attempt(&tokens[0], round).await) };
+    let (mut done, tap) = tokio::join!(futures_util::future::join_all(sends), tap);
+    done.push(tap);
+    let mut ids: HashMap<usize, Vec<String>> = HashMap::new();
+    for (p, res) in done {
+        assert!(res.status().is_success(), "person {p}: {}", res.status());
+        let view: Value = res.json().await.unwrap();
+        assert_eq!(view["state"], "open");
+        let id = view["attempt_id"].as_str().unwrap().to_owned();
+        ids.entry(p).or_default().push(id);
+    }
+    let taps = &ids[&0];
+    assert_eq!(taps[0], taps[1], "a double tap resumes the same attempt");
+    let distinct: std::collections::HashSet<&String> = ids.values().flatten().collect();
+    assert_eq!(distinct.len(), tokens.len());
+    if app.state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        assert!(
+            app.state.starts.largest_group() > 1,
+            "starts sent at once were inserted one by one"
+        );
+    }
+}
+
+/// The statement that inserts a group of starts on PostgreSQL keeps the conditions of a start
+/// on its own: a person with an open attempt, or with no attempts left, gets none; the others
+/// get theirs, numbered after their previous ones.
+#[tokio::test]
+async fn a_group_of_starts_starts_only_what_a_start_alone_would() {
+    use soiduong::store::{attempts::Insert, group::Kind, starts::Start};
+    let app = spawn_app().await;
+    if app.state.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return; // SQLite inserts each attempt with a statement of its own.
+    }
+    let admin = app.admin().await;
+    app.import_test_bank(&admin).await;
+    let round = app
+        .open_test_round(&admin, "bat-dau-nhom", "Bắt đầu nhóm")
+        .await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    // 0: never started; 1: has an open attempt; 2: submitted one.
+    let mut people = Vec::new();
+    let mut quiz = 0;
+    for i in 0..3 {
+        let (id, token) = app.participant(&format!("Người thi {i}"), unit).await;
+        if i > 0 {
+            let view: Value = app.start_attempt(&token, round).await.json().await.unwrap();
+            let attempt = uuid::Uuid::parse_str(view["attempt_id"].as_str().unwrap()).unwrap();
+            quiz = entity::attempts::Entity::find_by_id(attempt)
+                .one(&app.state.db)
+                .await
+                .unwrap()
+                .unwrap()
+                .quiz_id;
+            if i == 2 {
+                assert_eq!(
+                    submit(&app, &token, &view, None).await.status(),
+                    StatusCode::OK
+                );
+            }
+        }
+        people.push(id);
+    }
+    let insert = |user, allowed| Insert {
+        id: uuid::Uuid::new_v4(),
+        quiz_id: quiz,
+        user_id: user,
+        unit_id: Some(unit as i32),
+        started_at: app.clock_now(),
+        deadline: app.clock_now() + chrono::Duration::minutes(10),
+        paper: "[]".into(),
+        total: 0,
+        practice: false,
+        allowed,
+    };
+    // Person 2 is refused with one attempt allowed, and starts a second with no cap.
+    let jobs = [
+        insert(people[0], 1),
+        insert(people[1], 0),
+        insert(people[2], 1),
+    ];
+    let written = Start::group(&app.state.db, jobs.iter().collect())
+        .await
+        .unwrap();
+    assert_eq!(written.keys().collect::<Vec<_>>(), [&(people[0], quiz)]);
+    let row = &written[&(people[0], quiz)];
+    assert_eq!(
+        (row.id, row.attempt_no, row.state.as_str()),
+        (jobs[0].id, 1, "open")
+    );
+    assert_eq!(
+        (row.revision, row.answers.as_str(), row.effects_pending),
+        (0, "{}", false)
+    );
+    let again = insert(people[2], 0);
+    let written = Start::group(&app.state.db, vec![&again, &insert(people[1], 0)])
+        .await
+        .unwrap();
+    assert_eq!(written.len(), 1);
+    assert_eq!(written[&(people[2], quiz)].attempt_no, 2);
+}

@@ -106,7 +106,7 @@ async fn metrics_count_requests_by_route_and_status() {
         )
     );
     // The group writers' counts, a series per kind on every backend (0 on SQLite).
-    for kind in ["save", "finish"] {
+    for kind in ["start", "save", "finish"] {
         assert!(
             text.contains(&format!("attempt_write_groups_total{{kind=\"{kind}\"}} 0")),
             "{text}"
