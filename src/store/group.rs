@@ -244,9 +244,12 @@ async fn write<K: Kind>(db: &Db, mut group: Vec<Entry<K>>, counters: &Counters) 
     }
 }
 
+/// A metric family: its name, its type, its help and its value in [`Counts`].
+type Family = (&'static str, &'static str, &'static str, fn(&Counts) -> u64);
+
 /// The writers' counts in the Prometheus text format, one series per kind.
 pub fn render_metrics(out: &mut String, kinds: &[(&str, Counts)]) {
-    let families: [(&str, &str, &str, fn(&Counts) -> u64); 5] = [
+    let families: [Family; 5] = [
         (
             "attempt_write_groups_total",
             "counter",
