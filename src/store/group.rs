@@ -5,13 +5,14 @@
 //! waits for the commit that holds its write, so a write acknowledged is a write on disk,
 //! exactly as with a statement of its own. This is group commit, not write-behind.
 //!
-//! One task per [`Kind`] takes the writes queued while the previous group was being written,
-//! at most [`GROUP`] of them and at most one per key (the attempt; for a start, the person and
-//! the quiz): a second write to the same key waits for the next group, so the writes to one
-//! attempt are applied in the order they arrived. Each write keeps its own conditions; the
-//! ones a group does not apply get `None`, exactly as from the kind's statement of its own. A
-//! group that fails as a whole is written again write by write, side by side, so one bad write
-//! fails alone.
+//! One task per [`Kind`] takes the writes queued while earlier groups were being written (at
+//! most [`IN_FLIGHT`] groups at once), at most [`GROUP`] in a group and at most one per key
+//! (the attempt; for a start, the person and the quiz), none of them in a group being written:
+//! a later write to the same key waits for a later group, so the writes to one attempt are
+//! applied in the order they arrived. Each write keeps its own conditions; the ones a group
+//! does not apply get `None`, exactly as from the kind's statement of its own. A group that
+//! fails as a whole is written again write by write, side by side, so one bad write fails
+//! alone.
 //!
 //! SQLite has one writer and no network between it and the server: it keeps one statement per
 //! write.
@@ -27,7 +28,7 @@ use std::{
     },
 };
 
-use futures_util::future::join_all;
+use futures_util::{StreamExt, future::join_all, stream::FuturesUnordered};
 use sea_orm::DbBackend;
 use tokio::sync::{mpsc, oneshot};
 
@@ -39,6 +40,11 @@ pub const GROUP: usize = 128;
 
 /// Writes waiting for the writer at the most; a caller past it waits for room.
 const QUEUED: usize = 4096;
+
+/// Groups of one kind being written at once at the most. More than one, so that a slow
+/// statement does not hold up the writes that arrive meanwhile and the database's cores are
+/// used; a key is in at most one of them, so the writes to one attempt stay in order.
+const IN_FLIGHT: usize = 4;
 
 /// One kind of write to attempts that can be committed in groups.
 pub trait Kind: 'static {
@@ -175,36 +181,70 @@ async fn write_groups<K: Kind>(
     counters: Arc<Counters>,
 ) {
     let mut waiting: Vec<Entry<K>> = Vec::new();
+    // The keys of the groups being written: their next writes wait for them.
+    let mut busy: HashSet<K::Key> = HashSet::new();
+    let mut writing = FuturesUnordered::new();
+    let mut open = true;
     loop {
-        if waiting.is_empty() {
-            match queue.recv().await {
-                Some(entry) => waiting.push(entry),
-                None => return,
-            }
-        }
-        while waiting.len() < QUEUED {
+        while open && waiting.len() < QUEUED {
             match queue.try_recv() {
                 Ok(entry) => waiting.push(entry),
-                Err(_) => break,
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => open = false,
             }
         }
-        let (group, later) = take_group(std::mem::take(&mut waiting), |e| K::key(&e.job));
-        waiting = later;
-        write::<K>(&db, group, &counters).await;
+        // With nothing being written nothing is busy, so a group always starts here while
+        // anything waits: below, one of the two branches is always enabled.
+        while writing.len() < IN_FLIGHT && !waiting.is_empty() {
+            let (group, later) =
+                take_group(std::mem::take(&mut waiting), &busy, |e| K::key(&e.job));
+            waiting = later;
+            if group.is_empty() {
+                break;
+            }
+            let keys: Vec<K::Key> = group.iter().map(|e| K::key(&e.job)).collect();
+            busy.extend(keys.iter().copied());
+            let (db, counters) = (db.clone(), counters.clone());
+            writing.push(async move {
+                write::<K>(&db, group, &counters).await;
+                keys
+            });
+        }
+        if !open && writing.is_empty() && waiting.is_empty() {
+            return;
+        }
+        tokio::select! {
+            Some(keys) = writing.next(), if !writing.is_empty() => {
+                for key in keys {
+                    busy.remove(&key);
+                }
+            }
+            entry = queue.recv(), if open && waiting.len() < QUEUED => match entry {
+                Some(entry) => waiting.push(entry),
+                None => open = false,
+            },
+            else => return,
+        }
     }
 }
 
-/// The first [`GROUP`] items in arrival order with at most one per key; the rest, in their
-/// order, wait.
-fn take_group<T, Key: Hash + Eq>(items: Vec<T>, key: impl Fn(&T) -> Key) -> (Vec<T>, Vec<T>) {
+/// The first [`GROUP`] items in arrival order with at most one per key and none whose key is
+/// `busy`; the rest, in their order, wait.
+fn take_group<T, Key: Hash + Eq>(
+    items: Vec<T>,
+    busy: &HashSet<Key>,
+    key: impl Fn(&T) -> Key,
+) -> (Vec<T>, Vec<T>) {
     let mut seen = HashSet::new();
     let (mut group, mut later) = (Vec::new(), Vec::new());
     for item in items {
+        let k = key(&item);
         // Once a key is deferred, its later writes must be too: `seen` keeps it.
-        if group.len() < GROUP && seen.insert(key(&item)) {
+        let fits = group.len() < GROUP && !busy.contains(&k) && !seen.contains(&k);
+        seen.insert(k);
+        if fits {
             group.push(item);
         } else {
-            seen.insert(key(&item));
             later.push(item);
         }
     }
@@ -298,7 +338,7 @@ mod tests {
 
     fn take(ids: &[u128]) -> (Vec<u128>, Vec<u128>) {
         let items = ids.iter().map(|i| Uuid::from_u128(*i)).collect();
-        let (group, later) = take_group(items, |id: &Uuid| *id);
+        let (group, later) = take_group(items, &HashSet::new(), |id: &Uuid| *id);
         let raw = |v: Vec<Uuid>| v.iter().map(|u| u.as_u128()).collect();
         (raw(group), raw(later))
     }
@@ -321,6 +361,16 @@ mod tests {
         assert!(out.contains("# TYPE attempt_write_group_largest gauge\n"));
         assert!(out.contains("attempt_write_group_largest{kind=\"finish\"} 0\n"));
         assert_eq!(out.matches("# HELP attempt_write_groups_total").count(), 1);
+    }
+
+    #[test]
+    fn a_group_leaves_the_keys_being_written_and_their_later_writes_for_later() {
+        let items = [1u128, 2, 3, 2, 4].map(Uuid::from_u128).to_vec();
+        let busy = HashSet::from([Uuid::from_u128(2)]);
+        let (group, later) = take_group(items, &busy, |id: &Uuid| *id);
+        let raw = |v: Vec<Uuid>| v.iter().map(|u| u.as_u128()).collect::<Vec<_>>();
+        assert_eq!(raw(group), [1, 3, 4]);
+        assert_eq!(raw(later), [2, 2]);
     }
 
     #[test]
