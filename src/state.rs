@@ -139,10 +139,15 @@ impl AppState {
             )),
             None => Arc::new(MemoryLimiter::new()),
         };
+        // The three group writers hold at most three quarters of the pool between them.
+        let (grouped, in_flight) = (
+            settings.group_saves,
+            (settings.database_max_connections / 4) as usize,
+        );
         Ok(AppState {
-            starts: store::starts::Starts::new(db.clone(), settings.group_saves),
-            saves: store::saves::Saves::new(db.clone(), settings.group_saves),
-            finishes: store::finishes::Finishes::new(db.clone(), settings.group_saves),
+            starts: store::starts::Starts::new(db.clone(), grouped, in_flight),
+            saves: store::saves::Saves::new(db.clone(), grouped, in_flight),
+            finishes: store::finishes::Finishes::new(db.clone(), grouped, in_flight),
             db,
             jwt: JwtKeys::new(&settings.jwt_secret),
             settings: Arc::new(settings),

@@ -29,7 +29,7 @@ use crate::{
     state::AppState,
     store::{
         self, Tx,
-        attempts::{AnswerPatch, AttemptState, ClosedBy, Finish, Insert, NewAttempt},
+        attempts::{AnswerPatch, AttemptState, ClosedBy, Finish, Insert},
         finishes::PendingFinish,
         saves::PendingSave,
     },
@@ -246,17 +246,18 @@ pub async fn start_quiz(
     let mut drawn = Some(draw(state, quiz).await);
     for _ in 0..3 {
         if let Some(Ok(items)) = &drawn {
-            let new = NewAttempt {
+            let insert = Insert {
                 id: Uuid::new_v4(),
                 quiz_id: quiz.id,
                 user_id: auth.id,
                 unit_id: limits.unit_id,
                 started_at: now,
                 deadline,
-                paper: items.clone(),
+                paper: store::attempts::encode_paper(items)?,
+                total: items.len() as i32,
                 practice: limits.practice,
+                allowed: quiz.attempts_allowed,
             };
-            let insert = Insert::new(new, quiz.attempts_allowed)?;
             if let Some(a) = state.starts.write(insert).await? {
                 tracing::info!(attempt_id = %a.id, quiz_id = quiz.id, user_id = %auth.id, attempt_no = a.attempt_no, "attempt started");
                 remember(state, &a, items.clone());

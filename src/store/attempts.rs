@@ -105,18 +105,6 @@ pub async fn of_user(db: &impl Conn, user: Uuid, quiz: i32) -> ApiResult<Vec<att
         .await?)
 }
 
-/// A new attempt, before it is numbered.
-pub struct NewAttempt {
-    pub id: Uuid,
-    pub quiz_id: i32,
-    pub user_id: Uuid,
-    pub unit_id: Option<i32>,
-    pub started_at: DateTime<Utc>,
-    pub deadline: DateTime<Utc>,
-    pub paper: Vec<PaperItem>,
-    pub practice: bool,
-}
-
 pub enum Started {
     Ok(Box<attempts::Model>),
     /// Nothing inserted: the user has an open attempt, or no attempts left (`allowed`).
@@ -131,8 +119,9 @@ fn statement(db: &impl Conn, pg: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(backend, pg, values)
 }
 
-/// A new attempt ready to insert: its paper encoded, and the cap on the user's attempts at the
-/// quiz (0: no cap). Serialised as a row of a group of starts (`store::starts`).
+/// A new attempt, before it is numbered: its paper encoded ([`encode_paper`]), and the cap on
+/// the user's attempts at the quiz (0: no cap). Serialised as a row of a group of starts
+/// (`store::starts`).
 #[derive(serde::Serialize)]
 pub struct Insert {
     pub id: Uuid,
@@ -147,33 +136,10 @@ pub struct Insert {
     pub allowed: i32,
 }
 
-impl Insert {
-    /// Fails when the paper cannot be encoded.
-    pub fn new(new: NewAttempt, allowed: i32) -> ApiResult<Insert> {
-        Ok(Insert {
-            id: new.id,
-            quiz_id: new.quiz_id,
-            user_id: new.user_id,
-            unit_id: new.unit_id,
-            started_at: new.started_at,
-            deadline: new.deadline,
-            total: new.paper.len() as i32,
-            paper: super::json::encode(&new.paper)?,
-            practice: new.practice,
-            allowed,
-        })
-    }
-}
-
 /// Inserts the attempt, numbered after the user's previous ones, in one statement that
 /// inserts nothing when the user has an open attempt at the quiz or has used `allowed`
 /// attempts (0: no cap). Two racing starts compute the same number: the unique key on
 /// (user, quiz, number) lets one win and the other gets [`Started::Duplicate`].
-pub async fn start(db: &impl Conn, new: NewAttempt, allowed: i32) -> ApiResult<Started> {
-    insert(db, &Insert::new(new, allowed)?).await
-}
-
-/// [`start`] with the paper already encoded.
 pub async fn insert(db: &impl Conn, new: &Insert) -> ApiResult<Started> {
     let sql = "INSERT INTO attempts (id, quiz_id, user_id, attempt_no, state, unit_id, started_at, \
         deadline, paper, answers, revision, total, practice, updated_at, effects_pending) \
@@ -212,6 +178,13 @@ pub async fn insert(db: &impl Conn, new: &Insert) -> ApiResult<Started> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A paper as its column holds it.
+///
+/// Fails when the paper cannot be encoded.
+pub fn encode_paper(paper: &[PaperItem]) -> ApiResult<String> {
+    Ok(super::json::encode(paper)?)
 }
 
 /// The decoded paper of an attempt.

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 
 use entity::attempts as attempt;
-use sea_orm::{DbBackend, FromQueryResult, Statement};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -60,13 +59,7 @@ impl group::Kind for End {
         db: &'a Db,
         jobs: Vec<&'a PendingFinish>,
     ) -> ApiResult<HashMap<Uuid, attempt::Model>> {
-        let statement = Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            GROUP_SQL,
-            [super::json::encode(&jobs)?.into()],
-        );
-        Ok(attempt::Model::find_by_statement(statement)
-            .all(db)
+        Ok(group::rows::<attempt::Model>(db, GROUP_SQL, &jobs)
             .await?
             .into_iter()
             .map(|m| (m.id, m))

@@ -5,8 +5,8 @@
 //! waits for the commit that holds its write, so a write acknowledged is a write on disk,
 //! exactly as with a statement of its own. This is group commit, not write-behind.
 //!
-//! One task per [`Kind`] takes the writes queued while earlier groups were being written (at
-//! most [`IN_FLIGHT`] groups at once), at most [`GROUP`] in a group and at most one per key
+//! One task per [`Kind`] takes the writes queued while earlier groups were being written (a
+//! few groups at once: see [`Writer::new`]), at most [`GROUP`] in a group and at most one per key
 //! (the attempt; for a start, the person and the quiz), none of them in a group being written:
 //! a later write to the same key waits for a later group, so the writes to one attempt are
 //! applied in the order they arrived. Each write keeps its own conditions; the ones a group
@@ -29,7 +29,8 @@ use std::{
 };
 
 use futures_util::{StreamExt, future::join_all, stream::FuturesUnordered};
-use sea_orm::DbBackend;
+use sea_orm::{DbBackend, FromQueryResult, Statement};
+use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Db;
@@ -40,11 +41,6 @@ pub const GROUP: usize = 128;
 
 /// Writes waiting for the writer at the most; a caller past it waits for room.
 const QUEUED: usize = 4096;
-
-/// Groups of one kind being written at once at the most. More than one, so that a slow
-/// statement does not hold up the writes that arrive meanwhile and the database's cores are
-/// used; a key is in at most one of them, so the writes to one attempt stay in order.
-const IN_FLIGHT: usize = 4;
 
 /// One kind of write to attempts that can be committed in groups.
 pub trait Kind: 'static {
@@ -123,12 +119,17 @@ impl<K: Kind> Clone for Writer<K> {
 
 impl<K: Kind> Writer<K> {
     /// Starts the group writer on PostgreSQL when `grouped` (on the runtime of the caller,
-    /// for the life of that runtime).
-    pub fn new(db: Db, grouped: bool) -> Writer<K> {
+    /// for the life of that runtime), writing at most `in_flight` groups at once (at least
+    /// one). More than one, so that a slow statement does not hold up the writes that arrive
+    /// meanwhile and the database's cores are used; each holds a pooled connection, so that
+    /// the writers must leave the pool room for the reads. A key is in at most one of them, so
+    /// the writes to one attempt stay in order.
+    pub fn new(db: Db, grouped: bool, in_flight: usize) -> Writer<K> {
         let counters = Arc::new(Counters::default());
         let queue = (grouped && db.get_database_backend() == DbBackend::Postgres).then(|| {
             let (tx, rx) = mpsc::channel(QUEUED);
-            tokio::spawn(write_groups::<K>(db.clone(), rx, counters.clone()));
+            let in_flight = in_flight.max(1);
+            tokio::spawn(write_groups::<K>(db.clone(), rx, counters.clone(), in_flight));
             tx
         });
         Writer {
@@ -179,6 +180,7 @@ async fn write_groups<K: Kind>(
     db: Db,
     mut queue: mpsc::Receiver<Entry<K>>,
     counters: Arc<Counters>,
+    in_flight: usize,
 ) {
     let mut waiting: Vec<Entry<K>> = Vec::new();
     // The keys of the groups being written: their next writes wait for them.
@@ -195,7 +197,7 @@ async fn write_groups<K: Kind>(
         }
         // With nothing being written nothing is busy, so a group always starts here while
         // anything waits: below, one of the two branches is always enabled.
-        while writing.len() < IN_FLIGHT && !waiting.is_empty() {
+        while writing.len() < in_flight && !waiting.is_empty() {
             let (group, later) =
                 take_group(std::mem::take(&mut waiting), &busy, |e| K::key(&e.job));
             waiting = later;
@@ -282,6 +284,23 @@ async fn write<K: Kind>(db: &Db, mut group: Vec<Entry<K>>, counters: &Counters) 
             .await;
         }
     }
+}
+
+/// The rows a group statement returns: `sql` takes the group's jobs as one JSON array (`$1`,
+/// read with `jsonb_to_recordset`).
+///
+/// Fails when the database does not answer or refuses the statement.
+pub async fn rows<M: FromQueryResult>(
+    db: &Db,
+    sql: &str,
+    jobs: &[&impl Serialize],
+) -> ApiResult<Vec<M>> {
+    let statement = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        [super::json::encode(jobs)?.into()],
+    );
+    Ok(M::find_by_statement(statement).all(db).await?)
 }
 
 /// A metric family: its name, its type, its help and its value in [`Counts`].

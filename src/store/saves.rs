@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DbBackend, FromQueryResult, Statement};
+use sea_orm::FromQueryResult;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -76,13 +76,7 @@ impl group::Kind for Save {
     }
 
     async fn group<'a>(db: &'a Db, jobs: Vec<&'a PendingSave>) -> ApiResult<HashMap<Uuid, Saved>> {
-        let statement = Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            GROUP_SQL,
-            [super::json::encode(&jobs)?.into()],
-        );
-        Ok(Written::find_by_statement(statement)
-            .all(db)
+        Ok(group::rows::<Written>(db, GROUP_SQL, &jobs)
             .await?
             .into_iter()
             .map(|w| {

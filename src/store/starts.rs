@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 
 use entity::attempts as attempt;
-use sea_orm::{DbBackend, FromQueryResult, Statement};
 use uuid::Uuid;
 
 use super::{
@@ -61,13 +60,7 @@ impl group::Kind for Start {
         db: &'a Db,
         jobs: Vec<&'a Insert>,
     ) -> ApiResult<HashMap<(Uuid, i32), attempt::Model>> {
-        let statement = Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            GROUP_SQL,
-            [super::json::encode(&jobs)?.into()],
-        );
-        Ok(attempt::Model::find_by_statement(statement)
-            .all(db)
+        Ok(group::rows::<attempt::Model>(db, GROUP_SQL, &jobs)
             .await?
             .into_iter()
             .map(|m| ((m.user_id, m.quiz_id), m))

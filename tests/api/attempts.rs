@@ -180,6 +180,29 @@ async fn put_answers(
     .await
 }
 
+/// On PostgreSQL, holds every write to attempts (reads go on) until [`release`], so that the
+/// writes sent meanwhile queue up and the group writers are seen to group them whatever the
+/// timing. SQLite has one connection: nothing is held.
+async fn hold_writes(app: &TestApp) -> Option<sea_orm::DatabaseTransaction> {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    if app.state.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return None;
+    }
+    let tx = app.state.db.begin().await.unwrap();
+    tx.execute_unprepared("LOCK TABLE attempts IN EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    Some(tx)
+}
+
+/// Lets the writes held by [`hold_writes`] go, once the requests sent with it have queued.
+async fn release(held: Option<sea_orm::DatabaseTransaction>) {
+    if let Some(tx) = held {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        tx.commit().await.unwrap();
+    }
+}
+
 /// The attempt as its owner reads it, and its saved answers by question.
 async fn read_back(app: &TestApp, token: &str, view: &Value) -> (Value, HashMap<i64, Value>) {
     let now: Value = app
@@ -1001,8 +1024,13 @@ async fn saves_sent_at_once_all_land_each_on_its_own_attempt() {
     let stale = put_answers(app, &people[0].0, &people[0].1, &stale_body);
     let foreign_body = json!({ "answers": [{ "question_id": people[2].1["questions"][0]["id"], "option_ids": ["d"] }] });
     let foreign = put_answers(app, &people[1].0, &people[2].1, &foreign_body);
-    let (done, stale, foreign) =
-        tokio::join!(futures_util::future::join_all(saves), stale, foreign);
+    let held = hold_writes(app).await;
+    let (done, stale, foreign, ()) = tokio::join!(
+        futures_util::future::join_all(saves),
+        stale,
+        foreign,
+        release(held)
+    );
     assert_eq!(
         error_code(stale, StatusCode::CONFLICT).await,
         "stale_revision"
@@ -1147,8 +1175,13 @@ async fn submits_sent_at_once_each_end_their_own_attempt() {
     // Alongside: the same key again for person 0, and person 1 into person 2's attempt.
     let repeat = submit(app, &people[0].0, &people[0].1, Some("nop-0"));
     let foreign = submit(app, &people[1].0, &people[2].1, Some("nop-ngoai"));
-    let (done, repeat, foreign) =
-        tokio::join!(futures_util::future::join_all(sends), repeat, foreign);
+    let held = hold_writes(app).await;
+    let (done, repeat, foreign, ()) = tokio::join!(
+        futures_util::future::join_all(sends),
+        repeat,
+        foreign,
+        release(held)
+    );
     assert_eq!(foreign.status(), StatusCode::NOT_FOUND);
     let mut results = HashMap::new();
     for (p, res) in done {
@@ -1286,7 +1319,9 @@ async fn starts_sent_at_once_each_get_their_own_attempt() {
         .enumerate()
         .map(|(p, token)| async move { (p, app.start_attempt(token, round).await) });
     let tap = async { (0, app.start_attempt(&tokens[0], round).await) };
-    let (mut done, tap) = tokio::join!(futures_util::future::join_all(sends), tap);
+    let held = hold_writes(app).await;
+    let (mut done, tap, ()) =
+        tokio::join!(futures_util::future::join_all(sends), tap, release(held));
     done.push(tap);
     let mut ids: HashMap<usize, Vec<String>> = HashMap::new();
     for (p, res) in done {
