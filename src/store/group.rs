@@ -129,7 +129,12 @@ impl<K: Kind> Writer<K> {
         let queue = (grouped && db.get_database_backend() == DbBackend::Postgres).then(|| {
             let (tx, rx) = mpsc::channel(QUEUED);
             let in_flight = in_flight.max(1);
-            tokio::spawn(write_groups::<K>(db.clone(), rx, counters.clone(), in_flight));
+            tokio::spawn(write_groups::<K>(
+                db.clone(),
+                rx,
+                counters.clone(),
+                in_flight,
+            ));
             tx
         });
         Writer {
