@@ -213,6 +213,7 @@ async fn metrics(
             ("finish", state.finishes.counts()),
         ],
     );
+    state.questions.attempts.render_metrics(&mut body);
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body))

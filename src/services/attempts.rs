@@ -64,8 +64,8 @@ impl Completion for ByKind<'_> {
         }
     }
 
-    fn follows(&self, quiz: &quizzes::Model, attempt: &attempts::Model) -> bool {
-        quiz.kind == QuizKind::ContestRound && self.1.follows(quiz, attempt)
+    fn follows(&self, quiz: &quizzes::Model, practice: bool) -> bool {
+        quiz.kind == QuizKind::ContestRound && self.1.follows(quiz, practice)
     }
 
     fn after<'a>(

@@ -139,8 +139,9 @@ pub trait Completion: Sync {
         attempt: &'a attempts::Model,
         quiz: &'a quizzes::Model,
     ) -> BoxFuture<'a, ApiResult<()>>;
-    /// Whether something outside the database follows the end (a round's board).
-    fn follows(&self, quiz: &quizzes::Model, attempt: &attempts::Model) -> bool;
+    /// Whether something outside the database follows the end of an attempt at `quiz` (a
+    /// round's board; not for a `practice` attempt).
+    fn follows(&self, quiz: &quizzes::Model, practice: bool) -> bool;
     /// Does it, after the commit. Must be idempotent: a failure is retried (the attempt is
     /// marked by the statement that ended it until this succeeds).
     fn after<'a>(
@@ -215,16 +216,15 @@ async fn draw(state: &AppState, quiz: &quizzes::Model) -> ApiResult<Vec<PaperIte
         .collect())
 }
 
-fn remember(state: &AppState, a: &attempts::Model, items: Vec<PaperItem>) -> Arc<Paper> {
-    state.questions.attempts.remember_paper(
-        a.id,
-        Paper {
-            user_id: a.user_id,
-            quiz_id: a.quiz_id,
-            deadline: a.deadline,
-            items,
-        },
-    )
+/// Holds the attempt's paper in memory, and its answers while it is open.
+fn remember(state: &AppState, a: &attempts::Model, items: Vec<PaperItem>) -> ApiResult<Arc<Paper>> {
+    let answers = if open(a) {
+        Some(store::attempts::answers_of(a)?)
+    } else {
+        None
+    };
+    let paper = Paper::new(a, items, answers);
+    Ok(state.questions.attempts.remember_paper(a.id, paper))
 }
 
 /// Starts (or resumes) an attempt at a quiz the caller has already authorised. Returns
@@ -260,7 +260,7 @@ pub async fn start_quiz(
             };
             if let Some(a) = state.starts.write(insert).await? {
                 tracing::info!(attempt_id = %a.id, quiz_id = quiz.id, user_id = %auth.id, attempt_no = a.attempt_no, "attempt started");
-                remember(state, &a, items.clone());
+                remember(state, &a, items.clone())?;
                 return Ok((view(state, a, quiz, now).await?, true));
             }
         }
@@ -427,7 +427,7 @@ pub async fn save(
         None => {
             let a = owned(state, auth, id).await?;
             let items = store::attempts::paper_of(&a)?;
-            remember(state, &a, items)
+            remember(state, &a, items)?
         }
     };
     if paper.user_id != auth.id {
@@ -447,11 +447,14 @@ pub async fn save(
             id,
             user: auth.id,
             revision: req.revision,
-            patch,
+            patch: patch.clone(),
             now,
             deadline_after: now - grace(state),
         })
         .await?;
+    if let Some(s) = &saved {
+        paper.saved(&patch, s.revision);
+    }
     match saved {
         Some(s) => Ok(SaveResult {
             revision: s.revision,
@@ -468,6 +471,11 @@ pub async fn save(
 
 /// Grades and records the attempt. With an `Idempotency-Key`, a repeat returns the first
 /// result and changes nothing; a second submit without the same key is a 409.
+///
+/// When this process knows the attempt's answers (it started or read the attempt and made
+/// its saves), it grades them without reading the row, and the end commits only if the row
+/// is still open at the revision graded. Otherwise (another instance saved, the attempt
+/// ended, nothing known), it reads the row and grades that.
 pub async fn submit(
     state: &AppState,
     c: &dyn Completion,
@@ -476,6 +484,11 @@ pub async fn submit(
     key: Option<String>,
     prediction: Option<i64>,
 ) -> ApiResult<AttemptView> {
+    if let Some(ended) = submit_known(state, c, auth, id, &key, prediction).await? {
+        state.questions.attempts.graded(true);
+        return Ok(ended);
+    }
+    state.questions.attempts.graded(false);
     // A save between the read and the update makes the update miss: grade again.
     for _ in 0..3 {
         let attempt = owned(state, auth, id).await?;
@@ -488,7 +501,9 @@ pub async fn submit(
             close_expired(state, c, attempt, &quiz).await?;
             return Err(closed());
         }
-        let (grade, passed) = grade(state, &attempt, &quiz).await?;
+        let items = store::attempts::paper_of(&attempt)?;
+        let answers = store::attempts::answers_of(&attempt)?;
+        let (grade, passed) = grade(state, &items, &answers, &quiz).await?;
         let finish = Finish {
             state: AttemptState::Submitted,
             closed_by: ClosedBy::Submit,
@@ -500,9 +515,9 @@ pub async fn submit(
             idempotency_key: key.clone(),
             prediction,
             revision: attempt.revision,
-            effects_pending: c.follows(&quiz, &attempt),
+            effects_pending: c.follows(&quiz, attempt.practice),
         };
-        if let Some(ended) = end(state, c, &attempt, &quiz, finish).await? {
+        if let Some(ended) = end(state, c, id, &quiz, finish).await? {
             tracing::info!(attempt_id = %id, correct = grade.correct, total = grade.total, passed, "attempt submitted");
             return view(state, ended, &quiz, now).await;
         }
@@ -510,32 +525,77 @@ pub async fn submit(
     Err(ApiError::from(Code::AttemptConflict))
 }
 
-/// Ends the attempt if it is still open at the graded revision: the grade and the
-/// completion's records in one transaction (one statement when there are no records, committed
-/// in groups on PostgreSQL), then
-/// what follows outside the database. `None` when another request ended it or saved first.
+/// A submit from what this process knows of the attempt, without reading its row. `None`
+/// when it knows too little, the attempt is past its deadline, or the row is no longer open
+/// at the revision known: the caller reads the row and decides.
+async fn submit_known(
+    state: &AppState,
+    c: &dyn Completion,
+    auth: AuthUser,
+    id: Uuid,
+    key: &Option<String>,
+    prediction: Option<i64>,
+) -> ApiResult<Option<AttemptView>> {
+    let Some(paper) = state.questions.attempts.paper(id) else {
+        return Ok(None);
+    };
+    if paper.user_id != auth.id {
+        return Err(not_found());
+    }
+    let Some(known) = paper.known() else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    if !paper::open_at(now, paper.deadline, grace(state)) {
+        return Ok(None);
+    }
+    let quiz = quiz(state, paper.quiz_id).await?;
+    let (grade, passed) = grade(state, &paper.items, &known.answers, &quiz).await?;
+    let finish = Finish {
+        state: AttemptState::Submitted,
+        closed_by: ClosedBy::Submit,
+        at: now,
+        correct: grade.correct as i32,
+        passed,
+        duration_ms: paper::time_taken(paper.started_at, now, paper.deadline).num_milliseconds(),
+        idempotency_key: key.clone(),
+        prediction,
+        revision: known.revision,
+        effects_pending: c.follows(&quiz, paper.practice),
+    };
+    let Some(ended) = end(state, c, id, &quiz, finish).await? else {
+        return Ok(None);
+    };
+    tracing::info!(attempt_id = %id, correct = grade.correct, total = grade.total, passed, "attempt submitted");
+    Ok(Some(view(state, ended, &quiz, now).await?))
+}
+
+/// Ends the attempt if it is still open at the graded revision: the grade and the completion's
+/// records in one transaction (one statement when there are no records, committed in groups on
+/// PostgreSQL), then what follows outside the database. `None` when another request ended it
+/// or saved first.
 async fn end(
     state: &AppState,
     c: &dyn Completion,
-    attempt: &attempts::Model,
+    id: Uuid,
     quiz: &quizzes::Model,
     finish: Finish,
 ) -> ApiResult<Option<attempts::Model>> {
     let ended = if c.records(quiz) {
         let tx = store::begin(&state.db).await?;
-        let Some(ended) = store::attempts::finish(&tx, attempt.id, finish).await? else {
+        let Some(ended) = store::attempts::finish(&tx, id, finish).await? else {
             return Ok(None);
         };
         c.record(&tx, &ended, quiz).await?;
         tx.commit().await?;
         ended
     } else {
-        let id = attempt.id;
         match state.finishes.write(PendingFinish { id, finish }).await? {
             Some(ended) => ended,
             None => return Ok(None),
         }
     };
+    state.questions.attempts.forget_paper(id);
     if ended.effects_pending {
         follow(state, c, &ended, quiz).await?;
     }
@@ -591,13 +651,13 @@ async fn repeat_or_conflict(
 
 async fn grade(
     state: &AppState,
-    attempt: &attempts::Model,
+    items: &[PaperItem],
+    answers: &Answers,
     quiz: &quizzes::Model,
 ) -> ApiResult<(paper::Grade, bool)> {
-    let items = store::attempts::paper_of(attempt)?;
-    let versions = versions_of(state, &items).await?;
+    let versions = versions_of(state, items).await?;
     let keys: HashMap<i32, paper::Key> = versions.iter().map(|(id, v)| (*id, v.key())).collect();
-    let grade = paper::grade(&items, &store::attempts::answers_of(attempt)?, &keys);
+    let grade = paper::grade(items, answers, &keys);
     let passed = paper::passed(
         grade.correct,
         grade.total,
@@ -615,7 +675,9 @@ pub async fn close_expired(
     quiz: &quizzes::Model,
 ) -> ApiResult<()> {
     for _ in 0..3 {
-        let (grade, passed) = grade(state, &attempt, quiz).await?;
+        let items = store::attempts::paper_of(&attempt)?;
+        let answers = store::attempts::answers_of(&attempt)?;
+        let (grade, passed) = grade(state, &items, &answers, quiz).await?;
         let finish = Finish {
             state: AttemptState::Closed,
             closed_by: ClosedBy::Deadline,
@@ -626,9 +688,9 @@ pub async fn close_expired(
             idempotency_key: None,
             prediction: None,
             revision: attempt.revision,
-            effects_pending: c.follows(quiz, &attempt),
+            effects_pending: c.follows(quiz, attempt.practice),
         };
-        if end(state, c, &attempt, quiz, finish).await?.is_some() {
+        if end(state, c, attempt.id, quiz, finish).await?.is_some() {
             tracing::info!(attempt_id = %attempt.id, correct = grade.correct, "attempt closed at its deadline");
             return Ok(());
         }

@@ -105,14 +105,6 @@ pub async fn of_user(db: &impl Conn, user: Uuid, quiz: i32) -> ApiResult<Vec<att
         .await?)
 }
 
-pub enum Started {
-    Ok(Box<attempts::Model>),
-    /// Nothing inserted: the user has an open attempt, or no attempts left (`allowed`).
-    Refused,
-    /// Another start for the same attempt number won (a double tap).
-    Duplicate,
-}
-
 fn statement(db: &impl Conn, pg: &str, values: Vec<Value>) -> Statement {
     let backend = db.get_database_backend();
     // Both dialects take `$n`; only the JSON functions differ (see `save_answers`).
@@ -139,8 +131,9 @@ pub struct Insert {
 /// Inserts the attempt, numbered after the user's previous ones, in one statement that
 /// inserts nothing when the user has an open attempt at the quiz or has used `allowed`
 /// attempts (0: no cap). Two racing starts compute the same number: the unique key on
-/// (user, quiz, number) lets one win and the other gets [`Started::Duplicate`].
-pub async fn insert(db: &impl Conn, new: &Insert) -> ApiResult<Started> {
+/// (user, quiz, number) lets one win. `None` when nothing was inserted: the user has an open
+/// attempt or no attempts left, or a double tap won.
+pub async fn insert(db: &impl Conn, new: Insert) -> ApiResult<Option<attempts::Model>> {
     let sql = "INSERT INTO attempts (id, quiz_id, user_id, attempt_no, state, unit_id, started_at, \
         deadline, paper, answers, revision, total, practice, updated_at, effects_pending) \
         SELECT $1, $2, $3, COALESCE(MAX(attempt_no), 0) + 1, 'open', $4, $5, $6, $7, '{}', 0, $8, $9, $5, $10 \
@@ -158,7 +151,7 @@ pub async fn insert(db: &impl Conn, new: &Insert) -> ApiResult<Started> {
             new.unit_id.into(),
             new.started_at.into(),
             new.deadline.into(),
-            new.paper.clone().into(),
+            new.paper.into(),
             new.total.into(),
             new.practice.into(),
             false.into(),
@@ -166,15 +159,14 @@ pub async fn insert(db: &impl Conn, new: &Insert) -> ApiResult<Started> {
         ],
     );
     match attempts::Model::find_by_statement(stmt).one(db).await {
-        Ok(Some(m)) => Ok(Started::Ok(Box::new(m))),
-        Ok(None) => Ok(Started::Refused),
+        Ok(m) => Ok(m),
         Err(e)
             if matches!(
                 e.sql_err(),
                 Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
             ) =>
         {
-            Ok(Started::Duplicate)
+            Ok(None)
         }
         Err(e) => Err(e.into()),
     }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     Db,
-    attempts::{self, Insert, Started},
+    attempts::{self, Insert},
     group,
 };
 use crate::error::ApiResult;
@@ -48,12 +48,9 @@ impl group::Kind for Start {
         (job.user_id, job.quiz_id)
     }
 
-    /// `None` when refused, or beaten by a double tap ([`Started`]).
+    /// `None` when refused, or beaten by a double tap.
     async fn alone(db: &Db, job: Insert) -> ApiResult<Option<attempt::Model>> {
-        Ok(match attempts::insert(db, &job).await? {
-            Started::Ok(m) => Some(*m),
-            Started::Refused | Started::Duplicate => None,
-        })
+        attempts::insert(db, job).await
     }
 
     async fn group<'a>(

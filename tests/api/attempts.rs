@@ -1218,6 +1218,81 @@ async fn submits_sent_at_once_each_end_their_own_attempt() {
     assert_eq!(board["total_participants"], people.len());
 }
 
+/// A submit grades from memory what this process saved (no read of the row), and when the
+/// row changed unseen (another instance saved: here, a write straight to the database), the
+/// end misses, and it reads the row and grades what that holds.
+#[tokio::test]
+async fn a_submit_grades_what_the_database_holds_even_after_a_save_elsewhere() {
+    use soiduong::store::attempts::{AnswerPatch, save_answers};
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    app.import_test_bank(&admin).await;
+    let k = keys(&app, &admin).await;
+    let round = app
+        .open_test_round(&admin, "nop-tu-bo-nho", "Nộp từ bộ nhớ")
+        .await;
+    let unit = app.unit_id("Đoàn xã Vĩnh Tế").await;
+    let graded = || app.state.questions.attempts.graded_counts();
+
+    // Saved here only, a question cleared on the way: graded from memory.
+    let (_, token) = app.participant("Người thi A", unit).await;
+    let view: Value = app.start_attempt(&token, round).await.json().await.unwrap();
+    for right in [1, 3] {
+        let res = put_answers(&app, &token, &view, &answers(&view, &k, right)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let first = view["questions"][0]["id"].clone();
+    let clear = json!({ "answers": [{ "question_id": first, "option_ids": [] }] });
+    let res = put_answers(&app, &token, &view, &clear).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let before = graded();
+    let res = submit(&app, &token, &view, None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let ended: Value = res.json().await.unwrap();
+    assert_eq!(ended["result"]["correct"], 2);
+    assert_eq!(graded(), (before.0 + 1, before.1), "graded from memory");
+    let (now, saved) = read_back(&app, &token, &view).await;
+    assert_eq!(now["result"]["correct"], 2);
+    assert_eq!(saved.len(), 3);
+
+    // Saved here, then elsewhere: the row is read, and its answers graded.
+    let (user, token) = app.participant("Người thi B", unit).await;
+    let view: Value = app.start_attempt(&token, round).await.json().await.unwrap();
+    let res = put_answers(&app, &token, &view, &answers(&view, &k, 1)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let all_right: AnswerPatch = answers(&view, &k, 4)["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let ids = a["option_ids"].as_array().unwrap();
+            let ids = ids.iter().map(|o| o.as_str().unwrap().to_owned());
+            (
+                a["question_id"].as_i64().unwrap() as i32,
+                Some(ids.collect()),
+            )
+        })
+        .collect();
+    let id: uuid::Uuid = view["attempt_id"].as_str().unwrap().parse().unwrap();
+    let now = app.clock_now();
+    let elsewhere = save_answers(&app.state.db, id, user, None, &all_right, now, now)
+        .await
+        .unwrap()
+        .expect("the save elsewhere lands");
+    assert_eq!(elsewhere.revision, 2);
+    let before = graded();
+    let res = submit(&app, &token, &view, Some("nop-b")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let ended: Value = res.json().await.unwrap();
+    assert_eq!(ended["result"]["correct"], 4);
+    assert_eq!(graded(), (before.0, before.1 + 1), "graded from the row");
+    // A repeat with the key: the attempt is forgotten in memory, the row says it ended.
+    let res = submit(&app, &token, &view, Some("nop-b")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let repeat: Value = res.json().await.unwrap();
+    assert_eq!(repeat["result"], ended["result"]);
+}
+
 /// The statement that ends a group of attempts on PostgreSQL keeps the conditions of an end
 /// on its own: it ends an open attempt at the graded revision, and leaves alone one saved
 /// since (stale) and one already ended.

@@ -112,6 +112,14 @@ async fn metrics_count_requests_by_route_and_status() {
             "{text}"
         );
     }
+    for from in ["memory", "row"] {
+        assert!(
+            text.contains(&format!(
+                "attempt_submits_total{{graded_from=\"{from}\"}} 0"
+            )),
+            "{text}"
+        );
+    }
 }
 
 #[tokio::test]

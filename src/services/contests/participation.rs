@@ -162,8 +162,8 @@ impl Completion for RoundEnd<'_> {
     }
 
     /// Practice attempts never go on a board.
-    fn follows(&self, _: &quizzes::Model, attempt: &attempts::Model) -> bool {
-        !attempt.practice
+    fn follows(&self, _: &quizzes::Model, practice: bool) -> bool {
+        !practice
     }
 
     fn after<'a>(
