@@ -13,8 +13,10 @@
 //! writes per second (saves + submits over the burst's wall time) next to a `pgbench` upsert
 //! run at the same client count in the same run, and their ratio; the start p99 under the
 //! burst against the start p50 at steady state (one participant at a time, measured first),
-//! and against the start p50 within the burst (the tail ratio at the same load); and the
-//! server's peak RSS (`VmHWM`) through the whole run, registration included.
+//! and against the start p50 within the burst (the tail ratio at the same load); the start's
+//! p50 and p99 as the server's own histogram (`/metrics`) times them over the burst, to tell
+//! time in the handler from time outside it; and the server's peak RSS (`VmHWM`) through the
+//! whole run, registration included.
 //!
 //! Round trips are counted by a small proxy between a second server process and PostgreSQL,
 //! run before the timed phases on a participant at a time: every simple query (`Q`), every
@@ -577,6 +579,55 @@ fn column(rows: &[Vec<f64>], ks: impl IntoIterator<Item = usize> + Clone) -> Vec
         .collect()
 }
 
+/// The start's route as `/metrics` names it.
+const START_ROUTE: &str = "/api/v1/rounds/{id}/attempts";
+
+/// The server's latency histogram for POST `route`: (bucket bound in seconds, requests within
+/// it), from `/metrics` (readable from loopback).
+async fn served(client: &reqwest::Client, base: &str, route: &str) -> Vec<(f64, u64)> {
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let prefix =
+        format!("http_request_duration_seconds_bucket{{method=\"POST\",route=\"{route}\",le=\"");
+    text.lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .filter_map(|rest| {
+            let (le, count) = rest.split_once("\"} ")?;
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            Some((le, count.parse().ok()?))
+        })
+        .collect()
+}
+
+/// The requests of a histogram since an earlier reading of it.
+fn since(now: Vec<(f64, u64)>, before: &[(f64, u64)]) -> Vec<(f64, u64)> {
+    now.into_iter()
+        .map(|(le, n)| {
+            let earlier = before.iter().find(|(b, _)| *b == le).map_or(0, |(_, n)| *n);
+            (le, n - earlier)
+        })
+        .collect()
+}
+
+/// The smallest bucket bound that holds the fraction `q` of the requests.
+fn bucket_of(h: &[(f64, u64)], q: f64) -> Option<f64> {
+    let total = h.iter().map(|(_, n)| *n).max()?;
+    h.iter()
+        .find(|(_, n)| *n as f64 >= q * total as f64)
+        .map(|(le, _)| *le)
+        .filter(|_| total > 0)
+}
+
 /// `pgbench` upserts (`INSERT … ON CONFLICT DO UPDATE` on a 10,000-row table), `clients` at a
 /// time for 10 s, on the bench database. Returns the transactions per second.
 fn pgbench_upsert(url: &str, clients: usize) -> Option<f64> {
@@ -750,7 +801,9 @@ async fn main() {
     let burst_people = people.split_off(steady);
 
     let (steady_rows, steady_wall) = run(&client, &base, round, people, 1, steps).await;
+    let served_before = served(&client, &base, START_ROUTE).await;
     let (rows, wall) = run(&client, &base, round, burst_people, c, steps).await;
+    let served_burst = since(served(&client, &base, START_ROUTE).await, &served_before);
     let (hwm, rss) = memory(pid);
 
     let board: Value = client
@@ -819,6 +872,16 @@ async fn main() {
         "start tail under the burst, p99 / p50, both at {c} in flight: {burst_start_p99:.2} / {burst_start_p50:.2} ms = {:.1}×",
         burst_start_p99 / burst_start_p50
     );
+    if let (Some(p50), Some(p99)) = (
+        bucket_of(&served_burst, 0.5),
+        bucket_of(&served_burst, 0.99),
+    ) {
+        println!(
+            "start as the server times it (its histogram, over the burst): p50 ≤ {:.0} ms, p99 ≤ {:.0} ms; the rest of the client's time is spent outside the server's handler (the client, the network stack, waiting for a worker)",
+            p50 * 1e3,
+            p99 * 1e3
+        );
+    }
     if let Some(url) = &db_url {
         match pgbench_upsert(url, c) {
             Some(tps) => println!(

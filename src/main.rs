@@ -12,6 +12,12 @@ use soiduong::{
     telemetry,
 };
 
+/// mimalloc instead of glibc's malloc: under a round opening's burst glibc's allocator took
+/// about a third of the server's CPU (its free lists, shared by the worker threads), mimalloc
+/// a few percent (issue 8, `cargo bench --bench round_opening`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Soi Đường: học lý luận chính trị, thi trực tuyến và chứng nhận cho Đoàn TNCS Hồ Chí Minh.
 #[derive(Parser)]
 #[command(version, about)]
