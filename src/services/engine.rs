@@ -503,23 +503,17 @@ pub async fn submit(
         }
         let items = store::attempts::paper_of(&attempt)?;
         let answers = store::attempts::answers_of(&attempt)?;
-        let (grade, passed) = grade(state, &items, &answers, &quiz).await?;
-        let finish = Finish {
-            state: AttemptState::Submitted,
-            closed_by: ClosedBy::Submit,
-            at: now,
-            correct: grade.correct as i32,
-            passed,
-            duration_ms: paper::time_taken(attempt.started_at, now, attempt.deadline)
-                .num_milliseconds(),
-            idempotency_key: key.clone(),
-            prediction,
+        let graded = Graded {
+            items: &items,
+            answers: &answers,
             revision: attempt.revision,
-            effects_pending: c.follows(&quiz, attempt.practice),
+            started_at: attempt.started_at,
+            deadline: attempt.deadline,
+            practice: attempt.practice,
         };
-        if let Some(ended) = end(state, c, id, &quiz, finish).await? {
-            tracing::info!(attempt_id = %id, correct = grade.correct, total = grade.total, passed, "attempt submitted");
-            return view(state, ended, &quiz, now).await;
+        let ended = end_submitted(state, c, id, &quiz, graded, (key.clone(), prediction), now);
+        if let Some(ended) = ended.await? {
+            return Ok(ended);
         }
     }
     Err(ApiError::from(Code::AttemptConflict))
@@ -550,24 +544,56 @@ async fn submit_known(
         return Ok(None);
     }
     let quiz = quiz(state, paper.quiz_id).await?;
-    let (grade, passed) = grade(state, &paper.items, &known.answers, &quiz).await?;
+    let graded = Graded {
+        items: &paper.items,
+        answers: &known.answers,
+        revision: known.revision,
+        started_at: paper.started_at,
+        deadline: paper.deadline,
+        practice: paper.practice,
+    };
+    end_submitted(state, c, id, &quiz, graded, (key.clone(), prediction), now).await
+}
+
+/// What a submit grades: the paper and the answers at a revision, with the attempt's times.
+struct Graded<'a> {
+    items: &'a [PaperItem],
+    answers: &'a Answers,
+    revision: i32,
+    started_at: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+    practice: bool,
+}
+
+/// Grades the answers and ends the attempt as submitted at `now` (with the idempotency key
+/// and the prediction), if it is still open at the revision graded. `None` when it was not.
+async fn end_submitted(
+    state: &AppState,
+    c: &dyn Completion,
+    id: Uuid,
+    quiz: &quizzes::Model,
+    g: Graded<'_>,
+    (key, prediction): (Option<String>, Option<i64>),
+    now: DateTime<Utc>,
+) -> ApiResult<Option<AttemptView>> {
+    let (grade, passed) = grade(state, g.items, g.answers, quiz).await?;
     let finish = Finish {
         state: AttemptState::Submitted,
         closed_by: ClosedBy::Submit,
         at: now,
         correct: grade.correct as i32,
         passed,
-        duration_ms: paper::time_taken(paper.started_at, now, paper.deadline).num_milliseconds(),
-        idempotency_key: key.clone(),
+        duration_ms: paper::time_taken(g.started_at, now, g.deadline).num_milliseconds(),
+        idempotency_key: key,
         prediction,
-        revision: known.revision,
-        effects_pending: c.follows(&quiz, paper.practice),
+        revision: g.revision,
+        effects_pending: c.follows(quiz, g.practice),
     };
-    let Some(ended) = end(state, c, id, &quiz, finish).await? else {
+    let Some(ended) = end(state, c, id, quiz, finish).await? else {
         return Ok(None);
     };
     tracing::info!(attempt_id = %id, correct = grade.correct, total = grade.total, passed, "attempt submitted");
-    Ok(Some(view(state, ended, &quiz, now).await?))
+    Ok(Some(view(state, ended, quiz, now).await?))
 }
 
 /// Ends the attempt if it is still open at the graded revision: the grade and the completion's
