@@ -99,11 +99,6 @@ impl Paper {
         }
     }
 
-    /// Forgets the answers: the attempt ended, or may have changed unseen.
-    pub fn forget_answers(&self) {
-        *self.lock() = None;
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Known>> {
         self.known.lock().unwrap_or_else(|p| p.into_inner())
     }
